@@ -1,0 +1,82 @@
+//! The states a blank card can be in. A card is in exactly one state at every moment: storage
+//! keeps one row per serial with one state column, so the invariant holds by construction, and
+//! [`crate::custody::check_invariants`] checks that every shipped serial has its row.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CardState {
+    /// Dispatched by HQ, not yet received by the province.
+    InTransit,
+    /// In the province's vault under Security.
+    InVault,
+    /// Handed over to the provincial Assessment Office: its working stock.
+    WithOffice,
+    /// Listed in a shipment but absent when the province opened it (R-1, Form 1 remarks).
+    MissingOnArrival,
+    /// Arrived damaged (R-1, Form 1 remarks).
+    DamagedOnArrival,
+}
+
+impl CardState {
+    pub const ALL: [CardState; 5] = [
+        CardState::InTransit,
+        CardState::InVault,
+        CardState::WithOffice,
+        CardState::MissingOnArrival,
+        CardState::DamagedOnArrival,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CardState::InTransit => "in_transit",
+            CardState::InVault => "in_vault",
+            CardState::WithOffice => "with_office",
+            CardState::MissingOnArrival => "missing_on_arrival",
+            CardState::DamagedOnArrival => "damaged_on_arrival",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+
+    pub fn label_fa(self) -> &'static str {
+        match self {
+            CardState::InTransit => "در راه",
+            CardState::InVault => "در خزانه",
+            CardState::WithOffice => "نزد اداره سنجش",
+            CardState::MissingOnArrival => "کسری هنگام دریافت",
+            CardState::DamagedOnArrival => "آسیب‌دیده هنگام دریافت",
+        }
+    }
+
+    /// The moves the custody chain allows. Every state change in storage asserts one of these.
+    pub fn can_move_to(self, to: CardState) -> bool {
+        use CardState::*;
+        matches!(
+            (self, to),
+            (InTransit, InVault)
+                | (InTransit, MissingOnArrival)
+                | (InTransit, DamagedOnArrival)
+                | (InVault, WithOffice)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_moves() {
+        for s in CardState::ALL {
+            assert_eq!(CardState::parse(s.as_str()), Some(s));
+            assert!(!s.can_move_to(s));
+        }
+        assert!(CardState::InVault.can_move_to(CardState::WithOffice));
+        assert!(!CardState::WithOffice.can_move_to(CardState::InVault));
+        assert!(!CardState::InTransit.can_move_to(CardState::WithOffice));
+    }
+}

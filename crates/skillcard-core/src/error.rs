@@ -1,0 +1,184 @@
+//! The one error type of the domain. Each variant has a stable machine-readable code (for API
+//! clients), a Persian message (in [`crate::fa`]) and structured details.
+
+use serde_json::{json, Value};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("malformed number: {input:?}")]
+    MalformedNumber { input: String },
+    #[error("serial out of bounds: {value}")]
+    SerialOutOfBounds { value: u64 },
+    #[error("reversed range {first}–{last}")]
+    ReversedRange { first: u64, last: u64 },
+    #[error("range {first}–{last} is larger than {max}")]
+    RangeTooLarge { first: u64, last: u64, max: u64 },
+    #[error("ranges {a} and {b} overlap")]
+    OverlappingRanges { a: String, b: String },
+    #[error("too many cards in one operation: {count} > {max}")]
+    TooManyCards { count: u64, max: u64 },
+    #[error("invalid date {input:?}")]
+    InvalidDate { input: String },
+    #[error("invalid national id {input:?}")]
+    InvalidNationalId { input: String },
+    #[error("field {field} is required")]
+    Required { field: &'static str },
+    #[error("field {field} is longer than {max}")]
+    TooLong { field: &'static str, max: usize },
+    #[error("invalid value for {field}")]
+    InvalidValue { field: &'static str },
+    #[error("declared count {declared} differs from the ranges' {actual}")]
+    DeclaredCountMismatch { declared: u64, actual: u64 },
+    #[error("counted {counted} but the shipment less missing and damaged is {expected}")]
+    ReceivedCountMismatch { counted: u64, expected: u64 },
+    #[error("{what} is already recorded")]
+    AlreadyRecorded { what: &'static str },
+    #[error("serials {range} are already known to the system")]
+    SerialsAlreadyKnown { range: String },
+    #[error("serials {range} are not part of the shipment")]
+    NotInShipment { range: String },
+    #[error("shipment {id} is not in transit")]
+    ShipmentNotInTransit { id: i64 },
+    #[error("request of {requested} is over the cap {cap}")]
+    OverCap { requested: u64, cap: u64 },
+    #[error("a request for month {month} already exists")]
+    RequestExists { month: i64 },
+    #[error("no cap: no baseline and no issuance history")]
+    NoCapBaseline,
+    #[error("request {id} is not open")]
+    RequestNotOpen { id: i64 },
+    #[error("handing over {handing} but only {remaining} remain on the request")]
+    HandoverExceedsRequest { handing: u64, remaining: u64 },
+    #[error("vault holds {available}, {requested} asked")]
+    InsufficientVaultStock { requested: u64, available: u64 },
+    #[error("serials {range} are not in this province's vault")]
+    CardsNotInVault { range: String },
+    #[error("not allowed: {action}")]
+    Forbidden { action: &'static str },
+    #[error("other province")]
+    WrongProvince,
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    #[error("a concurrent change won")]
+    Conflict,
+    #[error("invalid username or password")]
+    InvalidCredentials,
+    #[error("not logged in")]
+    Unauthenticated,
+    #[error("form token mismatch")]
+    CsrfMismatch,
+}
+
+impl DomainError {
+    /// A stable, machine-readable code; never renamed once published.
+    pub fn code(&self) -> &'static str {
+        use DomainError::*;
+        match self {
+            MalformedNumber { .. } => "malformed_number",
+            SerialOutOfBounds { .. } => "serial_out_of_bounds",
+            ReversedRange { .. } => "reversed_range",
+            RangeTooLarge { .. } => "range_too_large",
+            OverlappingRanges { .. } => "overlapping_ranges",
+            TooManyCards { .. } => "too_many_cards",
+            InvalidDate { .. } => "invalid_date",
+            InvalidNationalId { .. } => "invalid_national_id",
+            Required { .. } => "required",
+            TooLong { .. } => "too_long",
+            InvalidValue { .. } => "invalid_value",
+            DeclaredCountMismatch { .. } => "declared_count_mismatch",
+            ReceivedCountMismatch { .. } => "received_count_mismatch",
+            AlreadyRecorded { .. } => "already_recorded",
+            SerialsAlreadyKnown { .. } => "serials_already_known",
+            NotInShipment { .. } => "not_in_shipment",
+            ShipmentNotInTransit { .. } => "shipment_not_in_transit",
+            OverCap { .. } => "over_cap",
+            RequestExists { .. } => "request_exists",
+            NoCapBaseline => "no_cap_baseline",
+            RequestNotOpen { .. } => "request_not_open",
+            HandoverExceedsRequest { .. } => "handover_exceeds_request",
+            InsufficientVaultStock { .. } => "insufficient_vault_stock",
+            CardsNotInVault { .. } => "cards_not_in_vault",
+            Forbidden { .. } => "forbidden",
+            WrongProvince => "wrong_province",
+            NotFound { .. } => "not_found",
+            Conflict => "conflict",
+            InvalidCredentials => "invalid_credentials",
+            Unauthenticated => "unauthenticated",
+            CsrfMismatch => "csrf_mismatch",
+        }
+    }
+
+    /// The kind of failure, for the HTTP layer to pick a status without knowing each variant.
+    pub fn kind(&self) -> ErrorKind {
+        use DomainError::*;
+        match self {
+            Forbidden { .. } | WrongProvince | CsrfMismatch => ErrorKind::Forbidden,
+            NotFound { .. } => ErrorKind::NotFound,
+            Conflict
+            | SerialsAlreadyKnown { .. }
+            | RequestExists { .. }
+            | ShipmentNotInTransit { .. }
+            | RequestNotOpen { .. } => ErrorKind::Conflict,
+            InvalidCredentials | Unauthenticated => ErrorKind::Unauthenticated,
+            _ => ErrorKind::Invalid,
+        }
+    }
+
+    /// Structured details for API clients.
+    pub fn details(&self) -> Value {
+        use DomainError::*;
+        match self {
+            MalformedNumber { input } | InvalidDate { input } | InvalidNationalId { input } => {
+                json!({ "input": input })
+            }
+            SerialOutOfBounds { value } => json!({ "value": value }),
+            ReversedRange { first, last } => json!({ "first": first, "last": last }),
+            RangeTooLarge { first, last, max } => {
+                json!({ "first": first, "last": last, "max": max })
+            }
+            OverlappingRanges { a, b } => json!({ "a": a, "b": b }),
+            TooManyCards { count, max } => json!({ "count": count, "max": max }),
+            Required { field } | InvalidValue { field } => json!({ "field": field }),
+            TooLong { field, max } => json!({ "field": field, "max": max }),
+            DeclaredCountMismatch { declared, actual } => {
+                json!({ "declared": declared, "actual": actual })
+            }
+            ReceivedCountMismatch { counted, expected } => {
+                json!({ "counted": counted, "expected": expected })
+            }
+            AlreadyRecorded { what } => json!({ "what": what }),
+            SerialsAlreadyKnown { range } | NotInShipment { range } | CardsNotInVault { range } => {
+                json!({ "range": range })
+            }
+            ShipmentNotInTransit { id } | RequestNotOpen { id } => json!({ "id": id }),
+            OverCap { requested, cap } => json!({ "requested": requested, "cap": cap }),
+            RequestExists { month } => json!({ "month": month }),
+            HandoverExceedsRequest { handing, remaining } => {
+                json!({ "handing": handing, "remaining": remaining })
+            }
+            InsufficientVaultStock {
+                requested,
+                available,
+            } => {
+                json!({ "requested": requested, "available": available })
+            }
+            Forbidden { action } => json!({ "action": action }),
+            NotFound { what } => json!({ "what": what }),
+            NoCapBaseline | WrongProvince | Conflict | InvalidCredentials | Unauthenticated
+            | CsrfMismatch => json!({}),
+        }
+    }
+
+    pub fn message_fa(&self) -> String {
+        crate::fa::error_message(self)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorKind {
+    Invalid,
+    Forbidden,
+    NotFound,
+    Conflict,
+    Unauthenticated,
+}

@@ -1,0 +1,137 @@
+//! Every Persian sentence the domain shows a user, in one place so that it can be reviewed.
+//! (Page templates hold the rest of the Persian text; see `skillcard-web/templates`.)
+
+use crate::error::DomainError;
+use crate::text::fa_num;
+
+pub fn error_message(e: &DomainError) -> String {
+    use DomainError::*;
+    match e {
+        MalformedNumber { input } => format!("«{input}» یک عدد معتبر نیست."),
+        SerialOutOfBounds { value } => {
+            format!("شماره سریال {} خارج از محدوده مجاز است.", fa_num(value))
+        }
+        ReversedRange { first, last } => format!(
+            "بازه سریال نادرست است: «از» ({}) بزرگ‌تر از «تا» ({}) است.",
+            fa_num(first),
+            fa_num(last)
+        ),
+        RangeTooLarge { first, last, max } => format!(
+            "بازه {} تا {} بیش از حد مجاز ({} کارت) است.",
+            fa_num(first),
+            fa_num(last),
+            fa_num(max)
+        ),
+        OverlappingRanges { a, b } => format!(
+            "بازه‌های {} و {} با هم هم‌پوشانی دارند.",
+            crate::text::persian_digits(a),
+            crate::text::persian_digits(b)
+        ),
+        TooManyCards { count, max } => format!(
+            "تعداد کارت‌ها ({}) بیش از حد مجاز یک عملیات ({}) است.",
+            fa_num(count),
+            fa_num(max)
+        ),
+        InvalidDate { input } => format!("تاریخ «{input}» معتبر نیست (نمونه: ۱۴۰۵/۰۹/۰۳)."),
+        InvalidNationalId { input } => format!("کد ملی «{input}» معتبر نیست."),
+        Required { field } => format!("پر کردن «{}» الزامی است.", field_name(field)),
+        TooLong { field, max } => {
+            format!("«{}» بیش از {} نویسه است.", field_name(field), fa_num(max))
+        }
+        InvalidValue { field } => format!("مقدار «{}» معتبر نیست.", field_name(field)),
+        DeclaredCountMismatch { declared, actual } => format!(
+            "تعداد اعلام‌شده ({}) با مجموع بازه‌های سریال ({}) برابر نیست.",
+            fa_num(declared),
+            fa_num(actual)
+        ),
+        ReceivedCountMismatch { counted, expected } => format!(
+            "تعداد شمارش‌شده ({}) با تعداد محموله پس از کسر کسری و آسیب‌دیده‌ها ({}) برابر نیست؛ سریال‌های کسری یا آسیب‌دیده را ثبت کنید.",
+            fa_num(counted),
+            fa_num(expected)
+        ),
+        AlreadyRecorded { what } => format!("{} پیش‌تر ثبت شده است.", field_name(what)),
+        SerialsAlreadyKnown { range } => format!(
+            "سریال‌های {} پیش‌تر در سامانه ثبت شده‌اند.",
+            crate::text::persian_digits(range)
+        ),
+        NotInShipment { range } => format!(
+            "سریال‌های {} جزو این محموله نیستند.",
+            crate::text::persian_digits(range)
+        ),
+        ShipmentNotInTransit { id } => {
+            format!("محموله شماره {} پیش‌تر تحویل گرفته شده است.", fa_num(id))
+        }
+        OverCap { requested, cap } => format!(
+            "تعداد درخواستی ({}) بیش از سقف مجاز این ماه ({}) است؛ سقف برابر عملکرد صدور یک ماه است (تبصره ۲).",
+            fa_num(requested),
+            fa_num(cap)
+        ),
+        RequestExists { month } => format!(
+            "برای ماه {} پیش‌تر درخواست ثبت شده است؛ درخواست ماهانه است (تبصره ۲).",
+            crate::date::JalaliMonth::from_key(*month)
+                .map(|m| m.label())
+                .unwrap_or_else(|_| fa_num(month))
+        ),
+        NoCapBaseline => "سقف درخواست این ماه تعیین نشده است: ستاد باید سقف پایه استان را ثبت کند.".into(),
+        RequestNotOpen { id } => format!("درخواست شماره {} باز نیست.", fa_num(id)),
+        HandoverExceedsRequest { handing, remaining } => format!(
+            "تعداد تحویلی ({}) بیش از باقی‌مانده درخواست ({}) است.",
+            fa_num(handing),
+            fa_num(remaining)
+        ),
+        InsufficientVaultStock { requested, available } => format!(
+            "موجودی خزانه ({}) برای تحویل {} کارت کافی نیست.",
+            fa_num(available),
+            fa_num(requested)
+        ),
+        CardsNotInVault { range } => format!(
+            "کارت‌های {} در خزانه این استان نیستند.",
+            crate::text::persian_digits(range)
+        ),
+        Forbidden { .. } => "شما اجازه انجام این کار را ندارید.".into(),
+        WrongProvince => "این اطلاعات متعلق به استان دیگری است.".into(),
+        NotFound { what } => format!("{} پیدا نشد.", field_name(what)),
+        Conflict => "هم‌زمان کاربر دیگری همین کارت‌ها را تغییر داد؛ صفحه را تازه کنید و دوباره تلاش کنید.".into(),
+        InvalidCredentials => "نام کاربری یا گذرواژه نادرست است.".into(),
+        Unauthenticated => "ابتدا وارد سامانه شوید.".into(),
+        CsrfMismatch => "نشست فرم منقضی شده است؛ صفحه را تازه کنید و دوباره بفرستید.".into(),
+    }
+}
+
+/// Persian names of the fields and things errors refer to.
+pub fn field_name(field: &str) -> &str {
+    match field {
+        "ranges" => "بازه‌های سریال",
+        "declared_count" => "تعداد اعلام‌شده",
+        "carrier" => "حمل‌کننده",
+        "ref_no" => "شماره محموله",
+        "deliverer_name" => "نام تحویل‌دهنده",
+        "deliverer_title" => "سمت تحویل‌دهنده",
+        "receiver_name" => "نام تحویل‌گیرنده",
+        "receiver_title" => "سمت تحویل‌گیرنده",
+        "letter_no" => "شماره نامه",
+        "date" => "تاریخ",
+        "count" => "تعداد",
+        "representative" => "نماینده",
+        "reason" => "دلیل",
+        "temperature" => "دما",
+        "humidity" => "رطوبت",
+        "username" => "نام کاربری",
+        "password" => "گذرواژه",
+        "full_name" => "نام و نام خانوادگی",
+        "role" => "نقش",
+        "province" => "استان",
+        "shipment" => "محموله",
+        "request" => "درخواست",
+        "handover" => "تحویل",
+        "user" => "کاربر",
+        "document" => "سند",
+        "baseline" => "سقف پایه",
+        "receipt_notice" => "اعلام وصول به ستاد",
+        "override" => "مجوز افزایش سقف",
+        "month" => "ماه",
+        "counted" => "تعداد شمارش‌شده",
+        "letter" => "نامه",
+        other => other,
+    }
+}

@@ -1,0 +1,243 @@
+//! Who may do what, and where. This is the one place access is decided: every operation in
+//! `skillcard-db` calls [`authorize`] with the acting user before it touches anything, and every
+//! query for lists is scoped with [`Actor::scope`]. Pages and API handlers never decide access.
+
+use crate::error::DomainError;
+use serde::{Deserialize, Serialize};
+
+/// The roles of the regulation's table of actors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Hq,
+    Security,
+    AssessmentHead,
+    AssessmentOfficer,
+    IssuanceClerk,
+    CenterExaminer,
+    DeliveryAgent,
+    DirectorGeneral,
+    AssessmentBoard,
+    Applicant,
+}
+
+impl Role {
+    pub const ALL: [Role; 10] = [
+        Role::Hq,
+        Role::Security,
+        Role::AssessmentHead,
+        Role::AssessmentOfficer,
+        Role::IssuanceClerk,
+        Role::CenterExaminer,
+        Role::DeliveryAgent,
+        Role::DirectorGeneral,
+        Role::AssessmentBoard,
+        Role::Applicant,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Hq => "hq",
+            Role::Security => "security",
+            Role::AssessmentHead => "assessment_head",
+            Role::AssessmentOfficer => "assessment_officer",
+            Role::IssuanceClerk => "issuance_clerk",
+            Role::CenterExaminer => "center_examiner",
+            Role::DeliveryAgent => "delivery_agent",
+            Role::DirectorGeneral => "director_general",
+            Role::AssessmentBoard => "assessment_board",
+            Role::Applicant => "applicant",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
+    }
+
+    pub fn label_fa(self) -> &'static str {
+        match self {
+            Role::Hq => "ستاد (دفتر ارزشیابی مهارت)",
+            Role::Security => "حراست استان",
+            Role::AssessmentHead => "رئیس اداره سنجش",
+            Role::AssessmentOfficer => "کارشناس مسئول سنجش",
+            Role::IssuanceClerk => "کارشناس صدور گواهینامه",
+            Role::CenterExaminer => "کارشناس آزمون مرکز",
+            Role::DeliveryAgent => "مسئول تحویل",
+            Role::DirectorGeneral => "مدیر کل استان",
+            Role::AssessmentBoard => "ستاد ارزشیابی استان",
+            Role::Applicant => "متقاضی",
+        }
+    }
+
+    /// HQ works nationally; every other role belongs to one province.
+    pub fn is_national(self) -> bool {
+        self == Role::Hq
+    }
+}
+
+/// The signed-in user an operation runs for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub user_id: i64,
+    pub username: String,
+    pub full_name: String,
+    pub role: Role,
+    /// `None` only for national roles.
+    pub province_id: Option<i64>,
+}
+
+/// Which provinces' data an actor may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    National,
+    Province(i64),
+}
+
+impl Scope {
+    pub fn allows(self, province_id: i64) -> bool {
+        match self {
+            Scope::National => true,
+            Scope::Province(p) => p == province_id,
+        }
+    }
+    /// The province filter for a list query: `None` means all.
+    pub fn province_filter(self) -> Option<i64> {
+        match self {
+            Scope::National => None,
+            Scope::Province(p) => Some(p),
+        }
+    }
+}
+
+impl Actor {
+    pub fn scope(&self) -> Scope {
+        match (self.role.is_national(), self.province_id) {
+            (true, _) => Scope::National,
+            (false, Some(p)) => Scope::Province(p),
+            // A provincial role without a province sees nothing: an impossible province id.
+            (false, None) => Scope::Province(-1),
+        }
+    }
+}
+
+/// Everything an actor can ask the system to do in Part 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// HQ dispatches a shipment to a province.
+    RecordShipment,
+    /// R-1 / Form 1: the province receives a shipment.
+    ReceiveShipment,
+    /// the receipt notice to HQ.
+    SendReceiptNotice,
+    /// Note 1: the vault condition log.
+    RecordVaultInspection,
+    /// R-4.1 / Form 3: the monthly request.
+    CreateMonthlyRequest,
+    /// Note 2: HQ sets a province's start-up baseline or overrides a cap.
+    SetRequestCap,
+    /// R-4.3 / Form 4: Security hands cards over.
+    HandOver,
+    /// Reading custody data (shipments, vault, requests, handovers, forms).
+    ViewCustody,
+    /// Reading the audit log.
+    ViewAudit,
+    /// Creating users.
+    ManageUsers,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::RecordShipment => "record_shipment",
+            Action::ReceiveShipment => "receive_shipment",
+            Action::SendReceiptNotice => "send_receipt_notice",
+            Action::RecordVaultInspection => "record_vault_inspection",
+            Action::CreateMonthlyRequest => "create_monthly_request",
+            Action::SetRequestCap => "set_request_cap",
+            Action::HandOver => "hand_over",
+            Action::ViewCustody => "view_custody",
+            Action::ViewAudit => "view_audit",
+            Action::ManageUsers => "manage_users",
+        }
+    }
+
+    fn allowed_roles(self) -> &'static [Role] {
+        use Role::*;
+        match self {
+            Action::RecordShipment | Action::SetRequestCap | Action::ManageUsers => &[Hq],
+            // "the Assessment and Security units draw up receipt minutes".
+            Action::ReceiveShipment => &[Security, AssessmentHead],
+            Action::SendReceiptNotice => &[Security, AssessmentHead, DirectorGeneral],
+            Action::RecordVaultInspection => &[Security],
+            Action::CreateMonthlyRequest => &[AssessmentHead],
+            Action::HandOver => &[Security],
+            Action::ViewCustody => &[
+                Hq,
+                Security,
+                AssessmentHead,
+                AssessmentOfficer,
+                IssuanceClerk,
+                DirectorGeneral,
+            ],
+            Action::ViewAudit => &[Hq, Security, AssessmentHead, DirectorGeneral],
+        }
+    }
+}
+
+/// The one access decision: may `actor` do `action` on data of `province_id`
+/// (`None` for national data such as the list of provinces)?
+pub fn authorize(
+    actor: &Actor,
+    action: Action,
+    province_id: Option<i64>,
+) -> Result<(), DomainError> {
+    if !action.allowed_roles().contains(&actor.role) {
+        return Err(DomainError::Forbidden {
+            action: action.name(),
+        });
+    }
+    match province_id {
+        Some(p) if !actor.scope().allows(p) => Err(DomainError::WrongProvince),
+        _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: Role, province: Option<i64>) -> Actor {
+        Actor {
+            user_id: 1,
+            username: "u".into(),
+            full_name: "u".into(),
+            role,
+            province_id: province,
+        }
+    }
+
+    #[test]
+    fn province_scoping() {
+        let sec = actor(Role::Security, Some(7));
+        assert!(authorize(&sec, Action::HandOver, Some(7)).is_ok());
+        assert_eq!(
+            authorize(&sec, Action::HandOver, Some(8)),
+            Err(DomainError::WrongProvince)
+        );
+        let hq = actor(Role::Hq, None);
+        assert!(authorize(&hq, Action::ViewCustody, Some(8)).is_ok());
+        assert!(authorize(&hq, Action::HandOver, Some(8)).is_err());
+        let lost = actor(Role::Security, None);
+        assert_eq!(
+            authorize(&lost, Action::HandOver, Some(7)),
+            Err(DomainError::WrongProvince)
+        );
+    }
+
+    #[test]
+    fn roles_round_trip() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Some(r));
+        }
+    }
+}

@@ -1,0 +1,217 @@
+//! `skillcard check`: the audit chain and the custody invariants, verified from the data itself.
+
+use crate::{Result, Store, StoreError};
+use serde::Serialize;
+use skillcard_core::audit::{verify_chain, AuditRecord};
+use skillcard_core::card::CardState;
+use skillcard_core::custody::{check_province, ProvinceCounts, Violation};
+use skillcard_core::serial::{self, SerialRange};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    pub audit_records: i64,
+    pub cards: u64,
+    pub provinces: usize,
+    /// The first broken link of the audit chain, if any.
+    pub chain_error: Option<String>,
+    pub violations: Vec<Violation>,
+}
+
+impl CheckReport {
+    pub fn is_ok(&self) -> bool {
+        self.chain_error.is_none() && self.violations.is_empty()
+    }
+}
+
+fn global(invariant: &'static str, detail: String) -> Violation {
+    Violation {
+        invariant,
+        province_id: None,
+        detail,
+    }
+}
+
+impl Store {
+    /// Verifies everything that must hold at every moment. Runs read-only; safe on a live system.
+    pub async fn check(&self) -> Result<CheckReport> {
+        let mut conn = self.pool.acquire().await?;
+        let mut violations = Vec::new();
+
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(i64, String, Option<i64>, String, String, String, Option<i64>, String, String, String, String)> =
+            sqlx::query_as(
+                "SELECT seq, at, actor_id, action, entity, entity_id, province_id, before, after, prev_hash, hash \
+                 FROM audit_log ORDER BY seq",
+            )
+            .fetch_all(&mut *conn)
+            .await?;
+        let records: Vec<AuditRecord> = rows
+            .into_iter()
+            .map(
+                |(
+                    seq,
+                    at,
+                    actor_id,
+                    action,
+                    entity,
+                    entity_id,
+                    province_id,
+                    before,
+                    after,
+                    prev_hash,
+                    hash,
+                )| AuditRecord {
+                    seq,
+                    at,
+                    actor_id,
+                    action,
+                    entity,
+                    entity_id,
+                    province_id,
+                    before,
+                    after,
+                    prev_hash,
+                    hash,
+                },
+            )
+            .collect();
+        let (head_seq, head_hash): (i64, String) =
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+                .fetch_one(&mut *conn)
+                .await?;
+        let chain_error = match verify_chain(&records) {
+            Err(e) => Some(e.to_string()),
+            Ok((last, _)) if last != head_seq => Some(
+                skillcard_core::audit::ChainError::Truncated {
+                    head_seq,
+                    last_seq: last,
+                }
+                .to_string(),
+            ),
+            Ok((_, hash)) if hash != head_hash => {
+                Some(format!("audit head hash does not match record {head_seq}"))
+            }
+            Ok(_) => None,
+        };
+
+        // Every state stored is one the model knows.
+        let states: Vec<(String, i64)> =
+            sqlx::query_as("SELECT state, CAST(COUNT(*) AS BIGINT) FROM cards GROUP BY state")
+                .fetch_all(&mut *conn)
+                .await?;
+        for (s, n) in &states {
+            if CardState::parse(s).is_none() {
+                violations.push(global(
+                    "known_states",
+                    format!("{n} cards in unknown state {s:?}"),
+                ));
+            }
+        }
+        let cards: u64 = states.iter().map(|(_, n)| *n as u64).sum();
+
+        // Shipped ranges never overlap; every card lies in a range of its own shipment.
+        let shipped: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT first, last FROM shipment_ranges WHERE kind = 'shipped'")
+                .fetch_all(&mut *conn)
+                .await?;
+        let ranges: Vec<SerialRange> = shipped
+            .iter()
+            .map(|(f, l)| SerialRange::new(*f as u64, *l as u64))
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        if let Err(e) = serial::sorted_disjoint(ranges) {
+            violations.push(global("ranges_disjoint", e.to_string()));
+        }
+        let (stray,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM cards c WHERE NOT EXISTS (SELECT 1 FROM shipment_ranges r \
+             WHERE r.shipment_id = c.shipment_id AND r.kind = 'shipped' AND c.serial >= r.first AND c.serial <= r.last)",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if stray > 0 {
+            violations.push(global(
+                "cards_in_shipped_ranges",
+                format!("{stray} cards outside their shipment's ranges"),
+            ));
+        }
+
+        let mut per: BTreeMap<i64, ProvinceCounts> = BTreeMap::new();
+        let by_state: Vec<(i64, String, i64)> =
+            sqlx::query_as("SELECT province_id, state, CAST(COUNT(*) AS BIGINT) FROM cards GROUP BY province_id, state")
+                .fetch_all(&mut *conn)
+                .await?;
+        for (p, state, n) in by_state {
+            let c = per.entry(p).or_insert_with(|| ProvinceCounts {
+                province_id: p,
+                ..Default::default()
+            });
+            let n = n as u64;
+            match CardState::parse(&state) {
+                Some(CardState::InTransit) => c.in_transit = n,
+                Some(CardState::InVault) => c.in_vault = n,
+                Some(CardState::WithOffice) => c.with_office = n,
+                Some(CardState::MissingOnArrival) => c.missing_on_arrival = n,
+                Some(CardState::DamagedOnArrival) => c.damaged_on_arrival = n,
+                None => {}
+            }
+        }
+        let sums: [(&str, fn(&mut ProvinceCounts, i64)); 4] = [
+            (
+                "SELECT s.province_id, CAST(SUM(r.last - r.first + 1) AS BIGINT) FROM shipment_ranges r \
+                 JOIN shipments s ON s.id = r.shipment_id WHERE r.kind = 'shipped' GROUP BY s.province_id",
+                |c, n| c.shipped = n as u64,
+            ),
+            (
+                "SELECT s.province_id, CAST(SUM(r.last - r.first + 1) AS BIGINT) FROM shipment_ranges r \
+                 JOIN shipments s ON s.id = r.shipment_id WHERE r.kind = 'shipped' AND s.status = 'in_transit' GROUP BY s.province_id",
+                |c, n| c.shipped_in_transit = n as u64,
+            ),
+            (
+                "SELECT province_id, CAST(SUM(CASE WHEN direction = 'in' THEN last - first + 1 ELSE first - last - 1 END) AS BIGINT) \
+                 FROM vault_movements GROUP BY province_id",
+                |c, n| c.ledger_balance = n,
+            ),
+            (
+                "SELECT h.province_id, CAST(SUM(r.last - r.first + 1) AS BIGINT) FROM handover_ranges r \
+                 JOIN handovers h ON h.id = r.handover_id GROUP BY h.province_id",
+                |c, n| c.handed_over = n as u64,
+            ),
+        ];
+        for (sql, set) in sums {
+            let rows: Vec<(i64, i64)> = sqlx::query_as(sql).fetch_all(&mut *conn).await?;
+            for (p, n) in rows {
+                set(
+                    per.entry(p).or_insert_with(|| ProvinceCounts {
+                        province_id: p,
+                        ..Default::default()
+                    }),
+                    n,
+                );
+            }
+        }
+        // Handover records agree with the requests they fulfil.
+        let (bad_requests,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM monthly_requests m WHERE m.handed_count <> \
+             (SELECT CAST(COALESCE(SUM(h.count), 0) AS BIGINT) FROM handovers h WHERE h.request_id = m.id) OR m.handed_count > m.count",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if bad_requests > 0 {
+            violations.push(global(
+                "requests_match_handovers",
+                format!("{bad_requests} requests disagree with their handovers"),
+            ));
+        }
+        for c in per.values() {
+            violations.extend(check_province(c));
+        }
+        Ok(CheckReport {
+            audit_records: records.len() as i64,
+            cards,
+            provinces: per.len(),
+            chain_error,
+            violations,
+        })
+    }
+}

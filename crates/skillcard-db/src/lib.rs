@@ -1,0 +1,111 @@
+//! Storage and transactional operations of skillcard, over SQLite (the default: one file, no
+//! server) or PostgreSQL (national deployments), chosen by the database URL's scheme.
+//!
+//! Every operation that changes state is one transaction that (1) takes the audit chain's head
+//! row, which serialises writers on both backends, (2) reads what it needs, (3) asks
+//! `skillcard-core` whether the move is allowed and what it does, (4) writes it and (5) appends
+//! the audit record. A rejected request therefore changes nothing, and two nodes racing on the
+//! same cards cannot both win: the second sees the first's result when it gets the head.
+//!
+//! SQL is written once for both backends (runtime-checked `sqlx::Any` queries; integers are
+//! BIGINT and every aggregate is cast to BIGINT so both decode alike); the schema has one
+//! migration directory per backend.
+
+mod auth;
+mod check;
+mod custody;
+pub mod demo;
+mod error;
+mod tx;
+pub mod views;
+
+pub use auth::{NewUser, SessionInfo, SESSION_TTL_SECS};
+pub use check::CheckReport;
+pub use custody::{
+    HandoverInput, InspectionInput, NewRequest, NewShipment, ReceiptInput, ReceiptNoticeInput,
+};
+pub use error::StoreError;
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, Executor};
+use std::str::FromStr;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// The database, shared by every request handler (cheap to clone).
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/postgres");
+
+impl Store {
+    /// Connects to `sqlite:…` or `postgres://…`. A SQLite file is created if missing.
+    pub async fn connect(url: &str) -> Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::UnsupportedUrl(
+                url.split(':').next().unwrap_or("").to_string(),
+            ));
+        };
+        let url = match backend {
+            Backend::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" })
+            }
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    if backend == Backend::Sqlite {
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Store { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Brings the schema up to date; safe to run on every start.
+    pub async fn migrate(&self) -> Result<()> {
+        match self.backend {
+            Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
+            Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
+        }
+        Ok(())
+    }
+
+    /// The pool, for tests and benchmarks that need to look behind the application's back.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}

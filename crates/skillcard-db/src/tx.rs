@@ -1,0 +1,105 @@
+//! The write transaction: takes the audit head first, appends one audit record per change.
+
+use crate::{Result, StoreError};
+use serde_json::Value;
+use skillcard_core::audit::{record_hash, AuditRecord};
+use skillcard_core::policy::Actor;
+use sqlx::{Any, AnyPool, Transaction};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+pub(crate) struct WriteTx {
+    pub tx: Transaction<'static, Any>,
+    pub now: OffsetDateTime,
+}
+
+/// Iran Standard Time (no daylight saving since 2022): the day an office works in.
+pub(crate) fn tehran_today(now: OffsetDateTime) -> time::Date {
+    let offset = time::UtcOffset::from_hms(3, 30, 0).unwrap_or(time::UtcOffset::UTC);
+    now.to_offset(offset).date()
+}
+
+pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339).unwrap_or_default()
+}
+
+impl WriteTx {
+    pub async fn begin(pool: &AnyPool) -> Result<Self> {
+        let mut tx = pool.begin().await?;
+        // Take the head row's lock before reading anything: writers run one after another.
+        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
+            .execute(&mut *tx)
+            .await?;
+        Ok(WriteTx {
+            tx,
+            now: OffsetDateTime::now_utc(),
+        })
+    }
+
+    pub fn today(&self) -> time::Date {
+        tehran_today(self.now)
+    }
+
+    pub fn now_str(&self) -> String {
+        rfc3339(self.now)
+    }
+
+    /// Appends the audit record of one change to the chain.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn audit(
+        &mut self,
+        actor: Option<&Actor>,
+        action: &str,
+        entity: &str,
+        entity_id: impl ToString,
+        province_id: Option<i64>,
+        before: Value,
+        after: Value,
+    ) -> Result<()> {
+        let (seq, prev): (i64, String) =
+            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
+                .fetch_one(&mut *self.tx)
+                .await?;
+        let mut r = AuditRecord {
+            seq: seq + 1,
+            at: self.now_str(),
+            actor_id: actor.map(|a| a.user_id),
+            action: action.to_string(),
+            entity: entity.to_string(),
+            entity_id: entity_id.to_string(),
+            province_id,
+            before: before.to_string(),
+            after: after.to_string(),
+            prev_hash: prev.clone(),
+            hash: String::new(),
+        };
+        r.hash = record_hash(&prev, &r);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor_id, action, entity, entity_id, province_id, before, after, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(r.seq)
+        .bind(&r.at)
+        .bind(r.actor_id)
+        .bind(&r.action)
+        .bind(&r.entity)
+        .bind(&r.entity_id)
+        .bind(r.province_id)
+        .bind(&r.before)
+        .bind(&r.after)
+        .bind(&r.prev_hash)
+        .bind(&r.hash)
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(r.seq)
+            .bind(&r.hash)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await.map_err(StoreError::from)
+    }
+}

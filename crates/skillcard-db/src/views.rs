@@ -1,0 +1,212 @@
+//! What reads return: plain serialisable records for the API, the pages and the documents.
+//! Dates are given both as ISO (for machines) and as Solar Hijri with Persian digits (`*_fa`).
+
+use serde::Serialize;
+use skillcard_core::date::fa_date;
+use skillcard_core::serial::SerialRange;
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct RangeView {
+    pub first: u64,
+    pub last: u64,
+    pub count: u64,
+}
+
+impl From<SerialRange> for RangeView {
+    fn from(r: SerialRange) -> Self {
+        RangeView {
+            first: r.first(),
+            last: r.last(),
+            count: r.len(),
+        }
+    }
+}
+
+pub(crate) fn ranges(rs: &[SerialRange]) -> Vec<RangeView> {
+    rs.iter().copied().map(RangeView::from).collect()
+}
+
+pub(crate) fn iso_fa(iso: &str) -> String {
+    time::Date::parse(iso, &time::format_description::well_known::Iso8601::DATE)
+        .map(fa_date)
+        .unwrap_or_else(|_| iso.to_string())
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ProvinceView {
+    pub id: i64,
+    pub code: String,
+    pub name_fa: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ShipmentView {
+    pub id: i64,
+    pub province_id: i64,
+    pub province_name: String,
+    pub ref_no: String,
+    pub declared_count: u64,
+    pub carrier: String,
+    pub sent_on: String,
+    pub sent_on_fa: String,
+    /// `in_transit` or `received`.
+    pub status: String,
+    pub ranges: Vec<RangeView>,
+    pub receipt: Option<ReceiptView>,
+    pub receipt_notice: Option<ReceiptNoticeView>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReceiptView {
+    pub received_on: String,
+    pub received_on_fa: String,
+    pub received_count: u64,
+    pub missing_count: u64,
+    pub damaged_count: u64,
+    pub missing: Vec<RangeView>,
+    pub damaged: Vec<RangeView>,
+    pub deliverer_name: String,
+    pub deliverer_title: String,
+    pub receiver_name: String,
+    pub receiver_title: String,
+    pub remarks: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReceiptNoticeView {
+    pub letter_no: String,
+    pub letter_date: String,
+    pub letter_date_fa: String,
+    pub signer_name: String,
+    pub signer_title: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LedgerRowView {
+    pub date: String,
+    pub date_fa: String,
+    /// `in` or `out`.
+    pub direction: String,
+    pub first: u64,
+    pub last: u64,
+    pub count: u64,
+    pub balance: i64,
+    /// `shipment` or `handover`, with its id.
+    pub source: String,
+    pub source_id: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LedgerView {
+    pub province_id: i64,
+    pub province_name: String,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub opening_balance: i64,
+    pub rows: Vec<LedgerRowView>,
+    pub closing_balance: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct InspectionView {
+    pub id: i64,
+    pub province_id: i64,
+    pub inspected_at: String,
+    pub inspected_on_fa: String,
+    pub temperature_c: f64,
+    pub humidity_pct: f64,
+    /// The Note 1 checklist as recorded.
+    #[schema(value_type = Object)]
+    pub checklist: serde_json::Value,
+    /// Codes of the departures from Note 1; empty when all is well.
+    pub flags: Vec<String>,
+    pub flag_labels_fa: Vec<String>,
+    pub flagged: bool,
+    pub notes: String,
+    pub inspector_name: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CapView {
+    pub province_id: i64,
+    pub month: i64,
+    pub month_label: String,
+    pub cap: u64,
+    /// `previous_month` or `baseline`.
+    pub basis: String,
+    pub issued_previous_month: u64,
+    pub override_max: Option<u64>,
+    pub override_reason: Option<String>,
+    /// What a request may ask for this month.
+    pub effective: u64,
+    pub existing_request_id: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct RequestView {
+    pub id: i64,
+    pub province_id: i64,
+    pub province_name: String,
+    pub month: i64,
+    pub month_label: String,
+    pub count: u64,
+    pub cap: u64,
+    pub cap_basis: String,
+    pub representative: String,
+    pub requested_on: String,
+    pub requested_on_fa: String,
+    pub requested_by_name: String,
+    pub requested_by_title: String,
+    pub handed_count: u64,
+    /// `open` or `fulfilled`.
+    pub status: String,
+    pub handover_ids: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HandoverView {
+    pub id: i64,
+    pub request_id: i64,
+    pub province_id: i64,
+    pub province_name: String,
+    pub letter_no: String,
+    pub handed_on: String,
+    pub handed_on_fa: String,
+    pub request_date: String,
+    pub request_date_fa: String,
+    pub count: u64,
+    pub ranges: Vec<RangeView>,
+    pub deliverer_name: String,
+    pub deliverer_title: String,
+    pub receiver_name: String,
+    pub receiver_title: String,
+    pub remarks: String,
+}
+
+/// Card counts per state for one province.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct StockView {
+    pub province_id: i64,
+    pub province_name: String,
+    pub in_transit: u64,
+    pub in_vault: u64,
+    pub with_office: u64,
+    pub missing_on_arrival: u64,
+    pub damaged_on_arrival: u64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditView {
+    pub seq: i64,
+    pub at: String,
+    pub actor_name: Option<String>,
+    pub action: String,
+    pub entity: String,
+    pub entity_id: String,
+    pub province_id: Option<i64>,
+    #[schema(value_type = Object)]
+    pub before: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub after: serde_json::Value,
+}

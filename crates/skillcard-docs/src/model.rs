@@ -1,0 +1,177 @@
+//! The data of each printable document.
+//!
+//! Dates are Solar Hijri strings with Latin digits (`"1405/09/03"`); names, titles and remarks are
+//! Persian strings; counts and serial numbers are `u64`. Callers never format digits: the templates
+//! print every Latin digit as a Persian digit.
+//!
+//! `province` is the province's name only (e.g. `"اصفهان"`); the templates build the office names
+//! ("اداره کل آموزش فنی و حرفه‌ای استان اصفهان") around it.
+
+use serde::{Deserialize, Serialize};
+
+/// A person who signs a document: full name and job title (سمت).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Person {
+    pub name: String,
+    pub title: String,
+}
+
+/// A contiguous range of card serial numbers, `from..=to`, with its count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SerialRangeRow {
+    pub from: u64,
+    pub to: u64,
+    pub count: u64,
+}
+
+impl SerialRangeRow {
+    /// The range `from..=to` with its count computed (0 when `to < from`).
+    pub fn new(from: u64, to: u64) -> Self {
+        let count = if to >= from { to - from + 1 } else { 0 };
+        Self { from, to, count }
+    }
+}
+
+/// Form 1: minutes of delivery of blank electronic certificates, HQ → provincial Security.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Form1 {
+    pub province: String,
+    /// HQ's shipment reference; printed as the minutes' number.
+    pub shipment_ref: String,
+    pub date: String,
+    /// The count stated on HQ's shipment.
+    pub declared_count: u64,
+    /// The count actually received in sound packaging.
+    pub received_count: u64,
+    pub ranges: Vec<SerialRangeRow>,
+    /// Serials missing from the shipment (a table is printed only when non-empty).
+    pub missing: Vec<SerialRangeRow>,
+    /// Serials received damaged (a table is printed only when non-empty).
+    pub damaged: Vec<SerialRangeRow>,
+    pub remarks: String,
+    pub deliverer: Person,
+    pub receiver: Person,
+}
+
+/// One row of the vault inventory: cards in, cards out, balance after the row.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LedgerRow {
+    pub date: String,
+    pub in_from: Option<u64>,
+    pub in_to: Option<u64>,
+    pub in_count: Option<u64>,
+    pub out_from: Option<u64>,
+    pub out_to: Option<u64>,
+    pub out_count: Option<u64>,
+    pub balance: u64,
+}
+
+/// Form 2 (Note 1, R-3.9): the vault card inventory for a period.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Form2 {
+    pub province: String,
+    pub from_date: String,
+    pub to_date: String,
+    pub opening_balance: u64,
+    pub rows: Vec<LedgerRow>,
+    pub closing_balance: u64,
+}
+
+/// Form 3: the Assessment Office's monthly request to Security to transfer blank cards.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Form3 {
+    pub province: String,
+    pub request_no: String,
+    pub date: String,
+    /// The month the request is for, e.g. `"آذر 1405"`.
+    pub month_label: String,
+    pub count: u64,
+    /// Note 2's cap: one month's actual issuance.
+    pub cap: u64,
+    /// Full name of the Assessment Office's representative who collects the cards.
+    pub representative: String,
+    /// The head of the provincial Assessment Office (an empty title prints the default title).
+    pub head: Person,
+}
+
+/// Form 4: minutes of delivery of blank cards, Security → Assessment Office.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Form4 {
+    pub province: String,
+    pub handover_no: String,
+    pub date: String,
+    /// The date of the Form 3 request being answered.
+    pub request_date: String,
+    pub count: u64,
+    pub ranges: Vec<SerialRangeRow>,
+    pub remarks: String,
+    pub deliverer: Person,
+    pub receiver: Person,
+}
+
+/// the province's letter to HQ's Skill Assessment Office reporting receipt of blank cards.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReceiptNotice {
+    pub province: String,
+    pub letter_no: String,
+    pub date: String,
+    pub shipment_ref: String,
+    pub declared_count: u64,
+    pub received_count: u64,
+    pub missing_count: u64,
+    pub damaged_count: u64,
+    pub ranges: Vec<SerialRangeRow>,
+    pub signer: Person,
+}
+
+/// Security's letter to the Assessment Office stating the count and serials handed over.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HandoverLetter {
+    pub province: String,
+    pub letter_no: String,
+    pub date: String,
+    /// The number of the Form 3 request being answered.
+    pub request_no: String,
+    pub count: u64,
+    pub ranges: Vec<SerialRangeRow>,
+    pub signer: Person,
+}
+
+/// A printable document.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "data")]
+pub enum Document {
+    Form1(Form1),
+    Form2(Form2),
+    Form3(Form3),
+    Form4(Form4),
+    ReceiptNotice(ReceiptNotice),
+    HandoverLetter(HandoverLetter),
+}
+
+impl Document {
+    /// The template that renders this document.
+    pub(crate) fn template(&self) -> crate::world::Template {
+        use crate::world::Template;
+        match self {
+            Document::Form1(_) => Template::Form1,
+            Document::Form2(_) => Template::Form2,
+            Document::Form3(_) => Template::Form3,
+            Document::Form4(_) => Template::Form4,
+            Document::ReceiptNotice(_) => Template::ReceiptNotice,
+            Document::HandoverLetter(_) => Template::HandoverLetter,
+        }
+    }
+
+    /// A short ASCII name, e.g. for a download's file name.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            Document::Form1(_) => "form1",
+            Document::Form2(_) => "form2",
+            Document::Form3(_) => "form3",
+            Document::Form4(_) => "form4",
+            Document::ReceiptNotice(_) => "receipt-notice",
+            Document::HandoverLetter(_) => "handover-letter",
+        }
+    }
+}

@@ -1,0 +1,654 @@
+//! The JSON API under `/api/v1`, described by the OpenAPI document at `/api/openapi.json`.
+//! Errors are `ErrorBody` (stable code, Persian message, details) with a fitting status.
+
+use crate::auth::ApiActor;
+use crate::documents;
+use crate::error::{ApiError, AppError, ErrorBody};
+use crate::forms::{self, NumText, RangeInput};
+use crate::AppState;
+use axum::extract::{FromRequest, Path, Query, Request, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use skillcard_core::custody::{Baseline, VaultChecklist};
+use skillcard_core::policy::Actor;
+use skillcard_db::views::*;
+use skillcard_db::{
+    HandoverInput, InspectionInput, NewRequest, NewShipment, ReceiptInput, ReceiptNoticeInput,
+};
+use utoipa::{OpenApi, ToSchema};
+
+type ApiResult<T> = Result<Json<T>, ApiError>;
+
+/// `Json` whose rejections are answered in the API's error shape.
+pub struct ApiJson<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        Json::<T>::from_request(req, state)
+            .await
+            .map(|Json(v)| ApiJson(v))
+            .map_err(|e| ApiError(AppError::BadRequest(e.body_text())))
+    }
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/health", get(health))
+        .route("/api/openapi.json", get(openapi))
+        .route("/api/v1/tokens", post(create_token))
+        .route("/api/v1/me", get(me))
+        .route("/api/v1/provinces", get(provinces))
+        .route("/api/v1/stock", get(stock))
+        .route(
+            "/api/v1/shipments",
+            get(list_shipments).post(create_shipment),
+        )
+        .route("/api/v1/shipments/{id}", get(get_shipment))
+        .route("/api/v1/shipments/{id}/receipt", post(receive_shipment))
+        .route(
+            "/api/v1/shipments/{id}/receipt-notice",
+            post(receipt_notice),
+        )
+        .route("/api/v1/shipments/{id}/form1.pdf", get(form1_pdf))
+        .route(
+            "/api/v1/shipments/{id}/receipt-notice.pdf",
+            get(receipt_notice_pdf),
+        )
+        .route("/api/v1/provinces/{id}/ledger", get(ledger))
+        .route("/api/v1/provinces/{id}/form2.pdf", get(form2_pdf))
+        .route(
+            "/api/v1/provinces/{id}/inspections",
+            get(list_inspections).post(create_inspection),
+        )
+        .route("/api/v1/provinces/{id}/baseline", put(set_baseline))
+        .route("/api/v1/provinces/{id}/overrides", post(create_override))
+        .route("/api/v1/provinces/{id}/cap", get(cap))
+        .route("/api/v1/requests", get(list_requests).post(create_request))
+        .route("/api/v1/requests/{id}", get(get_request))
+        .route("/api/v1/requests/{id}/form3.pdf", get(form3_pdf))
+        .route("/api/v1/requests/{id}/handovers", post(create_handover))
+        .route("/api/v1/handovers/{id}", get(get_handover))
+        .route("/api/v1/handovers/{id}/form4.pdf", get(form4_pdf))
+        .route(
+            "/api/v1/handovers/{id}/letter.pdf",
+            get(handover_letter_pdf),
+        )
+        .route("/api/v1/audit", get(audit))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "skillcard",
+        description = "Custody and issuance of electronic skill certificate cards. Errors: ErrorBody."
+    ),
+    paths(
+        health,
+        create_token,
+        me,
+        provinces,
+        stock,
+        list_shipments,
+        create_shipment,
+        get_shipment,
+        receive_shipment,
+        receipt_notice,
+        form1_pdf,
+        receipt_notice_pdf,
+        ledger,
+        form2_pdf,
+        list_inspections,
+        create_inspection,
+        set_baseline,
+        create_override,
+        cap,
+        list_requests,
+        create_request,
+        get_request,
+        form3_pdf,
+        create_handover,
+        get_handover,
+        form4_pdf,
+        handover_letter_pdf,
+        audit
+    ),
+    components(schemas(ErrorBody, NumText, RangeInput))
+)]
+pub struct ApiDoc;
+
+async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(ApiDoc::openapi())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    status: &'static str,
+    database: &'static str,
+}
+
+/// Liveness: answers without touching the database.
+#[utoipa::path(get, path = "/health", responses((status = 200, body = Health)))]
+async fn health(State(s): State<AppState>) -> Json<Health> {
+    let database = match s.store.backend() {
+        skillcard_db::Backend::Sqlite => "sqlite",
+        skillcard_db::Backend::Postgres => "postgres",
+    };
+    Json(Health {
+        status: "ok",
+        database,
+    })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TokenRequest {
+    username: String,
+    password: String,
+    #[serde(default)]
+    label: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// Send as `Authorization: Bearer <token>`.
+    token: String,
+}
+
+/// Exchanges a username and password for a bearer token for machine clients.
+#[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenRequest,
+    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody)))]
+async fn create_token(
+    State(s): State<AppState>,
+    ApiJson(b): ApiJson<TokenRequest>,
+) -> ApiResult<TokenResponse> {
+    let actor = s.store.authenticate(&b.username, &b.password).await?;
+    let label = if b.label.is_empty() {
+        "api".to_string()
+    } else {
+        b.label
+    };
+    Ok(Json(TokenResponse {
+        token: s.store.create_api_token(&actor, &label).await?,
+    }))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Me {
+    user_id: i64,
+    username: String,
+    full_name: String,
+    role: String,
+    province_id: Option<i64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
+async fn me(ApiActor(a): ApiActor) -> Json<Me> {
+    Json(Me {
+        user_id: a.user_id,
+        username: a.username,
+        full_name: a.full_name,
+        role: a.role.as_str().into(),
+        province_id: a.province_id,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/provinces", responses((status = 200, body = Vec<ProvinceView>)))]
+async fn provinces(State(s): State<AppState>, _actor: ApiActor) -> ApiResult<Vec<ProvinceView>> {
+    Ok(Json(s.store.provinces().await?))
+}
+
+/// Card counts by state for every province the caller may see.
+#[utoipa::path(get, path = "/api/v1/stock", responses((status = 200, body = Vec<StockView>)))]
+async fn stock(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiResult<Vec<StockView>> {
+    Ok(Json(s.store.stock(&a).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/shipments", responses((status = 200, body = Vec<ShipmentView>)))]
+async fn list_shipments(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<Vec<ShipmentView>> {
+    Ok(Json(s.store.shipments(&a).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ShipmentBody {
+    province_id: i64,
+    ref_no: String,
+    carrier: String,
+    declared_count: NumText,
+    ranges: Vec<RangeInput>,
+}
+
+/// HQ dispatches a shipment of blank cards to a province.
+#[utoipa::path(post, path = "/api/v1/shipments", request_body = ShipmentBody,
+    responses((status = 200, body = ShipmentView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_shipment(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<ShipmentBody>,
+) -> ApiResult<ShipmentView> {
+    let new = NewShipment {
+        province_id: b.province_id,
+        ref_no: b.ref_no,
+        carrier: b.carrier,
+        declared_count: b.declared_count.value("declared_count")?,
+        ranges: forms::ranges(&b.ranges)?,
+    };
+    Ok(Json(s.store.record_shipment(&a, new).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/shipments/{id}", responses((status = 200, body = ShipmentView), (status = 404, body = ErrorBody)))]
+async fn get_shipment(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<ShipmentView> {
+    Ok(Json(s.store.shipment(&a, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReceiptBody {
+    /// Cards counted on arrival: the shipment less the missing and damaged ones.
+    counted: NumText,
+    #[serde(default)]
+    missing: Vec<RangeInput>,
+    #[serde(default)]
+    damaged: Vec<RangeInput>,
+    deliverer_name: String,
+    deliverer_title: String,
+    receiver_name: String,
+    receiver_title: String,
+    #[serde(default)]
+    remarks: String,
+}
+
+/// R-1 / Form 1, R-3: the province receives a shipment into its vault.
+#[utoipa::path(post, path = "/api/v1/shipments/{id}/receipt", request_body = ReceiptBody,
+    responses((status = 200, body = ShipmentView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn receive_shipment(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ReceiptBody>,
+) -> ApiResult<ShipmentView> {
+    let input = ReceiptInput {
+        counted: b.counted.value("counted")?,
+        missing: forms::ranges(&b.missing)?,
+        damaged: forms::ranges(&b.damaged)?,
+        deliverer_name: b.deliverer_name,
+        deliverer_title: b.deliverer_title,
+        receiver_name: b.receiver_name,
+        receiver_title: b.receiver_title,
+        remarks: b.remarks,
+    };
+    Ok(Json(s.store.receive_shipment(&a, id, input).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NoticeBody {
+    letter_no: String,
+    signer_name: String,
+    #[serde(default)]
+    signer_title: String,
+}
+
+/// records the letter that reports the receipt to HQ.
+#[utoipa::path(post, path = "/api/v1/shipments/{id}/receipt-notice", request_body = NoticeBody,
+    responses((status = 200, body = ShipmentView), (status = 409, body = ErrorBody)))]
+async fn receipt_notice(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<NoticeBody>,
+) -> ApiResult<ShipmentView> {
+    let input = ReceiptNoticeInput {
+        letter_no: b.letter_no,
+        signer_name: b.signer_name,
+        signer_title: b.signer_title,
+    };
+    Ok(Json(s.store.record_receipt_notice(&a, id, input).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct DateRange {
+    /// Solar Hijri, e.g. 1405/09/01.
+    from: Option<String>,
+    /// Solar Hijri, inclusive.
+    to: Option<String>,
+}
+
+/// Form 2's data: the vault ledger with running balance, derived from recorded movements.
+#[utoipa::path(get, path = "/api/v1/provinces/{id}/ledger", params(DateRange), responses((status = 200, body = LedgerView)))]
+async fn ledger(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    Query(q): Query<DateRange>,
+) -> ApiResult<LedgerView> {
+    let from = forms::optional_date(q.from.as_deref())?;
+    let to = forms::optional_date(q.to.as_deref())?;
+    Ok(Json(s.store.ledger(&a, id, from, to).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/provinces/{id}/inspections", responses((status = 200, body = Vec<InspectionView>)))]
+async fn list_inspections(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Vec<InspectionView>> {
+    Ok(Json(s.store.inspections(&a, id, 200).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct InspectionBody {
+    temperature_c: f64,
+    humidity_pct: f64,
+    #[schema(value_type = Object)]
+    checklist: VaultChecklist,
+    #[serde(default)]
+    notes: String,
+}
+
+/// Note 1: records a vault inspection; readings outside the rules are flagged.
+#[utoipa::path(post, path = "/api/v1/provinces/{id}/inspections", request_body = InspectionBody,
+    responses((status = 200, body = InspectionView), (status = 422, body = ErrorBody)))]
+async fn create_inspection(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<InspectionBody>,
+) -> ApiResult<InspectionView> {
+    let input = InspectionInput {
+        temperature_c: b.temperature_c,
+        humidity_pct: b.humidity_pct,
+        checklist: b.checklist,
+        notes: b.notes,
+    };
+    Ok(Json(s.store.record_inspection(&a, id, input).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BaselineBody {
+    monthly: NumText,
+    /// Last month the baseline applies to, Solar Hijri `1405/12`.
+    through: String,
+}
+
+/// Note 2: HQ sets a province's start-up cap.
+#[utoipa::path(put, path = "/api/v1/provinces/{id}/baseline", request_body = BaselineBody,
+    responses((status = 200, body = CapView), (status = 403, body = ErrorBody)))]
+async fn set_baseline(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<BaselineBody>,
+) -> ApiResult<CapView> {
+    let baseline = Baseline {
+        monthly: b.monthly.value("baseline")?,
+        through: forms::month(&b.through)?,
+    };
+    s.store.set_baseline(&a, id, baseline).await?;
+    Ok(Json(s.store.cap(&a, id, None).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OverrideBody {
+    /// Solar Hijri month `1405/09`.
+    month: String,
+    max_count: NumText,
+    reason: String,
+}
+
+/// Note 2: HQ lets a province exceed its cap for one month, with a reason.
+#[utoipa::path(post, path = "/api/v1/provinces/{id}/overrides", request_body = OverrideBody,
+    responses((status = 200, body = CapView), (status = 403, body = ErrorBody)))]
+async fn create_override(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<OverrideBody>,
+) -> ApiResult<CapView> {
+    let month = forms::month(&b.month)?;
+    s.store
+        .record_override(&a, id, month, b.max_count.value("count")?, &b.reason)
+        .await?;
+    Ok(Json(s.store.cap(&a, id, Some(month)).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct MonthQuery {
+    /// Solar Hijri month `1405/09`; this month by default.
+    month: Option<String>,
+}
+
+/// Note 2: the cap for a month and its basis.
+#[utoipa::path(get, path = "/api/v1/provinces/{id}/cap", params(MonthQuery), responses((status = 200, body = CapView)))]
+async fn cap(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    Query(q): Query<MonthQuery>,
+) -> ApiResult<CapView> {
+    let month = q.month.as_deref().map(forms::month).transpose()?;
+    Ok(Json(s.store.cap(&a, id, month).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/requests", responses((status = 200, body = Vec<RequestView>)))]
+async fn list_requests(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<Vec<RequestView>> {
+    Ok(Json(s.store.requests(&a).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RequestBody {
+    /// Defaults to the caller's province.
+    province_id: Option<i64>,
+    count: NumText,
+    representative: String,
+}
+
+fn own_province(a: &Actor, given: Option<i64>) -> Result<i64, ApiError> {
+    given.or(a.province_id).ok_or(ApiError(AppError::Domain(
+        skillcard_core::DomainError::Required { field: "province" },
+    )))
+}
+
+/// R-4.1 / Form 3: this month's request for blank cards (capped by Note 2).
+#[utoipa::path(post, path = "/api/v1/requests", request_body = RequestBody,
+    responses((status = 200, body = RequestView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_request(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<RequestBody>,
+) -> ApiResult<RequestView> {
+    let new = NewRequest {
+        province_id: own_province(&a, b.province_id)?,
+        count: b.count.value("count")?,
+        representative: b.representative,
+    };
+    Ok(Json(s.store.create_request(&a, new).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/requests/{id}", responses((status = 200, body = RequestView), (status = 404, body = ErrorBody)))]
+async fn get_request(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<RequestView> {
+    Ok(Json(s.store.request(&a, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct HandoverBody {
+    /// Defaults to what remains of the request.
+    count: Option<NumText>,
+    /// Defaults to the lowest serials in the vault.
+    #[serde(default)]
+    ranges: Vec<RangeInput>,
+    letter_no: String,
+    deliverer_name: String,
+    deliverer_title: String,
+    receiver_name: String,
+    receiver_title: String,
+    #[serde(default)]
+    remarks: String,
+}
+
+/// R-4.3 / Form 4: Security hands cards to the Assessment Office against a request.
+#[utoipa::path(post, path = "/api/v1/requests/{id}/handovers", request_body = HandoverBody,
+    responses((status = 200, body = HandoverView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_handover(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<HandoverBody>,
+) -> ApiResult<HandoverView> {
+    let input = HandoverInput {
+        count: b.count.map(|c| c.value("count")).transpose()?,
+        ranges: Some(forms::ranges(&b.ranges)?),
+        letter_no: b.letter_no,
+        deliverer_name: b.deliverer_name,
+        deliverer_title: b.deliverer_title,
+        receiver_name: b.receiver_name,
+        receiver_title: b.receiver_title,
+        remarks: b.remarks,
+    };
+    Ok(Json(s.store.hand_over(&a, id, input).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/handovers/{id}", responses((status = 200, body = HandoverView), (status = 404, body = ErrorBody)))]
+async fn get_handover(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<HandoverView> {
+    Ok(Json(s.store.handover(&a, id).await?))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct Limit {
+    limit: Option<i64>,
+}
+
+/// The audit log, newest first, scoped to the caller's province.
+#[utoipa::path(get, path = "/api/v1/audit", params(Limit), responses((status = 200, body = Vec<AuditView>)))]
+async fn audit(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<Limit>,
+) -> ApiResult<Vec<AuditView>> {
+    Ok(Json(
+        s.store
+            .audit_log(&a, q.limit.unwrap_or(100).clamp(1, 1000))
+            .await?,
+    ))
+}
+
+fn pdf(bytes: Vec<u8>, name: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+/// Form 1: minutes of receipt of a shipment (PDF).
+#[utoipa::path(get, path = "/api/v1/shipments/{id}/form1.pdf", responses((status = 200, content_type = "application/pdf")))]
+async fn form1_pdf(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let view = s.store.shipment(&a, id).await?;
+    Ok(pdf(
+        documents::render(&s, documents::form1(&view)?).await?,
+        &format!("form1-{id}.pdf"),
+    ))
+}
+
+/// the receipt notice to HQ (PDF).
+#[utoipa::path(get, path = "/api/v1/shipments/{id}/receipt-notice.pdf", responses((status = 200, content_type = "application/pdf")))]
+async fn receipt_notice_pdf(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let view = s.store.shipment(&a, id).await?;
+    Ok(pdf(
+        documents::render(&s, documents::receipt_notice(&view)?).await?,
+        &format!("receipt-notice-{id}.pdf"),
+    ))
+}
+
+/// Form 2: the vault inventory for a date range (PDF).
+#[utoipa::path(get, path = "/api/v1/provinces/{id}/form2.pdf", params(DateRange), responses((status = 200, content_type = "application/pdf")))]
+async fn form2_pdf(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    Query(q): Query<DateRange>,
+) -> Result<Response, ApiError> {
+    let from = forms::optional_date(q.from.as_deref())?;
+    let to = forms::optional_date(q.to.as_deref())?;
+    let view = s.store.ledger(&a, id, from, to).await?;
+    Ok(pdf(
+        documents::render(&s, documents::form2(&view)).await?,
+        &format!("form2-{id}.pdf"),
+    ))
+}
+
+/// Form 3: the monthly request (PDF).
+#[utoipa::path(get, path = "/api/v1/requests/{id}/form3.pdf", responses((status = 200, content_type = "application/pdf")))]
+async fn form3_pdf(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let view = s.store.request(&a, id).await?;
+    Ok(pdf(
+        documents::render(&s, documents::form3(&view)).await?,
+        &format!("form3-{id}.pdf"),
+    ))
+}
+
+/// Form 4: minutes of a handover to the Assessment Office (PDF).
+#[utoipa::path(get, path = "/api/v1/handovers/{id}/form4.pdf", responses((status = 200, content_type = "application/pdf")))]
+async fn form4_pdf(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let view = s.store.handover(&a, id).await?;
+    Ok(pdf(
+        documents::render(&s, documents::form4(&view)).await?,
+        &format!("form4-{id}.pdf"),
+    ))
+}
+
+/// Security's letter listing the count and serials handed over (PDF).
+#[utoipa::path(get, path = "/api/v1/handovers/{id}/letter.pdf", responses((status = 200, content_type = "application/pdf")))]
+async fn handover_letter_pdf(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let view = s.store.handover(&a, id).await?;
+    let request = s.store.request(&a, view.request_id).await?;
+    Ok(pdf(
+        documents::render(&s, documents::handover_letter(&view, &request)).await?,
+        &format!("handover-letter-{id}.pdf"),
+    ))
+}

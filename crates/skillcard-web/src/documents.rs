@@ -1,0 +1,158 @@
+//! Builds the printable documents from what the store returns, and renders them off the async
+//! runtime (typst is CPU-bound).
+
+use crate::error::AppError;
+use crate::AppState;
+use skillcard_core::date::JalaliDate;
+use skillcard_core::DomainError;
+use skillcard_db::views::*;
+use skillcard_docs::{
+    Document, Form1, Form2, Form3, Form4, HandoverLetter, LedgerRow, Person, ReceiptNotice,
+    SerialRangeRow,
+};
+
+/// `2026-11-24` → `1405/09/03` (the templates print Persian digits).
+fn jalali(iso: &str) -> String {
+    time::Date::parse(iso, &time::format_description::well_known::Iso8601::DATE)
+        .ok()
+        .and_then(|d| JalaliDate::from_gregorian(d).ok())
+        .map(|j| j.to_string())
+        .unwrap_or_else(|| iso.to_string())
+}
+
+fn rows(rs: &[RangeView]) -> Vec<SerialRangeRow> {
+    rs.iter()
+        .map(|r| SerialRangeRow {
+            from: r.first,
+            to: r.last,
+            count: r.count,
+        })
+        .collect()
+}
+
+fn person(name: &str, title: &str) -> Person {
+    Person {
+        name: name.to_string(),
+        title: title.to_string(),
+    }
+}
+
+pub async fn render(state: &AppState, doc: Document) -> Result<Vec<u8>, AppError> {
+    let renderer = state.docs.clone().ok_or(AppError::NoFonts)?;
+    tokio::task::spawn_blocking(move || renderer.render(&doc))
+        .await
+        .map_err(|e| AppError::BadRequest(e.to_string()))?
+        .map_err(AppError::from)
+}
+
+fn received(s: &ShipmentView) -> Result<&ReceiptView, AppError> {
+    s.receipt
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::NotFound { what: "document" }))
+}
+
+pub fn form1(s: &ShipmentView) -> Result<Document, AppError> {
+    let r = received(s)?;
+    Ok(Document::Form1(Form1 {
+        province: s.province_name.clone(),
+        shipment_ref: s.ref_no.clone(),
+        date: jalali(&r.received_on),
+        declared_count: s.declared_count,
+        received_count: r.received_count,
+        ranges: rows(&s.ranges),
+        missing: rows(&r.missing),
+        damaged: rows(&r.damaged),
+        remarks: r.remarks.clone(),
+        deliverer: person(&r.deliverer_name, &r.deliverer_title),
+        receiver: person(&r.receiver_name, &r.receiver_title),
+    }))
+}
+
+pub fn receipt_notice(s: &ShipmentView) -> Result<Document, AppError> {
+    let r = received(s)?;
+    let n = s
+        .receipt_notice
+        .as_ref()
+        .ok_or(AppError::Domain(DomainError::NotFound {
+            what: "receipt_notice",
+        }))?;
+    Ok(Document::ReceiptNotice(ReceiptNotice {
+        province: s.province_name.clone(),
+        letter_no: n.letter_no.clone(),
+        date: jalali(&n.letter_date),
+        shipment_ref: s.ref_no.clone(),
+        declared_count: s.declared_count,
+        received_count: r.received_count,
+        missing_count: r.missing_count,
+        damaged_count: r.damaged_count,
+        ranges: rows(&s.ranges),
+        signer: person(&n.signer_name, &n.signer_title),
+    }))
+}
+
+pub fn form2(l: &LedgerView) -> Document {
+    Document::Form2(Form2 {
+        province: l.province_name.clone(),
+        from_date: l.from.as_deref().map(jalali).unwrap_or_default(),
+        to_date: l.to.as_deref().map(jalali).unwrap_or_default(),
+        opening_balance: l.opening_balance.max(0) as u64,
+        rows: l
+            .rows
+            .iter()
+            .map(|r| {
+                let inbound = r.direction == "in";
+                let pick = |yes: bool, v: u64| if yes { Some(v) } else { None };
+                LedgerRow {
+                    date: jalali(&r.date),
+                    in_from: pick(inbound, r.first),
+                    in_to: pick(inbound, r.last),
+                    in_count: pick(inbound, r.count),
+                    out_from: pick(!inbound, r.first),
+                    out_to: pick(!inbound, r.last),
+                    out_count: pick(!inbound, r.count),
+                    balance: r.balance.max(0) as u64,
+                }
+            })
+            .collect(),
+        closing_balance: l.closing_balance.max(0) as u64,
+    })
+}
+
+pub fn form3(r: &RequestView) -> Document {
+    Document::Form3(Form3 {
+        province: r.province_name.clone(),
+        request_no: r.id.to_string(),
+        date: jalali(&r.requested_on),
+        month_label: r.month_label.clone(),
+        count: r.count,
+        cap: r.cap,
+        representative: r.representative.clone(),
+        head: person(&r.requested_by_name, &r.requested_by_title),
+    })
+}
+
+pub fn form4(h: &HandoverView) -> Document {
+    Document::Form4(Form4 {
+        province: h.province_name.clone(),
+        handover_no: h.letter_no.clone(),
+        date: jalali(&h.handed_on),
+        request_date: jalali(&h.request_date),
+        count: h.count,
+        ranges: rows(&h.ranges),
+        remarks: h.remarks.clone(),
+        deliverer: person(&h.deliverer_name, &h.deliverer_title),
+        receiver: person(&h.receiver_name, &h.receiver_title),
+    })
+}
+
+pub fn handover_letter(h: &HandoverView, r: &RequestView) -> Document {
+    Document::HandoverLetter(HandoverLetter {
+        province: h.province_name.clone(),
+        letter_no: h.letter_no.clone(),
+        date: jalali(&h.handed_on),
+        request_no: r.id.to_string(),
+        count: h.count,
+        ranges: rows(&h.ranges),
+        signer: person(&h.deliverer_name, &h.deliverer_title),
+    })
+}

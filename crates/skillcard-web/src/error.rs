@@ -1,0 +1,136 @@
+//! One error type for the web layer, rendered as JSON for the API and as a Persian page for
+//! people. Domain errors carry their own code and message; anything else is logged and shown as
+//! a generic server error without internals.
+
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::Json;
+use serde::Serialize;
+use skillcard_core::error::ErrorKind;
+use skillcard_core::DomainError;
+use skillcard_db::StoreError;
+use utoipa::ToSchema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("documents: {0}")]
+    Docs(#[from] skillcard_docs::DocsError),
+    #[error("no Persian font is installed, documents cannot be rendered")]
+    NoFonts,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("template: {0}")]
+    Template(#[from] askama::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Domain(d) => AppError::Domain(d),
+            other => AppError::Store(other),
+        }
+    }
+}
+
+/// The error body of every API response that failed.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `over_cap`.
+    pub code: String,
+    /// What went wrong, in Persian, for people.
+    pub message: String,
+    /// Structured details (the offending values).
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+}
+
+impl AppError {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            AppError::Domain(d) => match d.kind() {
+                ErrorKind::Invalid => StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorKind::Forbidden => StatusCode::FORBIDDEN,
+                ErrorKind::NotFound => StatusCode::NOT_FOUND,
+                ErrorKind::Conflict => StatusCode::CONFLICT,
+                ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+            },
+            AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::NoFonts => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn body(&self) -> ErrorBody {
+        match self {
+            AppError::Domain(d) => ErrorBody {
+                code: d.code().into(),
+                message: d.message_fa(),
+                details: d.details(),
+            },
+            AppError::BadRequest(why) => ErrorBody {
+                code: "bad_request".into(),
+                message: "درخواست نادرست است.".into(),
+                details: serde_json::json!({ "reason": why }),
+            },
+            AppError::NoFonts => ErrorBody {
+                code: "fonts_missing".into(),
+                message: "قلم فارسی روی سرور نصب نیست؛ اسناد قابل تولید نیستند.".into(),
+                details: serde_json::json!({}),
+            },
+            other => {
+                tracing::error!(error = %other, "internal error");
+                ErrorBody {
+                    code: "internal".into(),
+                    message: "خطای داخلی سامانه؛ لطفاً دوباره تلاش کنید یا با پشتیبانی تماس بگیرید."
+                        .into(),
+                    details: serde_json::json!({}),
+                }
+            }
+        }
+    }
+}
+
+/// An error answered as JSON.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        (self.0.status(), Json(self.0.body())).into_response()
+    }
+}
+
+/// An error answered as a Persian page.
+#[derive(Debug)]
+pub struct PageError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        PageError(e.into())
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let status = self.0.status();
+        if status == StatusCode::UNAUTHORIZED {
+            return axum::response::Redirect::to("/login").into_response();
+        }
+        let body = self.0.body();
+        (
+            status,
+            Html(crate::pages::error_page(&body.message, &body.code)),
+        )
+            .into_response()
+    }
+}

@@ -1,0 +1,92 @@
+//! Input shapes shared by the API and the pages. Numbers may arrive as JSON numbers or as text in
+//! Persian, Arabic-Indic or Latin digits; all of it is parsed by `skillcard_core` functions.
+
+use serde::Deserialize;
+use skillcard_core::date::{JalaliDate, JalaliMonth};
+use skillcard_core::serial::{self, SerialRange};
+use skillcard_core::{text, DomainError};
+use utoipa::ToSchema;
+
+/// A non-negative integer given as a JSON number or as text in any digit system.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum NumText {
+    Num(u64),
+    Text(String),
+}
+
+impl NumText {
+    pub fn value(&self, field: &'static str) -> Result<u64, DomainError> {
+        match self {
+            NumText::Num(n) => Ok(*n),
+            NumText::Text(t) => text::parse_u64(t).ok_or(DomainError::InvalidValue { field }),
+        }
+    }
+
+    fn raw(&self) -> String {
+        match self {
+            NumText::Num(n) => n.to_string(),
+            NumText::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// A serial range in an API body.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+pub struct RangeInput {
+    pub first: NumText,
+    pub last: NumText,
+}
+
+pub fn ranges(input: &[RangeInput]) -> Result<Vec<SerialRange>, DomainError> {
+    input
+        .iter()
+        .map(|r| SerialRange::parse(&r.first.raw(), &r.last.raw()))
+        .collect()
+}
+
+/// A range list typed in a textarea (see `serial::parse_range_list`).
+pub fn range_text(input: &str) -> Result<Vec<SerialRange>, DomainError> {
+    serial::parse_range_list(input)
+}
+
+/// A number typed in a form field; empty means absent.
+pub fn optional_number(field: &'static str, input: &str) -> Result<Option<u64>, DomainError> {
+    let t = text::normalize(input);
+    if t.is_empty() {
+        return Ok(None);
+    }
+    text::parse_u64(&t)
+        .map(Some)
+        .ok_or(DomainError::InvalidValue { field })
+}
+
+pub fn required_number(field: &'static str, input: &str) -> Result<u64, DomainError> {
+    optional_number(field, input)?.ok_or(DomainError::Required { field })
+}
+
+/// A decimal typed in a form field (temperatures), any digit system, `.` or `٫` as the point.
+pub fn decimal(field: &'static str, input: &str) -> Result<f64, DomainError> {
+    let t = text::normalize(input).replace('٫', ".").replace('/', ".");
+    if t.is_empty() {
+        return Err(DomainError::Required { field });
+    }
+    t.parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite())
+        .ok_or(DomainError::InvalidValue { field })
+}
+
+/// An optional Solar Hijri date typed by a user, as a Gregorian date for storage queries.
+pub fn optional_date(input: Option<&str>) -> Result<Option<time::Date>, DomainError> {
+    match input.map(text::normalize).filter(|s| !s.is_empty()) {
+        Some(s) => Ok(Some(JalaliDate::parse(&s)?.to_gregorian()?)),
+        None => Ok(None),
+    }
+}
+
+/// A Solar Hijri month typed as `1405/09` (any digits).
+pub fn month(input: &str) -> Result<JalaliMonth, DomainError> {
+    let d = JalaliDate::parse(&format!("{}/01", text::normalize(input)))?;
+    Ok(d.month_of())
+}

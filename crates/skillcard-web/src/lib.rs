@@ -1,0 +1,91 @@
+//! The HTTP layer of skillcard: a JSON API (with its OpenAPI document) for machine clients and
+//! server-rendered Persian pages for people. Both are thin: they parse input, call one
+//! `skillcard_db::Store` operation with the signed-in [`Actor`](skillcard_core::policy::Actor),
+//! and render the result. Access is decided by the store (through `skillcard_core::policy`),
+//! authentication and CSRF by one middleware ([`auth::authenticate`]).
+
+pub mod api;
+pub mod auth;
+mod documents;
+pub mod error;
+mod forms;
+mod pages;
+
+use axum::Router;
+use skillcard_db::Store;
+use skillcard_docs::Renderer;
+use std::sync::Arc;
+
+/// Settings of the web layer.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Mark cookies `Secure`. Off only for plain-HTTP development on a loopback address.
+    pub secure_cookies: bool,
+}
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<WebConfig>,
+    /// `None` when no Persian font was found: documents then answer with a clear error.
+    pub docs: Option<Arc<Renderer>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: WebConfig, docs: Option<Renderer>) -> Self {
+        AppState {
+            store,
+            config: Arc::new(config),
+            docs: docs.map(Arc::new),
+        }
+    }
+}
+
+/// The whole application: API, pages, static files, with authentication in front.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(api::routes())
+        .merge(pages::routes())
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                axum::http::header::X_CONTENT_TYPE_OPTIONS,
+                axum::http::HeaderValue::from_static("nosniff"),
+            ),
+        )
+        .layer(
+            tower_http::set_header::SetResponseHeaderLayer::if_not_present(
+                axum::http::header::X_FRAME_OPTIONS,
+                axum::http::HeaderValue::from_static("DENY"),
+            ),
+        )
+        .with_state(state)
+}
+
+/// Serves until ctrl-c / SIGTERM.
+pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown())
+        .await
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+}

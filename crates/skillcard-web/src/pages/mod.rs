@@ -1,0 +1,749 @@
+//! Server-rendered Persian pages: one handler per screen or form post. Each one calls the same
+//! store operation as the API; a rejected post shows the Persian reason and changes nothing.
+
+use crate::auth::{set_cookie, PageActor, SessionToken, PRE_SESSION_COOKIE, SESSION_COOKIE};
+use crate::error::{AppError, PageError};
+use crate::forms;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use skillcard_core::custody::{Baseline, VaultChecklist};
+use skillcard_core::date::{fa_date, JalaliDate};
+use skillcard_core::policy::{authorize, Action, Actor, Role};
+use skillcard_core::DomainError;
+use skillcard_db::views::*;
+use skillcard_db::{
+    HandoverInput, InspectionInput, NewRequest, NewShipment, ReceiptInput, ReceiptNoticeInput,
+};
+
+type PageResult = Result<Response, PageError>;
+
+mod filters {
+    /// Persian digits for any number or text shown on a page.
+    pub fn fa<T: std::fmt::Display>(v: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(skillcard_core::text::persian_digits(&v.to_string()))
+    }
+}
+
+/// The header's view of the signed-in user.
+pub struct Nav {
+    full_name: String,
+    role: &'static str,
+    province: Option<String>,
+    csrf: String,
+}
+
+async fn nav(s: &AppState, p: &PageActor) -> Nav {
+    let province = match p.actor.province_id {
+        Some(id) => s
+            .store
+            .provinces()
+            .await
+            .ok()
+            .and_then(|ps| ps.into_iter().find(|x| x.id == id))
+            .map(|x| x.name_fa),
+        None => None,
+    };
+    Nav {
+        full_name: p.actor.full_name.clone(),
+        role: p.actor.role.label_fa(),
+        province,
+        csrf: p.csrf.clone(),
+    }
+}
+
+fn html(t: impl Template) -> PageResult {
+    Ok(Html(t.render().map_err(AppError::from)?).into_response())
+}
+
+fn can(a: &Actor, action: Action, province: Option<i64>) -> bool {
+    authorize(a, action, province).is_ok()
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage<'a> {
+    nav: Option<Nav>,
+    message: &'a str,
+    code: &'a str,
+}
+
+pub fn error_page(message: &str, code: &str) -> String {
+    ErrorPage {
+        nav: None,
+        message,
+        code,
+    }
+    .render()
+    .unwrap_or_else(|_| message.to_string())
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/static/app.css", get(css))
+        .route("/static/fonts/{name}", get(font))
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
+        .route("/", get(dashboard))
+        .route("/shipments", get(shipments).post(create_shipment))
+        .route("/shipments/{id}", get(shipment))
+        .route("/shipments/{id}/receive", post(receive))
+        .route("/shipments/{id}/notice", post(notice))
+        .route("/vault", get(vault))
+        .route("/vault/inspections", post(inspect))
+        .route("/requests", get(requests).post(create_request))
+        .route("/requests/baseline", post(baseline))
+        .route("/requests/override", post(override_cap))
+        .route("/requests/{id}", get(request))
+        .route("/requests/{id}/handover", post(hand_over))
+        .route("/handovers/{id}", get(handover))
+        .route("/audit", get(audit))
+}
+
+async fn css() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("../../static/app.css"),
+    )
+        .into_response()
+}
+
+/// Serves the Vazirmatn font files fetched by `scripts/fetch-fonts`, when present.
+async fn font(Path(name): Path<String>) -> Response {
+    let allowed = ["Vazirmatn-Regular.ttf", "Vazirmatn-Bold.ttf"];
+    if !allowed.contains(&name.as_str()) {
+        return axum::http::StatusCode::NOT_FOUND.into_response();
+    }
+    let dirs = [
+        std::env::var("SKILLCARD_FONT_DIR").unwrap_or_default(),
+        "assets/fonts".to_string(),
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../assets/fonts").to_string(),
+    ];
+    for d in dirs.iter().filter(|d| !d.is_empty()) {
+        if let Ok(bytes) = tokio::fs::read(std::path::Path::new(d).join(&name)).await {
+            return (
+                [
+                    (header::CONTENT_TYPE, "font/ttf"),
+                    (header::CACHE_CONTROL, "max-age=86400"),
+                ],
+                bytes,
+            )
+                .into_response();
+        }
+    }
+    axum::http::StatusCode::NOT_FOUND.into_response()
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    nav: Option<Nav>,
+    csrf: String,
+    error: Option<String>,
+}
+
+fn random_hex() -> String {
+    use rand::RngCore;
+    let mut b = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    hex::encode(b)
+}
+
+async fn login_form(State(s): State<AppState>) -> PageResult {
+    let csrf = random_hex();
+    let body = LoginPage {
+        nav: None,
+        csrf: csrf.clone(),
+        error: None,
+    }
+    .render()
+    .map_err(AppError::from)?;
+    Ok((
+        [(
+            header::SET_COOKIE,
+            set_cookie(PRE_SESSION_COOKIE, &csrf, 3600, s.config.secure_cookies),
+        )],
+        Html(body),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+struct LoginForm {
+    username: String,
+    password: String,
+    #[serde(rename = "_csrf")]
+    csrf: String,
+}
+
+async fn login(State(s): State<AppState>, Form(f): Form<LoginForm>) -> PageResult {
+    match s.store.authenticate(&f.username, &f.password).await {
+        Ok(actor) => {
+            let (token, _) = s.store.create_session(&actor).await?;
+            let ttl = skillcard_db::SESSION_TTL_SECS;
+            Ok((
+                [(
+                    header::SET_COOKIE,
+                    set_cookie(SESSION_COOKIE, &token, ttl, s.config.secure_cookies),
+                )],
+                Redirect::to("/"),
+            )
+                .into_response())
+        }
+        Err(e) => match e.domain() {
+            Some(d @ DomainError::InvalidCredentials) => {
+                let page = LoginPage {
+                    nav: None,
+                    csrf: f.csrf,
+                    error: Some(d.message_fa()),
+                };
+                Ok((
+                    axum::http::StatusCode::UNAUTHORIZED,
+                    Html(page.render().map_err(AppError::from)?),
+                )
+                    .into_response())
+            }
+            _ => Err(e.into()),
+        },
+    }
+}
+
+async fn logout(State(s): State<AppState>, SessionToken(token): SessionToken) -> PageResult {
+    if let Some(t) = token {
+        s.store.end_session(&t).await?;
+    }
+    Ok((
+        [(
+            header::SET_COOKIE,
+            set_cookie(SESSION_COOKIE, "", 0, s.config.secure_cookies),
+        )],
+        Redirect::to("/login"),
+    )
+        .into_response())
+}
+
+#[derive(Template)]
+#[template(path = "dashboard.html")]
+struct DashboardPage {
+    nav: Option<Nav>,
+    role_label: &'static str,
+    today: String,
+    todo: Vec<(String, String)>,
+    stock: Vec<StockView>,
+}
+
+async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
+    let a = &p.actor;
+    let mut todo = Vec::new();
+    let stock = if can(a, Action::ViewCustody, None) {
+        s.store.stock(a).await?
+    } else {
+        Vec::new()
+    };
+    if can(a, Action::ViewCustody, None) {
+        for sh in s.store.shipments(a).await? {
+            if sh.status == "in_transit" && can(a, Action::ReceiveShipment, Some(sh.province_id)) {
+                todo.push((
+                    format!(
+                        "دریافت محموله {} ({} کارت)",
+                        sh.ref_no,
+                        fa(sh.declared_count)
+                    ),
+                    format!("/shipments/{}", sh.id),
+                ));
+            }
+            if sh.status == "received"
+                && sh.receipt_notice.is_none()
+                && can(a, Action::SendReceiptNotice, Some(sh.province_id))
+            {
+                todo.push((
+                    format!("ثبت نامه اعلام وصول محموله {}", sh.ref_no),
+                    format!("/shipments/{}", sh.id),
+                ));
+            }
+            if a.role == Role::Hq
+                && sh
+                    .receipt
+                    .as_ref()
+                    .is_some_and(|r| r.missing_count + r.damaged_count > 0)
+            {
+                todo.push((
+                    format!(
+                        "مغایرت در دریافت محموله {} — {}",
+                        sh.ref_no, sh.province_name
+                    ),
+                    format!("/shipments/{}", sh.id),
+                ));
+            }
+        }
+        for r in s.store.requests(a).await? {
+            if r.status == "open" && can(a, Action::HandOver, Some(r.province_id)) {
+                todo.push((
+                    format!(
+                        "تحویل {} کارت برای درخواست {}",
+                        fa(r.count - r.handed_count),
+                        r.month_label
+                    ),
+                    format!("/requests/{}", r.id),
+                ));
+            }
+        }
+        if let Some(pid) = a.province_id {
+            if can(a, Action::CreateMonthlyRequest, Some(pid)) {
+                let cap = s.store.cap(a, pid, None).await?;
+                if cap.existing_request_id.is_none() {
+                    todo.push((
+                        format!(
+                            "ثبت درخواست ماهانه {} (سقف {})",
+                            cap.month_label,
+                            fa(cap.effective)
+                        ),
+                        "/requests".into(),
+                    ));
+                }
+            }
+        }
+    }
+    let today = fa_date(
+        time::OffsetDateTime::now_utc()
+            .to_offset(time::UtcOffset::from_hms(3, 30, 0).unwrap_or(time::UtcOffset::UTC))
+            .date(),
+    );
+    html(DashboardPage {
+        nav: Some(nav(&s, &p).await),
+        role_label: a.role.label_fa(),
+        today,
+        todo,
+        stock,
+    })
+}
+
+fn fa(n: u64) -> String {
+    skillcard_core::text::fa_num(n)
+}
+
+#[derive(Template)]
+#[template(path = "shipments.html")]
+struct ShipmentsPage {
+    nav: Option<Nav>,
+    csrf: String,
+    can_create: bool,
+    provinces: Vec<ProvinceView>,
+    shipments: Vec<ShipmentView>,
+}
+
+async fn shipments(State(s): State<AppState>, p: PageActor) -> PageResult {
+    let shipments = s.store.shipments(&p.actor).await?;
+    html(ShipmentsPage {
+        nav: Some(nav(&s, &p).await),
+        csrf: p.csrf.clone(),
+        can_create: can(&p.actor, Action::RecordShipment, None),
+        provinces: s.store.provinces().await?,
+        shipments,
+    })
+}
+
+#[derive(Deserialize)]
+struct ShipmentForm {
+    province_id: i64,
+    ref_no: String,
+    carrier: String,
+    ranges: String,
+    declared_count: String,
+}
+
+async fn create_shipment(
+    State(s): State<AppState>,
+    p: PageActor,
+    Form(f): Form<ShipmentForm>,
+) -> PageResult {
+    let new = NewShipment {
+        province_id: f.province_id,
+        ref_no: f.ref_no,
+        carrier: f.carrier,
+        declared_count: forms::required_number("declared_count", &f.declared_count)?,
+        ranges: forms::range_text(&f.ranges)?,
+    };
+    let sh = s.store.record_shipment(&p.actor, new).await?;
+    Ok(Redirect::to(&format!("/shipments/{}", sh.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "shipment.html")]
+struct ShipmentPage {
+    nav: Option<Nav>,
+    csrf: String,
+    me_name: String,
+    can_receive: bool,
+    can_notice: bool,
+    s: ShipmentView,
+}
+
+async fn shipment(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> PageResult {
+    let sh = s.store.shipment(&p.actor, id).await?;
+    html(ShipmentPage {
+        nav: Some(nav(&s, &p).await),
+        csrf: p.csrf.clone(),
+        me_name: p.actor.full_name.clone(),
+        can_receive: can(&p.actor, Action::ReceiveShipment, Some(sh.province_id)),
+        can_notice: can(&p.actor, Action::SendReceiptNotice, Some(sh.province_id)),
+        s: sh,
+    })
+}
+
+#[derive(Deserialize)]
+struct ReceiveForm {
+    counted: String,
+    #[serde(default)]
+    missing: String,
+    #[serde(default)]
+    damaged: String,
+    deliverer_name: String,
+    deliverer_title: String,
+    receiver_name: String,
+    receiver_title: String,
+    #[serde(default)]
+    remarks: String,
+}
+
+async fn receive(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    Form(f): Form<ReceiveForm>,
+) -> PageResult {
+    let input = ReceiptInput {
+        counted: forms::required_number("counted", &f.counted)?,
+        missing: forms::range_text(&f.missing)?,
+        damaged: forms::range_text(&f.damaged)?,
+        deliverer_name: f.deliverer_name,
+        deliverer_title: f.deliverer_title,
+        receiver_name: f.receiver_name,
+        receiver_title: f.receiver_title,
+        remarks: f.remarks,
+    };
+    s.store.receive_shipment(&p.actor, id, input).await?;
+    Ok(Redirect::to(&format!("/shipments/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct NoticeForm {
+    letter_no: String,
+    signer_name: String,
+    #[serde(default)]
+    signer_title: String,
+}
+
+async fn notice(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    Form(f): Form<NoticeForm>,
+) -> PageResult {
+    let input = ReceiptNoticeInput {
+        letter_no: f.letter_no,
+        signer_name: f.signer_name,
+        signer_title: f.signer_title,
+    };
+    s.store.record_receipt_notice(&p.actor, id, input).await?;
+    Ok(Redirect::to(&format!("/shipments/{id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "vault.html")]
+struct VaultPage {
+    nav: Option<Nav>,
+    csrf: String,
+    provinces: Vec<ProvinceView>,
+    ledger: LedgerView,
+    from: String,
+    to: String,
+    can_inspect: bool,
+    inspections: Vec<InspectionView>,
+}
+
+#[derive(Deserialize)]
+struct VaultQuery {
+    province: Option<i64>,
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn vault(State(s): State<AppState>, p: PageActor, Query(q): Query<VaultQuery>) -> PageResult {
+    let visible: Vec<ProvinceView> = s
+        .store
+        .provinces()
+        .await?
+        .into_iter()
+        .filter(|x| p.actor.scope().allows(x.id))
+        .collect();
+    let province = q
+        .province
+        .or(p.actor.province_id)
+        .or(visible.first().map(|x| x.id))
+        .ok_or(DomainError::NotFound { what: "province" })?;
+    let from = forms::optional_date(q.from.as_deref())?;
+    let to = forms::optional_date(q.to.as_deref())?;
+    let ledger = s.store.ledger(&p.actor, province, from, to).await?;
+    let inspections = s.store.inspections(&p.actor, province, 50).await?;
+    let show = |d: Option<time::Date>| {
+        d.and_then(|d| JalaliDate::from_gregorian(d).ok())
+            .map(|j| j.to_string())
+            .unwrap_or_default()
+    };
+    html(VaultPage {
+        nav: Some(nav(&s, &p).await),
+        csrf: p.csrf.clone(),
+        provinces: visible,
+        from: show(from),
+        to: show(to),
+        can_inspect: can(&p.actor, Action::RecordVaultInspection, Some(province)),
+        ledger,
+        inspections,
+    })
+}
+
+#[derive(Deserialize)]
+struct InspectForm {
+    province_id: i64,
+    temperature: String,
+    humidity: String,
+    no_direct_light: Option<String>,
+    dust_free: Option<String>,
+    no_magnetic_fields: Option<String>,
+    no_pressure_on_cards: Option<String>,
+    serial_order: Option<String>,
+    safety_systems: Option<String>,
+    inventory_form_current: Option<String>,
+    #[serde(default)]
+    notes: String,
+}
+
+async fn inspect(
+    State(s): State<AppState>,
+    p: PageActor,
+    Form(f): Form<InspectForm>,
+) -> PageResult {
+    let input = InspectionInput {
+        temperature_c: forms::decimal("temperature", &f.temperature)?,
+        humidity_pct: forms::decimal("humidity", &f.humidity)?,
+        checklist: VaultChecklist {
+            no_direct_light: f.no_direct_light.is_some(),
+            dust_free: f.dust_free.is_some(),
+            no_magnetic_fields: f.no_magnetic_fields.is_some(),
+            no_pressure_on_cards: f.no_pressure_on_cards.is_some(),
+            serial_order: f.serial_order.is_some(),
+            safety_systems: f.safety_systems.is_some(),
+            inventory_form_current: f.inventory_form_current.is_some(),
+        },
+        notes: f.notes,
+    };
+    s.store
+        .record_inspection(&p.actor, f.province_id, input)
+        .await?;
+    Ok(Redirect::to(&format!("/vault?province={}", f.province_id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "requests.html")]
+struct RequestsPage {
+    nav: Option<Nav>,
+    csrf: String,
+    cap: Option<CapView>,
+    can_request: bool,
+    can_cap: bool,
+    provinces: Vec<ProvinceView>,
+    requests: Vec<RequestView>,
+}
+
+async fn requests(State(s): State<AppState>, p: PageActor) -> PageResult {
+    let a = &p.actor;
+    let cap = match a.province_id {
+        Some(pid) if can(a, Action::ViewCustody, Some(pid)) => {
+            Some(s.store.cap(a, pid, None).await?)
+        }
+        _ => None,
+    };
+    html(RequestsPage {
+        nav: Some(nav(&s, &p).await),
+        csrf: p.csrf.clone(),
+        can_request: a
+            .province_id
+            .is_some_and(|pid| can(a, Action::CreateMonthlyRequest, Some(pid))),
+        can_cap: can(a, Action::SetRequestCap, None),
+        provinces: s.store.provinces().await?,
+        requests: s.store.requests(a).await?,
+        cap,
+    })
+}
+
+#[derive(Deserialize)]
+struct RequestForm {
+    count: String,
+    representative: String,
+}
+
+async fn create_request(
+    State(s): State<AppState>,
+    p: PageActor,
+    Form(f): Form<RequestForm>,
+) -> PageResult {
+    let province_id = p
+        .actor
+        .province_id
+        .ok_or(DomainError::Required { field: "province" })?;
+    let new = NewRequest {
+        province_id,
+        count: forms::required_number("count", &f.count)?,
+        representative: f.representative,
+    };
+    let r = s.store.create_request(&p.actor, new).await?;
+    Ok(Redirect::to(&format!("/requests/{}", r.id)).into_response())
+}
+
+#[derive(Deserialize)]
+struct BaselineForm {
+    province_id: i64,
+    monthly: String,
+    through: String,
+}
+
+async fn baseline(
+    State(s): State<AppState>,
+    p: PageActor,
+    Form(f): Form<BaselineForm>,
+) -> PageResult {
+    let b = Baseline {
+        monthly: forms::required_number("baseline", &f.monthly)?,
+        through: forms::month(&f.through)?,
+    };
+    s.store.set_baseline(&p.actor, f.province_id, b).await?;
+    Ok(Redirect::to("/requests").into_response())
+}
+
+#[derive(Deserialize)]
+struct OverrideForm {
+    province_id: i64,
+    month: String,
+    max_count: String,
+    reason: String,
+}
+
+async fn override_cap(
+    State(s): State<AppState>,
+    p: PageActor,
+    Form(f): Form<OverrideForm>,
+) -> PageResult {
+    let month = forms::month(&f.month)?;
+    s.store
+        .record_override(
+            &p.actor,
+            f.province_id,
+            month,
+            forms::required_number("count", &f.max_count)?,
+            &f.reason,
+        )
+        .await?;
+    Ok(Redirect::to("/requests").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "request.html")]
+struct RequestPage {
+    nav: Option<Nav>,
+    csrf: String,
+    me_name: String,
+    can_hand_over: bool,
+    vault_stock: u64,
+    r: RequestView,
+}
+
+async fn request(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> PageResult {
+    let r = s.store.request(&p.actor, id).await?;
+    let vault_stock = s
+        .store
+        .stock(&p.actor)
+        .await?
+        .into_iter()
+        .find(|x| x.province_id == r.province_id)
+        .map(|x| x.in_vault)
+        .unwrap_or(0);
+    html(RequestPage {
+        nav: Some(nav(&s, &p).await),
+        csrf: p.csrf.clone(),
+        me_name: p.actor.full_name.clone(),
+        can_hand_over: can(&p.actor, Action::HandOver, Some(r.province_id)),
+        vault_stock,
+        r,
+    })
+}
+
+#[derive(Deserialize)]
+struct HandoverForm {
+    #[serde(default)]
+    count: String,
+    #[serde(default)]
+    ranges: String,
+    letter_no: String,
+    deliverer_name: String,
+    deliverer_title: String,
+    receiver_name: String,
+    receiver_title: String,
+    #[serde(default)]
+    remarks: String,
+}
+
+async fn hand_over(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    Form(f): Form<HandoverForm>,
+) -> PageResult {
+    let input = HandoverInput {
+        count: forms::optional_number("count", &f.count)?,
+        ranges: Some(forms::range_text(&f.ranges)?),
+        letter_no: f.letter_no,
+        deliverer_name: f.deliverer_name,
+        deliverer_title: f.deliverer_title,
+        receiver_name: f.receiver_name,
+        receiver_title: f.receiver_title,
+        remarks: f.remarks,
+    };
+    let h = s.store.hand_over(&p.actor, id, input).await?;
+    Ok(Redirect::to(&format!("/handovers/{}", h.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "handover.html")]
+struct HandoverPage {
+    nav: Option<Nav>,
+    h: HandoverView,
+}
+
+async fn handover(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> PageResult {
+    let h = s.store.handover(&p.actor, id).await?;
+    html(HandoverPage {
+        nav: Some(nav(&s, &p).await),
+        h,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    nav: Option<Nav>,
+    entries: Vec<AuditView>,
+}
+
+async fn audit(State(s): State<AppState>, p: PageActor) -> PageResult {
+    let entries = s.store.audit_log(&p.actor, 200).await?;
+    html(AuditPage {
+        nav: Some(nav(&s, &p).await),
+        entries,
+    })
+}
