@@ -1,1 +1,16 @@
+//! The one integration-test binary: the real server over a fresh database per test.
+//! `SKILLCARD_TEST_DATABASE=postgres` runs everything on PostgreSQL instead of SQLite.
+//! (`cargo test --test it`; the PostgreSQL server is `postgres://postgres@127.0.0.1:5432`.)
 
+// The workspace denies these outside tests; a test that fails should panic loudly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod auth;
+mod concurrency;
+mod custody;
+mod documents;
+mod exams;
+mod helpers;
+mod integrity;
+mod openapi;
+mod properties;

@@ -59,6 +59,17 @@ pub enum DomainError {
     WrongProvince,
     #[error("{what} not found")]
     NotFound { what: &'static str },
+    #[error("the exam list is {status} and can no longer be changed by the centre")]
+    ListLocked { status: &'static str },
+    #[error("the exam list is {status}, expected {expected}")]
+    WrongListStatus {
+        status: &'static str,
+        expected: &'static str,
+    },
+    #[error("{count} entries have no practical score")]
+    UnscoredEntries { count: u64 },
+    #[error("{} rows of the sheet are invalid", rows.len())]
+    InvalidRows { rows: Vec<RowError> },
     #[error("a concurrent change won")]
     Conflict,
     #[error("invalid username or password")]
@@ -101,6 +112,10 @@ impl DomainError {
             Forbidden { .. } => "forbidden",
             WrongProvince => "wrong_province",
             NotFound { .. } => "not_found",
+            ListLocked { .. } => "list_locked",
+            WrongListStatus { .. } => "wrong_list_status",
+            UnscoredEntries { .. } => "unscored_entries",
+            InvalidRows { .. } => "invalid_rows",
             Conflict => "conflict",
             InvalidCredentials => "invalid_credentials",
             Unauthenticated => "unauthenticated",
@@ -115,10 +130,13 @@ impl DomainError {
             Forbidden { .. } | WrongProvince | CsrfMismatch => ErrorKind::Forbidden,
             NotFound { .. } => ErrorKind::NotFound,
             Conflict
+            | AlreadyRecorded { .. }
             | SerialsAlreadyKnown { .. }
             | RequestExists { .. }
             | ShipmentNotInTransit { .. }
-            | RequestNotOpen { .. } => ErrorKind::Conflict,
+            | RequestNotOpen { .. }
+            | ListLocked { .. }
+            | WrongListStatus { .. } => ErrorKind::Conflict,
             InvalidCredentials | Unauthenticated => ErrorKind::Unauthenticated,
             _ => ErrorKind::Invalid,
         }
@@ -164,6 +182,12 @@ impl DomainError {
             }
             Forbidden { action } => json!({ "action": action }),
             NotFound { what } => json!({ "what": what }),
+            ListLocked { status } => json!({ "status": status }),
+            WrongListStatus { status, expected } => {
+                json!({ "status": status, "expected": expected })
+            }
+            UnscoredEntries { count } => json!({ "count": count }),
+            InvalidRows { rows } => json!({ "rows": rows }),
             NoCapBaseline | WrongProvince | Conflict | InvalidCredentials | Unauthenticated
             | CsrfMismatch => json!({}),
         }
@@ -181,4 +205,12 @@ pub enum ErrorKind {
     NotFound,
     Conflict,
     Unauthenticated,
+}
+
+/// One bad row of an uploaded sheet: its number as the user sees it, and why.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RowError {
+    pub row: usize,
+    pub code: String,
+    pub message: String,
 }

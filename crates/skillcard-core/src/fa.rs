@@ -91,10 +91,27 @@ pub fn error_message(e: &DomainError) -> String {
         Forbidden { .. } => "شما اجازه انجام این کار را ندارید.".into(),
         WrongProvince => "این اطلاعات متعلق به استان دیگری است.".into(),
         NotFound { what } => format!("{} پیدا نشد.", field_name(what)),
+        ListLocked { .. } => "فهرست آزمون به اداره سنجش ارسال شده و دیگر قابل تغییر نیست.".into(),
+        WrongListStatus { status, .. } => format!("این کار در وضعیت کنونی فهرست آزمون ({}) ممکن نیست.", list_status(status)),
+        UnscoredEntries { count } => format!("برای {} نفر هنوز نمره عملی ثبت نشده است.", fa_num(count)),
+        InvalidRows { rows } => {
+            let list: Vec<String> = rows.iter().take(20).map(|r| format!("ردیف {}: {}", fa_num(r.row), r.message)).collect();
+            format!("{} ردیف نادرست است و هیچ ردیفی ثبت نشد. {}", fa_num(rows.len()), list.join("؛ "))
+        }
         Conflict => "هم‌زمان کاربر دیگری همین کارت‌ها را تغییر داد؛ صفحه را تازه کنید و دوباره تلاش کنید.".into(),
         InvalidCredentials => "نام کاربری یا گذرواژه نادرست است.".into(),
         Unauthenticated => "ابتدا وارد سامانه شوید.".into(),
         CsrfMismatch => "نشست فرم منقضی شده است؛ صفحه را تازه کنید و دوباره بفرستید.".into(),
+    }
+}
+
+fn list_status(s: &str) -> &str {
+    match s {
+        "draft" => "پیش‌نویس",
+        "submitted" => "ارسال‌شده",
+        "checked" => "بررسی‌شده",
+        "returned" => "برگشت‌خورده",
+        other => other,
     }
 }
 
@@ -132,6 +149,26 @@ pub fn field_name(field: &str) -> &str {
         "month" => "ماه",
         "counted" => "تعداد شمارش‌شده",
         "letter" => "نامه",
+        "score" => "نمره",
+        "photo" => "عکس",
+        "kind" => "نوع",
+        "amount" => "مبلغ",
+        "weight" => "ضریب",
+        "entries" => "داوطلبان فهرست",
+        "remarks" => "توضیحات",
+        "decision" => "تصمیم درباره نمره",
+        "trade" => "رشته (استاندارد)",
+        "centre" => "مرکز آزمون",
+        "candidate" => "داوطلب",
+        "exam_list" => "فهرست آزمون",
+        "first_name" => "نام",
+        "last_name" => "نام خانوادگی",
+        "father_name" => "نام پدر",
+        "birth_date" => "تاریخ تولد",
+        "standard_code" => "کد استاندارد",
+        "title" => "عنوان",
+        "code" => "کد",
+        "national_id" => "کد ملی",
         other => other,
     }
 }

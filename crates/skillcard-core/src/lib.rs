@@ -11,6 +11,7 @@ pub mod card;
 pub mod custody;
 pub mod date;
 pub mod error;
+pub mod exam;
 pub mod fa;
 pub mod ledger;
 pub mod national_id;

@@ -143,6 +143,22 @@ pub enum Action {
     ViewAudit,
     /// Creating users.
     ManageUsers,
+    /// HQ's reference data: trades and standards, fees, the pass policy.
+    ManageReferenceData,
+    /// A province's test centres and training schools.
+    ManageCentres,
+    /// Registering a candidate for a trade test.
+    RegisterCandidate,
+    /// recording practical scores.
+    RecordScores,
+    /// submitting the exam list to the Assessment Office.
+    SubmitExamList,
+    /// checking a submitted list or returning it.
+    CheckExamList,
+    /// approving or rejecting practical scores.
+    DecideScores,
+    /// Reading candidates, exam lists and reference data.
+    ViewExams,
 }
 
 impl Action {
@@ -158,13 +174,40 @@ impl Action {
             Action::ViewCustody => "view_custody",
             Action::ViewAudit => "view_audit",
             Action::ManageUsers => "manage_users",
+            Action::ManageReferenceData => "manage_reference_data",
+            Action::ManageCentres => "manage_centres",
+            Action::RegisterCandidate => "register_candidate",
+            Action::RecordScores => "record_scores",
+            Action::SubmitExamList => "submit_exam_list",
+            Action::CheckExamList => "check_exam_list",
+            Action::DecideScores => "decide_scores",
+            Action::ViewExams => "view_exams",
         }
     }
 
     fn allowed_roles(self) -> &'static [Role] {
         use Role::*;
         match self {
-            Action::RecordShipment | Action::SetRequestCap | Action::ManageUsers => &[Hq],
+            Action::RecordShipment
+            | Action::SetRequestCap
+            | Action::ManageUsers
+            | Action::ManageReferenceData => &[Hq],
+            Action::ManageCentres => &[Hq, AssessmentHead],
+            Action::RegisterCandidate => &[CenterExaminer, AssessmentOfficer],
+            // the test centre's exam officer.
+            Action::RecordScores | Action::SubmitExamList => &[CenterExaminer],
+            // the provincial Assessment Office.
+            Action::CheckExamList => &[AssessmentOfficer, AssessmentHead],
+            // the head of the Assessment Office.
+            Action::DecideScores => &[AssessmentHead],
+            Action::ViewExams => &[
+                Hq,
+                AssessmentHead,
+                AssessmentOfficer,
+                IssuanceClerk,
+                CenterExaminer,
+                DirectorGeneral,
+            ],
             // "the Assessment and Security units draw up receipt minutes".
             Action::ReceiveShipment => &[Security, AssessmentHead],
             Action::SendReceiptNotice => &[Security, AssessmentHead, DirectorGeneral],

@@ -51,6 +51,32 @@ pub fn parse_u64(input: &str) -> Option<u64> {
     digits.parse().ok()
 }
 
+/// A required free-text field: normalised, non-empty, at most `max` characters.
+pub fn required(
+    field: &'static str,
+    input: &str,
+    max: usize,
+) -> Result<String, crate::DomainError> {
+    let s = optional(field, input, max)?;
+    if s.is_empty() {
+        return Err(crate::DomainError::Required { field });
+    }
+    Ok(s)
+}
+
+/// An optional free-text field: normalised, at most `max` characters.
+pub fn optional(
+    field: &'static str,
+    input: &str,
+    max: usize,
+) -> Result<String, crate::DomainError> {
+    let s = normalize(input);
+    if s.chars().count() > max {
+        return Err(crate::DomainError::TooLong { field, max });
+    }
+    Ok(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,30 +103,4 @@ mod tests {
     fn persian_output() {
         assert_eq!(persian_digits("1405/09/03"), "۱۴۰۵/۰۹/۰۳");
     }
-}
-
-/// A required free-text field: normalised, non-empty, at most `max` characters.
-pub fn required(
-    field: &'static str,
-    input: &str,
-    max: usize,
-) -> Result<String, crate::DomainError> {
-    let s = optional(field, input, max)?;
-    if s.is_empty() {
-        return Err(crate::DomainError::Required { field });
-    }
-    Ok(s)
-}
-
-/// An optional free-text field: normalised, at most `max` characters.
-pub fn optional(
-    field: &'static str,
-    input: &str,
-    max: usize,
-) -> Result<String, crate::DomainError> {
-    let s = normalize(input);
-    if s.chars().count() > max {
-        return Err(crate::DomainError::TooLong { field, max });
-    }
-    Ok(s)
 }

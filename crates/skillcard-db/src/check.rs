@@ -156,7 +156,8 @@ impl Store {
                 None => {}
             }
         }
-        let sums: [(&str, fn(&mut ProvinceCounts, i64)); 4] = [
+        type Setter = fn(&mut ProvinceCounts, i64);
+        let sums: [(&str, Setter); 4] = [
             (
                 "SELECT s.province_id, CAST(SUM(r.last - r.first + 1) AS BIGINT) FROM shipment_ranges r \
                  JOIN shipments s ON s.id = r.shipment_id WHERE r.kind = 'shipped' GROUP BY s.province_id",

@@ -16,6 +16,7 @@ mod check;
 mod custody;
 pub mod demo;
 mod error;
+pub mod exams;
 mod tx;
 pub mod views;
 

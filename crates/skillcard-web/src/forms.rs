@@ -67,7 +67,7 @@ pub fn required_number(field: &'static str, input: &str) -> Result<u64, DomainEr
 
 /// A decimal typed in a form field (temperatures), any digit system, `.` or `٫` as the point.
 pub fn decimal(field: &'static str, input: &str) -> Result<f64, DomainError> {
-    let t = text::normalize(input).replace('٫', ".").replace('/', ".");
+    let t = text::normalize(input).replace(['٫', '/'], ".");
     if t.is_empty() {
         return Err(DomainError::Required { field });
     }

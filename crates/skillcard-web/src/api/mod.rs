@@ -20,6 +20,8 @@ use skillcard_db::{
 };
 use utoipa::{OpenApi, ToSchema};
 
+mod exams;
+
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// `Json` whose rejections are answered in the API's error shape.
@@ -78,6 +80,7 @@ pub fn routes() -> Router<AppState> {
             get(handover_letter_pdf),
         )
         .route("/api/v1/audit", get(audit))
+        .merge(exams::routes())
 }
 
 #[derive(OpenApi)]
@@ -121,7 +124,9 @@ pub fn routes() -> Router<AppState> {
 pub struct ApiDoc;
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(ApiDoc::openapi())
+    let mut doc = ApiDoc::openapi();
+    doc.merge(exams::ExamsDoc::openapi());
+    Json(doc)
 }
 
 #[derive(Serialize, ToSchema)]

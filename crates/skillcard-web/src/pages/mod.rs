@@ -262,7 +262,10 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
                 && can(a, Action::SendReceiptNotice, Some(sh.province_id))
             {
                 todo.push((
-                    format!("ثبت نامه اعلام وصول محموله {}", skillcard_core::text::persian_digits(&sh.ref_no)),
+                    format!(
+                        "ثبت نامه اعلام وصول محموله {}",
+                        skillcard_core::text::persian_digits(&sh.ref_no)
+                    ),
                     format!("/shipments/{}", sh.id),
                 ));
             }
@@ -275,7 +278,8 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
                 todo.push((
                     format!(
                         "مغایرت در دریافت محموله {} — {}",
-                        skillcard_core::text::persian_digits(&sh.ref_no), sh.province_name
+                        skillcard_core::text::persian_digits(&sh.ref_no),
+                        sh.province_name
                     ),
                     format!("/shipments/{}", sh.id),
                 ));

@@ -1,0 +1,455 @@
+//! Custody at scale: receiving a 100,000-card shipment and handing 10,000 cards over, on SQLite
+//! and on PostgreSQL, through the real `Store` operations. Target: under 1 s each.
+//!
+//! The machine it runs on is noisy, so every figure is also given as a ratio to a baseline
+//! measured in the same run on the same backend: raw SQL inserting 100,000 rows one statement
+//! at a time into a fresh table in one transaction, through sqlx (the same pool settings and
+//! SQLite pragmas as the store). A set-based insert of the same rows is shown for reference.
+//!
+//! Run with `cargo bench --bench custody`. Environment:
+//! - `BENCH_REPS` (default 5): fresh databases per backend; min and median are reported.
+//! - `SKILLCARD_BENCH_PG` (default `postgres://postgres@127.0.0.1:5432/test`): an admin URL
+//!   with the right to create databases; `skillcard_bench_<n>` databases are created and
+//!   dropped. `SKILLCARD_BENCH_PG=off` skips PostgreSQL.
+//! - `RUST_LOG=sqlx::query=debug` prints every statement the store runs, with its duration.
+
+use anyhow::{bail, Context, Result};
+use skillcard_core::custody::Baseline;
+use skillcard_core::date::JalaliDate;
+use skillcard_core::policy::{Actor, Role};
+use skillcard_core::serial::SerialRange;
+use skillcard_db::{HandoverInput, NewRequest, NewShipment, NewUser, ReceiptInput, Store};
+use sqlx::Connection;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+const PROVINCE: i64 = 8;
+const FIRST: u64 = 1_000_001;
+const SHIPMENT: u64 = 100_000;
+const HANDOVER: u64 = 10_000;
+const TARGET: Duration = Duration::from_secs(1);
+
+const STEPS: [&str; 7] = [
+    "baseline: 100k row INSERTs, 1 tx",
+    "baseline (ref): 100k set INSERT",
+    "record_shipment 100k",
+    "receive_shipment 100k",
+    "create_request 10k",
+    "hand_over 10k",
+    "check (100k cards)",
+];
+const PRIMARY_BASELINE: &str = STEPS[0];
+const TARGETED: [&str; 2] = ["receive_shipment 100k", "hand_over 10k"];
+
+type Samples = BTreeMap<&'static str, Vec<Duration>>;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Sqlite => "SQLite",
+            Kind::Postgres => "PostgreSQL",
+        }
+    }
+}
+
+/// Fresh databases for one repetition, removed when done.
+struct Fresh {
+    kind: Kind,
+    admin: String,
+    names: Vec<String>,
+}
+
+impl Fresh {
+    /// A URL of a new, empty database.
+    async fn create(&mut self, label: &str, n: usize) -> Result<String> {
+        match self.kind {
+            Kind::Sqlite => {
+                let path = std::env::temp_dir().join(format!(
+                    "skillcard-bench-{}-{label}-{n}.db",
+                    std::process::id()
+                ));
+                remove_sqlite(&path.to_string_lossy());
+                let path = path.to_string_lossy().into_owned();
+                self.names.push(path.clone());
+                Ok(format!("sqlite:{path}"))
+            }
+            Kind::Postgres => {
+                let name = format!("skillcard_bench_{label}_{n}");
+                let mut conn = sqlx::PgConnection::connect(&self.admin).await?;
+                sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await?;
+                sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .await?;
+                conn.close().await?;
+                self.names.push(name.clone());
+                let base = self
+                    .admin
+                    .rsplit_once('/')
+                    .map(|(b, _)| b)
+                    .context("admin URL has no database")?;
+                Ok(format!("{base}/{name}"))
+            }
+        }
+    }
+
+    async fn drop_all(&mut self) -> Result<()> {
+        let names = std::mem::take(&mut self.names);
+        match self.kind {
+            Kind::Sqlite => {
+                for path in &names {
+                    remove_sqlite(path);
+                }
+            }
+            Kind::Postgres => {
+                let mut conn = sqlx::PgConnection::connect(&self.admin).await?;
+                for name in names {
+                    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .execute(&mut conn)
+                        .await?;
+                }
+                conn.close().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn remove_sqlite(path: &str) {
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{path}{suffix}"));
+    }
+}
+
+async fn timed<T, F: std::future::Future<Output = T>>(f: F) -> (T, Duration) {
+    let start = Instant::now();
+    let out = f.await;
+    (out, start.elapsed())
+}
+
+/// The baselines: a fresh table shaped like `cards`, filled in one transaction.
+async fn baseline(url: &str, kind: Kind, samples: &mut Samples) -> Result<()> {
+    let store = Store::connect(url).await?;
+    let pool = store.pool();
+    let key = match kind {
+        Kind::Sqlite => "INTEGER PRIMARY KEY",
+        Kind::Postgres => "BIGINT PRIMARY KEY",
+    };
+    for table in ["base_rows", "base_set"] {
+        sqlx::query(&format!(
+            "CREATE TABLE {table} (serial {key}, province_id BIGINT NOT NULL, \
+             shipment_id BIGINT NOT NULL, state TEXT NOT NULL)"
+        ))
+        .execute(pool)
+        .await?;
+    }
+
+    let (res, d) = timed(async {
+        let mut tx = pool.begin().await?;
+        for serial in FIRST..FIRST + SHIPMENT {
+            sqlx::query(
+                "INSERT INTO base_rows (serial, province_id, shipment_id, state) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(serial as i64)
+            .bind(PROVINCE)
+            .bind(1_i64)
+            .bind("in_transit")
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        anyhow::Ok(())
+    })
+    .await;
+    res?;
+    push(samples, STEPS[0], d);
+
+    let (res, d) = timed(async {
+        let mut tx = pool.begin().await?;
+        sqlx::query(
+            "WITH RECURSIVE s(n) AS (SELECT CAST($1 AS BIGINT) UNION ALL SELECT n + 1 FROM s WHERE n < $2) \
+             INSERT INTO base_set (serial, province_id, shipment_id, state) SELECT n, $3, 1, 'in_transit' FROM s",
+        )
+        .bind(FIRST as i64)
+        .bind((FIRST + SHIPMENT - 1) as i64)
+        .bind(PROVINCE)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        anyhow::Ok(())
+    })
+    .await;
+    res?;
+    push(samples, STEPS[1], d);
+
+    for table in ["base_rows", "base_set"] {
+        let (n,): (i64,) = sqlx::query_as(&format!("SELECT CAST(COUNT(*) AS BIGINT) FROM {table}"))
+            .fetch_one(pool)
+            .await?;
+        if n != SHIPMENT as i64 {
+            bail!("{table} holds {n} rows, not {SHIPMENT}");
+        }
+    }
+    store.close().await;
+    Ok(())
+}
+
+async fn user(store: &Store, username: &str, role: Role, province: Option<i64>) -> Result<Actor> {
+    let id = store
+        .create_user(
+            None,
+            NewUser {
+                username: username.into(),
+                password: "bench-password".into(),
+                full_name: format!("Bench {username}"),
+                title: "bench".into(),
+                role,
+                province_id: province,
+            },
+        )
+        .await?;
+    Ok(store.actor(id).await?)
+}
+
+/// One pass of the custody workload on a fresh database.
+async fn custody(url: &str, samples: &mut Samples) -> Result<()> {
+    let store = Store::connect(url).await?;
+    store.migrate().await?;
+    let hq = user(&store, "hq", Role::Hq, None).await?;
+    let security = user(&store, "security", Role::Security, Some(PROVINCE)).await?;
+    let head = user(&store, "head", Role::AssessmentHead, Some(PROVINCE)).await?;
+    let tehran = time::UtcOffset::from_hms(3, 30, 0)?;
+    let today = time::OffsetDateTime::now_utc().to_offset(tehran).date();
+    let this_month = JalaliDate::from_gregorian(today)?.month_of();
+    store
+        .set_baseline(
+            &hq,
+            PROVINCE,
+            Baseline {
+                monthly: 20_000,
+                through: this_month,
+            },
+        )
+        .await?;
+
+    let (shipment, d) = timed(store.record_shipment(
+        &hq,
+        NewShipment {
+            province_id: PROVINCE,
+            ref_no: "BENCH-1".into(),
+            carrier: "bench carrier".into(),
+            declared_count: SHIPMENT,
+            ranges: vec![SerialRange::new(FIRST, FIRST + SHIPMENT - 1)?],
+        },
+    ))
+    .await;
+    let shipment = shipment?;
+    push(samples, STEPS[2], d);
+
+    let (received, d) = timed(store.receive_shipment(
+        &security,
+        shipment.id,
+        ReceiptInput {
+            counted: SHIPMENT,
+            missing: vec![],
+            damaged: vec![],
+            deliverer_name: "deliverer".into(),
+            deliverer_title: "carrier agent".into(),
+            receiver_name: security.full_name.clone(),
+            receiver_title: "security".into(),
+            remarks: String::new(),
+        },
+    ))
+    .await;
+    let received = received?;
+    push(samples, STEPS[3], d);
+    if received.status != "received" {
+        bail!("shipment status after receipt: {}", received.status);
+    }
+
+    let (request, d) = timed(store.create_request(
+        &head,
+        NewRequest {
+            province_id: PROVINCE,
+            count: HANDOVER,
+            representative: "representative".into(),
+        },
+    ))
+    .await;
+    let request = request?;
+    push(samples, STEPS[4], d);
+
+    let (handover, d) = timed(store.hand_over(
+        &security,
+        request.id,
+        HandoverInput {
+            count: Some(HANDOVER),
+            ranges: None,
+            letter_no: "H-1".into(),
+            deliverer_name: security.full_name.clone(),
+            deliverer_title: "security".into(),
+            receiver_name: "representative".into(),
+            receiver_title: "assessment officer".into(),
+            remarks: String::new(),
+        },
+    ))
+    .await;
+    let handover = handover?;
+    push(samples, STEPS[5], d);
+    if handover.count != HANDOVER {
+        bail!("handed over {} cards, not {HANDOVER}", handover.count);
+    }
+
+    let (report, d) = timed(store.check()).await;
+    let report = report?;
+    push(samples, STEPS[6], d);
+    if !report.is_ok() || report.cards != SHIPMENT {
+        bail!(
+            "check failed: {} cards, chain {:?}, violations {:?}",
+            report.cards,
+            report.chain_error,
+            report.violations
+        );
+    }
+    store.close().await;
+    Ok(())
+}
+
+fn push(samples: &mut Samples, step: &'static str, d: Duration) {
+    samples.entry(step).or_default().push(d);
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+/// (median, min) of the samples.
+fn stats(v: &[Duration]) -> Option<(Duration, Duration)> {
+    let mut v = v.to_vec();
+    v.sort();
+    let min = *v.first()?;
+    let median = if v.len() % 2 == 1 {
+        v[v.len() / 2]
+    } else {
+        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2
+    };
+    Some((median, min))
+}
+
+async fn run_backend(kind: Kind, admin: &str, reps: usize) -> Result<Samples> {
+    let mut samples = Samples::new();
+    let mut fresh = Fresh {
+        kind,
+        admin: admin.to_string(),
+        names: vec![],
+    };
+    for n in 1..=reps {
+        let outcome = async {
+            let base = fresh.create("base", n).await?;
+            baseline(&base, kind, &mut samples).await?;
+            let url = fresh.create("store", n).await?;
+            custody(&url, &mut samples).await
+        }
+        .await;
+        fresh.drop_all().await?;
+        outcome.with_context(|| format!("{} repetition {n}", kind.name()))?;
+        eprintln!("{}: repetition {n}/{reps} done", kind.name());
+    }
+    Ok(samples)
+}
+
+fn print_table(results: &[(Kind, Samples)], reps: usize) {
+    println!();
+    println!("custody bench: {SHIPMENT} cards received, {HANDOVER} handed over; {reps} fresh databases per backend");
+    println!(
+        "{:<11} | {:<34} | {:>10} | {:>10} | {:>8} |",
+        "backend", "step", "median ms", "min ms", "ratio"
+    );
+    println!("{}", "-".repeat(11 + 34 + 10 + 10 + 8 + 14));
+    let mut over = vec![];
+    for (kind, samples) in results {
+        let base = samples.get(PRIMARY_BASELINE).and_then(|v| stats(v));
+        for step in STEPS {
+            let Some((median, min)) = samples.get(step).and_then(|v| stats(v)) else {
+                continue;
+            };
+            let ratio = base
+                .map(|(b, _)| format!("{:.2}", median.as_secs_f64() / b.as_secs_f64()))
+                .unwrap_or_else(|| "-".into());
+            let flag = if TARGETED.contains(&step) {
+                if median < TARGET {
+                    "ok"
+                } else {
+                    over.push(format!("{} {step}", kind.name()));
+                    "SLOW"
+                }
+            } else {
+                ""
+            };
+            println!(
+                "{:<11} | {:<34} | {:>10.1} | {:>10.1} | {:>8} | {flag}",
+                kind.name(),
+                step,
+                ms(median),
+                ms(min),
+                ratio
+            );
+        }
+    }
+    println!();
+    println!("ratio = median / median of the row-by-row baseline on the same backend, same run.");
+    if over.is_empty() {
+        println!("target (< 1 s for receiving and handing over): met on every backend measured");
+    } else {
+        println!("target (< 1 s) missed by: {}", over.join(", "));
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    if std::env::var_os("RUST_LOG").is_some() {
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_writer(std::io::stderr)
+            .init();
+    }
+    // `cargo bench` passes `--bench`; a name filter other than "custody" skips this bench.
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    if args.iter().any(|a| !"custody".contains(a.as_str())) {
+        return Ok(());
+    }
+    let reps: usize = match std::env::var("BENCH_REPS") {
+        Ok(v) => v.parse().context("BENCH_REPS")?,
+        Err(_) => 5,
+    };
+    let pg = std::env::var("SKILLCARD_BENCH_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+
+    let mut results = vec![(Kind::Sqlite, run_backend(Kind::Sqlite, "", reps).await?)];
+    if pg == "off" {
+        eprintln!("PostgreSQL skipped (SKILLCARD_BENCH_PG=off)");
+    } else {
+        match sqlx::PgConnection::connect(&pg).await {
+            Ok(c) => {
+                c.close().await?;
+                results.push((
+                    Kind::Postgres,
+                    run_backend(Kind::Postgres, &pg, reps).await?,
+                ));
+            }
+            Err(e) => eprintln!("PostgreSQL skipped: cannot connect to {pg}: {e}"),
+        }
+    }
+    print_table(&results, reps);
+    Ok(())
+}

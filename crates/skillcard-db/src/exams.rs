@@ -1,0 +1,757 @@
+//! Part 2 before issuance: HQ's reference data (trades, fees, the pass policy), test centres,
+//! candidates, and exam lists from score entry (R-6.1) through submission (R-6.2), checking
+//! (R-6.3) and the head's decisions (R-6.4). Rules come from `skillcard_core::exam`.
+
+use crate::error::unique_to;
+use crate::tx::WriteTx;
+use crate::views::iso_fa;
+use crate::{Result, Store, StoreError};
+use serde::Serialize;
+use serde_json::json;
+use skillcard_core::date::JalaliDate;
+use skillcard_core::error::RowError;
+use skillcard_core::exam::{self, Decision, ListStatus, PassPolicy, Score};
+use skillcard_core::national_id::NationalId;
+use skillcard_core::policy::{authorize, Action, Actor};
+use skillcard_core::{text, DomainError};
+use sqlx::AnyConnection;
+use std::collections::HashSet;
+use utoipa::ToSchema;
+
+const NAME_MAX: usize = 100;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TradeView {
+    pub id: i64,
+    pub standard_code: String,
+    pub title_fa: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CentreView {
+    pub id: i64,
+    pub province_id: i64,
+    pub code: String,
+    pub name_fa: String,
+    /// `public` (a training centre) or `private` (a training school).
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PolicyView {
+    pub written_min: String,
+    pub practical_min: String,
+    pub written_weight_pct: u8,
+    pub final_min: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct FeeView {
+    /// `issuance` or `replacement`.
+    pub kind: String,
+    pub amount_rial: i64,
+    pub since: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EntryView {
+    pub id: i64,
+    pub candidate_id: i64,
+    pub national_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub father_name: String,
+    pub birth_date: String,
+    pub birth_date_fa: String,
+    pub written_score: String,
+    pub practical_score: Option<String>,
+    pub final_score: Option<String>,
+    pub passes: Option<bool>,
+    /// `pending`, `approved` or `rejected` (R-6.4).
+    pub decision: String,
+    pub reason: String,
+    pub has_photo: bool,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExamListView {
+    pub id: i64,
+    pub province_id: i64,
+    pub centre_id: i64,
+    pub centre_name: String,
+    pub trade_id: i64,
+    pub standard_code: String,
+    pub trade_title: String,
+    pub exam_date: String,
+    pub exam_date_fa: String,
+    /// `draft`, `submitted`, `checked` or `returned`.
+    pub status: String,
+    pub remarks: String,
+    pub entries: Vec<EntryView>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewCandidate {
+    pub national_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub father_name: String,
+    /// Solar Hijri, any digits.
+    pub birth_date: String,
+    pub written_score: String,
+    pub photo: Option<Vec<u8>>,
+}
+
+/// One line of practical scores, from a form or a sheet.
+#[derive(Debug, Clone)]
+pub struct ScoreLine {
+    /// The row number the user sees (sheet row, or position in the form).
+    pub row: usize,
+    pub national_id: String,
+    pub score: String,
+}
+
+fn score_of(t: i64) -> Result<Score> {
+    u16::try_from(t)
+        .ok()
+        .and_then(|t| Score::from_tenths(t).ok())
+        .ok_or_else(|| StoreError::Corrupt(format!("stored score {t}")))
+}
+
+async fn list_head(conn: &mut AnyConnection, list_id: i64) -> Result<(i64, ListStatus)> {
+    let (province_id, status): (i64, String) =
+        sqlx::query_as("SELECT province_id, status FROM exam_lists WHERE id = $1")
+            .bind(list_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .ok_or(DomainError::NotFound { what: "exam_list" })?;
+    let status = ListStatus::parse(&status)
+        .ok_or_else(|| StoreError::Corrupt(format!("list status {status}")))?;
+    Ok((province_id, status))
+}
+
+async fn policy_in(conn: &mut AnyConnection) -> Result<PassPolicy> {
+    let (w, p, pct, f): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT written_min, practical_min, written_weight_pct, final_min FROM pass_policies ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok(PassPolicy {
+        written_min: score_of(w)?,
+        practical_min: score_of(p)?,
+        written_weight_pct: u8::try_from(pct)
+            .map_err(|_| StoreError::Corrupt("policy weight".into()))?,
+        final_min: score_of(f)?,
+    })
+}
+
+async fn set_list_status(
+    w: &mut WriteTx,
+    actor: &Actor,
+    list_id: i64,
+    province_id: i64,
+    from: ListStatus,
+    to: ListStatus,
+    remarks: &str,
+) -> Result<()> {
+    sqlx::query("UPDATE exam_lists SET status = $1, remarks = $2 WHERE id = $3")
+        .bind(to.as_str())
+        .bind(remarks)
+        .bind(list_id)
+        .execute(&mut *w.tx)
+        .await?;
+    w.audit(
+        Some(actor),
+        &format!("exam_list.{}", to.as_str()),
+        "exam_list",
+        list_id,
+        Some(province_id),
+        json!({ "status": from.as_str() }),
+        json!({ "status": to.as_str(), "remarks": remarks }),
+    )
+    .await
+}
+
+impl Store {
+    pub async fn create_trade(
+        &self,
+        actor: &Actor,
+        standard_code: &str,
+        title: &str,
+    ) -> Result<TradeView> {
+        authorize(actor, Action::ManageReferenceData, None)?;
+        let code = text::required("standard_code", standard_code, 32)?;
+        let title = text::required("title", title, 200)?;
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let (id,): (i64,) = sqlx::query_as("INSERT INTO trades (standard_code, title_fa, created_at) VALUES ($1, $2, $3) RETURNING id")
+            .bind(&code)
+            .bind(&title)
+            .bind(w.now_str())
+            .fetch_one(&mut *w.tx)
+            .await
+            .map_err(|e| unique_to(e, DomainError::AlreadyRecorded { what: "trade" }))?;
+        w.audit(
+            Some(actor),
+            "trade.create",
+            "trade",
+            id,
+            None,
+            json!(null),
+            json!({ "standard_code": code, "title": title }),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(TradeView {
+            id,
+            standard_code: code,
+            title_fa: title,
+        })
+    }
+
+    pub async fn trades(&self) -> Result<Vec<TradeView>> {
+        let rows: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, standard_code, title_fa FROM trades ORDER BY standard_code")
+                .fetch_all(&self.pool)
+                .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, standard_code, title_fa)| TradeView {
+                id,
+                standard_code,
+                title_fa,
+            })
+            .collect())
+    }
+
+    pub async fn create_centre(
+        &self,
+        actor: &Actor,
+        province_id: i64,
+        code: &str,
+        name: &str,
+        kind: &str,
+    ) -> Result<CentreView> {
+        authorize(actor, Action::ManageCentres, Some(province_id))?;
+        let code = text::required("code", code, 32)?;
+        let name = text::required("centre", name, 200)?;
+        if !matches!(kind, "public" | "private") {
+            return Err(DomainError::InvalidValue { field: "kind" }.into());
+        }
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let (id,): (i64,) =
+            sqlx::query_as("INSERT INTO centres (province_id, code, name_fa, kind) VALUES ($1, $2, $3, $4) RETURNING id")
+                .bind(province_id)
+                .bind(&code)
+                .bind(&name)
+                .bind(kind)
+                .fetch_one(&mut *w.tx)
+                .await
+                .map_err(|e| unique_to(e, DomainError::AlreadyRecorded { what: "centre" }))?;
+        w.audit(
+            Some(actor),
+            "centre.create",
+            "centre",
+            id,
+            Some(province_id),
+            json!(null),
+            json!({ "code": code, "name": name, "kind": kind }),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(CentreView {
+            id,
+            province_id,
+            code,
+            name_fa: name,
+            kind: kind.into(),
+        })
+    }
+
+    pub async fn centres(&self, actor: &Actor) -> Result<Vec<CentreView>> {
+        authorize(actor, Action::ViewExams, None)?;
+        let rows: Vec<(i64, i64, String, String, String)> = sqlx::query_as(
+            "SELECT id, province_id, code, name_fa, kind FROM centres WHERE ($1 IS NULL OR province_id = $1) ORDER BY province_id, code",
+        )
+        .bind(actor.scope().province_filter())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, province_id, code, name_fa, kind)| CentreView {
+                id,
+                province_id,
+                code,
+                name_fa,
+                kind,
+            })
+            .collect())
+    }
+
+    /// HQ replaces the pass policy; earlier versions stay in the table and the audit log.
+    pub async fn set_pass_policy(&self, actor: &Actor, policy: PassPolicy) -> Result<PolicyView> {
+        authorize(actor, Action::ManageReferenceData, None)?;
+        policy.validate()?;
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let before = policy_in(&mut w.tx).await?;
+        sqlx::query(
+            "INSERT INTO pass_policies (written_min, practical_min, written_weight_pct, final_min, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(i64::from(policy.written_min.tenths()))
+        .bind(i64::from(policy.practical_min.tenths()))
+        .bind(i64::from(policy.written_weight_pct))
+        .bind(i64::from(policy.final_min.tenths()))
+        .bind(actor.user_id)
+        .bind(w.now_str())
+        .execute(&mut *w.tx)
+        .await?;
+        w.audit(
+            Some(actor),
+            "pass_policy.set",
+            "pass_policy",
+            "current",
+            None,
+            json!(before),
+            json!(policy),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(policy_view(policy))
+    }
+
+    pub async fn pass_policy(&self) -> Result<PolicyView> {
+        let mut conn = self.pool.acquire().await?;
+        Ok(policy_view(policy_in(&mut conn).await?))
+    }
+
+    /// HQ sets a fee (`issuance` or `replacement`, in rials); the newest one is in force.
+    pub async fn set_fee(
+        &self,
+        actor: &Actor,
+        kind: &str,
+        amount_rial: i64,
+    ) -> Result<Vec<FeeView>> {
+        authorize(actor, Action::ManageReferenceData, None)?;
+        if !matches!(kind, "issuance" | "replacement") {
+            return Err(DomainError::InvalidValue { field: "kind" }.into());
+        }
+        if amount_rial <= 0 || amount_rial > 10_000_000_000 {
+            return Err(DomainError::InvalidValue { field: "amount" }.into());
+        }
+        let mut w = WriteTx::begin(&self.pool).await?;
+        sqlx::query(
+            "INSERT INTO fees (kind, amount_rial, created_by, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(kind)
+        .bind(amount_rial)
+        .bind(actor.user_id)
+        .bind(w.now_str())
+        .execute(&mut *w.tx)
+        .await?;
+        w.audit(
+            Some(actor),
+            "fee.set",
+            "fee",
+            kind,
+            None,
+            json!(null),
+            json!({ "kind": kind, "amount_rial": amount_rial }),
+        )
+        .await?;
+        w.commit().await?;
+        self.fees().await
+    }
+
+    /// The fees in force, one per kind.
+    pub async fn fees(&self) -> Result<Vec<FeeView>> {
+        let rows: Vec<(String, i64, String)> = sqlx::query_as(
+            "SELECT f.kind, f.amount_rial, f.created_at FROM fees f \
+             WHERE f.id = (SELECT MAX(g.id) FROM fees g WHERE g.kind = f.kind) ORDER BY f.kind",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(kind, amount_rial, since)| FeeView {
+                kind,
+                amount_rial,
+                since,
+            })
+            .collect())
+    }
+
+    /// Opens an exam list (the "special exam form") of one centre, trade and exam date.
+    pub async fn create_exam_list(
+        &self,
+        actor: &Actor,
+        centre_id: i64,
+        trade_id: i64,
+        exam_date: &str,
+    ) -> Result<ExamListView> {
+        let date = JalaliDate::parse(exam_date)?.to_gregorian()?;
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let (province_id,): (i64,) =
+            sqlx::query_as("SELECT province_id FROM centres WHERE id = $1")
+                .bind(centre_id)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .ok_or(DomainError::NotFound { what: "centre" })?;
+        authorize(actor, Action::RecordScores, Some(province_id))?;
+        let trade: Option<(i64,)> = sqlx::query_as("SELECT id FROM trades WHERE id = $1")
+            .bind(trade_id)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        trade.ok_or(DomainError::NotFound { what: "trade" })?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO exam_lists (province_id, centre_id, trade_id, exam_date, status, remarks, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, 'draft', '', $5, $6) RETURNING id",
+        )
+        .bind(province_id)
+        .bind(centre_id)
+        .bind(trade_id)
+        .bind(date.to_string())
+        .bind(actor.user_id)
+        .bind(w.now_str())
+        .fetch_one(&mut *w.tx)
+        .await?;
+        w.audit(
+            Some(actor),
+            "exam_list.create",
+            "exam_list",
+            id,
+            Some(province_id),
+            json!(null),
+            json!({ "centre_id": centre_id, "trade_id": trade_id, "exam_date": date.to_string(), "status": "draft" }),
+        )
+        .await?;
+        w.commit().await?;
+        self.exam_list(actor, id).await
+    }
+
+    /// R-6.1: registers a candidate on an editable list (names normalised, national ID checked).
+    pub async fn register_candidate(
+        &self,
+        actor: &Actor,
+        list_id: i64,
+        c: NewCandidate,
+    ) -> Result<ExamListView> {
+        let national_id = NationalId::parse(&c.national_id)?;
+        let first = text::required("first_name", &c.first_name, NAME_MAX)?;
+        let last = text::required("last_name", &c.last_name, NAME_MAX)?;
+        let father = text::required("father_name", &c.father_name, NAME_MAX)?;
+        let birth = JalaliDate::parse(&c.birth_date)?.to_gregorian()?;
+        let written = Score::parse(&c.written_score)?;
+        let photo_type = c.photo.as_deref().map(exam::validate_photo).transpose()?;
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let (province_id, status) = list_head(&mut w.tx, list_id).await?;
+        authorize(actor, Action::RegisterCandidate, Some(province_id))?;
+        exam::r6_1_check_editable(status)?;
+        let (centre_id, trade_id): (i64, i64) =
+            sqlx::query_as("SELECT centre_id, trade_id FROM exam_lists WHERE id = $1")
+                .bind(list_id)
+                .fetch_one(&mut *w.tx)
+                .await?;
+        let (candidate_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO candidates (province_id, centre_id, trade_id, national_id, first_name, last_name, father_name, birth_date, \
+             written_score, photo, photo_type, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+        )
+        .bind(province_id)
+        .bind(centre_id)
+        .bind(trade_id)
+        .bind(national_id.as_str())
+        .bind(&first)
+        .bind(&last)
+        .bind(&father)
+        .bind(birth.to_string())
+        .bind(i64::from(written.tenths()))
+        .bind(c.photo.clone())
+        .bind(photo_type)
+        .bind(actor.user_id)
+        .bind(w.now_str())
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(|e| unique_to(e, DomainError::AlreadyRecorded { what: "candidate" }))?;
+        sqlx::query("INSERT INTO exam_entries (list_id, candidate_id, practical_score, decision, reason) VALUES ($1, $2, NULL, 'pending', '')")
+            .bind(list_id)
+            .bind(candidate_id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.audit(
+            Some(actor),
+            "candidate.register",
+            "candidate",
+            candidate_id,
+            Some(province_id),
+            json!(null),
+            json!({ "list_id": list_id, "national_id": national_id.as_str(), "name": [first, last], "father": father, "written": written.to_string() }),
+        )
+        .await?;
+        w.commit().await?;
+        self.exam_list(actor, list_id).await
+    }
+
+    /// R-6.1: records practical scores, all or nothing. Every line is checked first; if any is
+    /// wrong, nothing is written and each bad line is reported by its row number.
+    pub async fn record_scores(
+        &self,
+        actor: &Actor,
+        list_id: i64,
+        lines: Vec<ScoreLine>,
+    ) -> Result<ExamListView> {
+        if lines.is_empty() {
+            return Err(DomainError::Required { field: "score" }.into());
+        }
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let (province_id, status) = list_head(&mut w.tx, list_id).await?;
+        authorize(actor, Action::RecordScores, Some(province_id))?;
+        exam::r6_1_check_editable(status)?;
+        let entries: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT e.id, c.national_id FROM exam_entries e JOIN candidates c ON c.id = e.candidate_id WHERE e.list_id = $1",
+        )
+        .bind(list_id)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let mut errors = Vec::new();
+        let mut updates = Vec::new();
+        let mut seen = HashSet::new();
+        for line in &lines {
+            let fail = |e: DomainError| RowError {
+                row: line.row,
+                code: e.code().into(),
+                message: e.message_fa(),
+            };
+            let nid = match NationalId::parse(&line.national_id) {
+                Ok(n) => n,
+                Err(e) => {
+                    errors.push(fail(e));
+                    continue;
+                }
+            };
+            let Some((entry_id, _)) = entries.iter().find(|(_, n)| n == nid.as_str()) else {
+                errors.push(fail(DomainError::NotFound { what: "candidate" }));
+                continue;
+            };
+            if !seen.insert(*entry_id) {
+                errors.push(fail(DomainError::AlreadyRecorded { what: "score" }));
+                continue;
+            }
+            match Score::parse(&line.score) {
+                Ok(s) => updates.push((*entry_id, s)),
+                Err(e) => errors.push(fail(e)),
+            }
+        }
+        if !errors.is_empty() {
+            return Err(DomainError::InvalidRows { rows: errors }.into());
+        }
+        for (entry_id, score) in &updates {
+            sqlx::query("UPDATE exam_entries SET practical_score = $1 WHERE id = $2")
+                .bind(i64::from(score.tenths()))
+                .bind(entry_id)
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        w.audit(
+            Some(actor),
+            "exam_list.scores",
+            "exam_list",
+            list_id,
+            Some(province_id),
+            json!(null),
+            json!({ "scores": updates.iter().map(|(e, s)| json!([e, s.to_string()])).collect::<Vec<_>>() }),
+        )
+        .await?;
+        w.commit().await?;
+        self.exam_list(actor, list_id).await
+    }
+
+    /// R-6.2: the centre submits the list to the Assessment Office.
+    pub async fn submit_exam_list(&self, actor: &Actor, list_id: i64) -> Result<ExamListView> {
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let (province_id, status) = list_head(&mut w.tx, list_id).await?;
+        authorize(actor, Action::SubmitExamList, Some(province_id))?;
+        let (total, unscored): (i64, i64) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(CASE WHEN practical_score IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM exam_entries WHERE list_id = $1",
+        )
+        .bind(list_id)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        let next = exam::r6_2_submit(status, total as usize, unscored as usize)?;
+        set_list_status(&mut w, actor, list_id, province_id, status, next, "").await?;
+        w.commit().await?;
+        self.exam_list(actor, list_id).await
+    }
+
+    /// R-6.3: the Assessment Office marks the list checked, or returns it with remarks.
+    pub async fn check_exam_list(
+        &self,
+        actor: &Actor,
+        list_id: i64,
+        accept: bool,
+        remarks: &str,
+    ) -> Result<ExamListView> {
+        let remarks = text::optional("remarks", remarks, 2000)?;
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let (province_id, status) = list_head(&mut w.tx, list_id).await?;
+        authorize(actor, Action::CheckExamList, Some(province_id))?;
+        let next = exam::r6_3_check(status, accept, &remarks)?;
+        set_list_status(&mut w, actor, list_id, province_id, status, next, &remarks).await?;
+        w.commit().await?;
+        self.exam_list(actor, list_id).await
+    }
+
+    /// R-6.4: the head approves or rejects one practical score; decided scores are frozen.
+    pub async fn decide_score(
+        &self,
+        actor: &Actor,
+        entry_id: i64,
+        approve: bool,
+        reason: &str,
+    ) -> Result<ExamListView> {
+        let reason = text::optional("reason", reason, 2000)?;
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let (list_id, decision): (i64, String) =
+            sqlx::query_as("SELECT list_id, decision FROM exam_entries WHERE id = $1")
+                .bind(entry_id)
+                .fetch_optional(&mut *w.tx)
+                .await?
+                .ok_or(DomainError::NotFound { what: "candidate" })?;
+        let (province_id, status) = list_head(&mut w.tx, list_id).await?;
+        authorize(actor, Action::DecideScores, Some(province_id))?;
+        let current = Decision::parse(&decision)
+            .ok_or_else(|| StoreError::Corrupt(format!("decision {decision}")))?;
+        let next = exam::r6_4_decide(status, current, approve, &reason)?;
+        let moved = sqlx::query(
+            "UPDATE exam_entries SET decision = $1, reason = $2, decided_by = $3, decided_at = $4 WHERE id = $5 AND decision = 'pending'",
+        )
+        .bind(next.as_str())
+        .bind(&reason)
+        .bind(actor.user_id)
+        .bind(w.now_str())
+        .bind(entry_id)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if moved != 1 {
+            return Err(DomainError::Conflict.into());
+        }
+        w.audit(
+            Some(actor),
+            &format!("score.{}", next.as_str()),
+            "exam_entry",
+            entry_id,
+            Some(province_id),
+            json!({ "decision": current.as_str() }),
+            json!({ "decision": next.as_str(), "reason": reason }),
+        )
+        .await?;
+        w.commit().await?;
+        self.exam_list(actor, list_id).await
+    }
+
+    pub async fn exam_lists(&self, actor: &Actor) -> Result<Vec<ExamListView>> {
+        authorize(actor, Action::ViewExams, None)?;
+        let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM exam_lists WHERE ($1 IS NULL OR province_id = $1) ORDER BY id DESC LIMIT 200")
+            .bind(actor.scope().province_filter())
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for (id,) in ids {
+            out.push(self.exam_list(actor, id).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn exam_list(&self, actor: &Actor, list_id: i64) -> Result<ExamListView> {
+        let mut conn = self.pool.acquire().await?;
+        #[allow(clippy::type_complexity)]
+        let head: Option<(i64, i64, String, i64, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT l.province_id, l.centre_id, c.name_fa, l.trade_id, t.standard_code, t.title_fa, l.exam_date, l.status, l.remarks \
+             FROM exam_lists l JOIN centres c ON c.id = l.centre_id JOIN trades t ON t.id = l.trade_id WHERE l.id = $1",
+        )
+        .bind(list_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let (
+            province_id,
+            centre_id,
+            centre_name,
+            trade_id,
+            standard_code,
+            trade_title,
+            exam_date,
+            status,
+            remarks,
+        ) = head.ok_or(DomainError::NotFound { what: "exam_list" })?;
+        authorize(actor, Action::ViewExams, Some(province_id))?;
+        let policy = policy_in(&mut conn).await?;
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(i64, i64, String, String, String, String, String, i64, Option<i64>, String, String, i64)> = sqlx::query_as(
+            "SELECT e.id, c.id, c.national_id, c.first_name, c.last_name, c.father_name, c.birth_date, c.written_score, \
+             e.practical_score, e.decision, e.reason, CAST(CASE WHEN c.photo IS NULL THEN 0 ELSE 1 END AS BIGINT) \
+             FROM exam_entries e JOIN candidates c ON c.id = e.candidate_id WHERE e.list_id = $1 ORDER BY e.id",
+        )
+        .bind(list_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut entries = Vec::with_capacity(rows.len());
+        for (
+            id,
+            candidate_id,
+            national_id,
+            first_name,
+            last_name,
+            father_name,
+            birth,
+            written,
+            practical,
+            decision,
+            reason,
+            photo,
+        ) in rows
+        {
+            let written = score_of(written)?;
+            let practical = practical.map(score_of).transpose()?;
+            entries.push(EntryView {
+                id,
+                candidate_id,
+                national_id,
+                first_name,
+                last_name,
+                father_name,
+                birth_date_fa: iso_fa(&birth),
+                birth_date: birth,
+                written_score: written.to_string(),
+                practical_score: practical.map(|p| p.to_string()),
+                final_score: practical.map(|p| policy.final_score(written, p).to_string()),
+                passes: practical.map(|p| policy.passes(written, p)),
+                decision,
+                reason,
+                has_photo: photo != 0,
+            });
+        }
+        Ok(ExamListView {
+            id: list_id,
+            province_id,
+            centre_id,
+            centre_name,
+            trade_id,
+            standard_code,
+            trade_title,
+            exam_date_fa: iso_fa(&exam_date),
+            exam_date,
+            status,
+            remarks,
+            entries,
+        })
+    }
+}
+
+fn policy_view(p: PassPolicy) -> PolicyView {
+    PolicyView {
+        written_min: p.written_min.to_string(),
+        practical_min: p.practical_min.to_string(),
+        written_weight_pct: p.written_weight_pct,
+        final_min: p.final_min.to_string(),
+    }
+}

@@ -1,0 +1,372 @@
+//! The exam part of the API and HQ's reference data.
+
+use super::{ApiJson, ApiResult};
+use crate::auth::ApiActor;
+use crate::error::ErrorBody;
+use crate::forms::NumText;
+use crate::AppState;
+use axum::extract::{Path, State};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use skillcard_core::exam::{PassPolicy, Score};
+use skillcard_db::exams::*;
+use utoipa::{OpenApi, ToSchema};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/trades", get(list_trades).post(create_trade))
+        .route("/api/v1/centres", get(list_centres).post(create_centre))
+        .route("/api/v1/pass-policy", get(get_policy).put(set_policy))
+        .route("/api/v1/fees", get(list_fees).put(set_fee))
+        .route(
+            "/api/v1/exam-lists",
+            get(list_exam_lists).post(create_exam_list),
+        )
+        .route("/api/v1/exam-lists/{id}", get(get_exam_list))
+        .route(
+            "/api/v1/exam-lists/{id}/candidates",
+            post(register_candidate),
+        )
+        .route("/api/v1/exam-lists/{id}/scores", post(record_scores))
+        .route("/api/v1/exam-lists/{id}/submit", post(submit))
+        .route("/api/v1/exam-lists/{id}/check", post(check))
+        .route("/api/v1/exam-entries/{id}/decision", post(decide))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        list_trades,
+        create_trade,
+        list_centres,
+        create_centre,
+        get_policy,
+        set_policy,
+        list_fees,
+        set_fee,
+        list_exam_lists,
+        create_exam_list,
+        get_exam_list,
+        register_candidate,
+        record_scores,
+        submit,
+        check,
+        decide
+    ),
+    components(schemas(ErrorBody))
+)]
+pub struct ExamsDoc;
+
+#[utoipa::path(get, path = "/api/v1/trades", responses((status = 200, body = Vec<TradeView>)))]
+async fn list_trades(State(s): State<AppState>, _actor: ApiActor) -> ApiResult<Vec<TradeView>> {
+    Ok(Json(s.store.trades().await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct TradeBody {
+    standard_code: String,
+    title: String,
+}
+
+/// HQ adds a trade / skill standard.
+#[utoipa::path(post, path = "/api/v1/trades", request_body = TradeBody,
+    responses((status = 200, body = TradeView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn create_trade(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<TradeBody>,
+) -> ApiResult<TradeView> {
+    Ok(Json(
+        s.store.create_trade(&a, &b.standard_code, &b.title).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/centres", responses((status = 200, body = Vec<CentreView>)))]
+async fn list_centres(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<Vec<CentreView>> {
+    Ok(Json(s.store.centres(&a).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CentreBody {
+    province_id: i64,
+    code: String,
+    name: String,
+    /// `public` or `private`.
+    kind: String,
+}
+
+/// A province's test centre or training school.
+#[utoipa::path(post, path = "/api/v1/centres", request_body = CentreBody,
+    responses((status = 200, body = CentreView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
+async fn create_centre(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<CentreBody>,
+) -> ApiResult<CentreView> {
+    Ok(Json(
+        s.store
+            .create_centre(&a, b.province_id, &b.code, &b.name, &b.kind)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/pass-policy", responses((status = 200, body = PolicyView)))]
+async fn get_policy(State(s): State<AppState>, _actor: ApiActor) -> ApiResult<PolicyView> {
+    Ok(Json(s.store.pass_policy().await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PolicyBody {
+    written_min: String,
+    practical_min: String,
+    written_weight_pct: u8,
+    final_min: String,
+}
+
+/// HQ replaces the pass policy (scores as text, e.g. "70" or "72.5").
+#[utoipa::path(put, path = "/api/v1/pass-policy", request_body = PolicyBody,
+    responses((status = 200, body = PolicyView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn set_policy(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<PolicyBody>,
+) -> ApiResult<PolicyView> {
+    let policy = PassPolicy {
+        written_min: Score::parse(&b.written_min)?,
+        practical_min: Score::parse(&b.practical_min)?,
+        written_weight_pct: b.written_weight_pct,
+        final_min: Score::parse(&b.final_min)?,
+    };
+    Ok(Json(s.store.set_pass_policy(&a, policy).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/fees", responses((status = 200, body = Vec<FeeView>)))]
+async fn list_fees(State(s): State<AppState>, _actor: ApiActor) -> ApiResult<Vec<FeeView>> {
+    Ok(Json(s.store.fees().await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct FeeBody {
+    /// `issuance` or `replacement`.
+    kind: String,
+    amount_rial: NumText,
+}
+
+/// HQ sets the issuance or replacement fee.
+#[utoipa::path(put, path = "/api/v1/fees", request_body = FeeBody,
+    responses((status = 200, body = Vec<FeeView>), (status = 403, body = ErrorBody)))]
+async fn set_fee(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<FeeBody>,
+) -> ApiResult<Vec<FeeView>> {
+    let amount = i64::try_from(b.amount_rial.value("amount")?).unwrap_or(i64::MAX);
+    Ok(Json(s.store.set_fee(&a, &b.kind, amount).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/exam-lists", responses((status = 200, body = Vec<ExamListView>)))]
+async fn list_exam_lists(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<Vec<ExamListView>> {
+    Ok(Json(s.store.exam_lists(&a).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ExamListBody {
+    centre_id: i64,
+    trade_id: i64,
+    /// Solar Hijri, e.g. 1405/09/10.
+    exam_date: String,
+}
+
+/// a centre's exam officer opens the exam list of one trade and exam date.
+#[utoipa::path(post, path = "/api/v1/exam-lists", request_body = ExamListBody,
+    responses((status = 200, body = ExamListView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_exam_list(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<ExamListBody>,
+) -> ApiResult<ExamListView> {
+    Ok(Json(
+        s.store
+            .create_exam_list(&a, b.centre_id, b.trade_id, &b.exam_date)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/exam-lists/{id}", responses((status = 200, body = ExamListView), (status = 404, body = ErrorBody)))]
+async fn get_exam_list(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<ExamListView> {
+    Ok(Json(s.store.exam_list(&a, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CandidateBody {
+    national_id: String,
+    first_name: String,
+    last_name: String,
+    father_name: String,
+    /// Solar Hijri.
+    birth_date: String,
+    written_score: String,
+    /// JPEG or PNG, base64; at most 512 KiB.
+    photo_base64: Option<String>,
+}
+
+/// registers a candidate on an editable list.
+#[utoipa::path(post, path = "/api/v1/exam-lists/{id}/candidates", request_body = CandidateBody,
+    responses((status = 200, body = ExamListView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn register_candidate(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<CandidateBody>,
+) -> ApiResult<ExamListView> {
+    let photo = match b.photo_base64.as_deref().filter(|p| !p.is_empty()) {
+        Some(p) => Some(
+            decode_base64(p).ok_or(skillcard_core::DomainError::InvalidValue { field: "photo" })?,
+        ),
+        None => None,
+    };
+    let c = NewCandidate {
+        national_id: b.national_id,
+        first_name: b.first_name,
+        last_name: b.last_name,
+        father_name: b.father_name,
+        birth_date: b.birth_date,
+        written_score: b.written_score,
+        photo,
+    };
+    Ok(Json(s.store.register_candidate(&a, id, c).await?))
+}
+
+/// Standard base64 (RFC 4648), padding optional; `None` on any invalid character.
+fn decode_base64(input: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::with_capacity(input.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in input
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+    {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ScoreRow {
+    national_id: String,
+    score: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ScoresBody {
+    scores: Vec<ScoreRow>,
+}
+
+/// records practical scores, all or nothing; `invalid_rows` lists each bad row (1-based).
+#[utoipa::path(post, path = "/api/v1/exam-lists/{id}/scores", request_body = ScoresBody,
+    responses((status = 200, body = ExamListView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn record_scores(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ScoresBody>,
+) -> ApiResult<ExamListView> {
+    let lines = b
+        .scores
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| ScoreLine {
+            row: i + 1,
+            national_id: r.national_id,
+            score: r.score,
+        })
+        .collect();
+    Ok(Json(s.store.record_scores(&a, id, lines).await?))
+}
+
+/// the centre submits the list; it can no longer change it.
+#[utoipa::path(post, path = "/api/v1/exam-lists/{id}/submit", responses((status = 200, body = ExamListView), (status = 409, body = ErrorBody)))]
+async fn submit(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<ExamListView> {
+    Ok(Json(s.store.submit_exam_list(&a, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CheckBody {
+    accept: bool,
+    #[serde(default)]
+    remarks: String,
+}
+
+/// the Assessment Office marks the list checked or returns it with remarks.
+#[utoipa::path(post, path = "/api/v1/exam-lists/{id}/check", request_body = CheckBody,
+    responses((status = 200, body = ExamListView), (status = 409, body = ErrorBody)))]
+async fn check(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<CheckBody>,
+) -> ApiResult<ExamListView> {
+    Ok(Json(
+        s.store
+            .check_exam_list(&a, id, b.accept, &b.remarks)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DecisionBody {
+    approve: bool,
+    #[serde(default)]
+    reason: String,
+}
+
+/// the head approves or rejects one practical score (a reason is required to reject).
+#[utoipa::path(post, path = "/api/v1/exam-entries/{id}/decision", request_body = DecisionBody,
+    responses((status = 200, body = ExamListView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn decide(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<DecisionBody>,
+) -> ApiResult<ExamListView> {
+    Ok(Json(
+        s.store.decide_score(&a, id, b.approve, &b.reason).await?,
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64() {
+        assert_eq!(super::decode_base64("aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(super::decode_base64("aGVsbG8").unwrap(), b"hello");
+        assert!(super::decode_base64("a*b").is_none());
+    }
+}

@@ -1,0 +1,361 @@
+//! Part 2 before issuance: reference data and the exam list from score entry to the head's
+//! decisions, over the API, on both backends.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use skillcard_core::policy::Role;
+
+const ESF: i64 = 4;
+
+/// HQ's trade, a centre, and a list of three candidates at the demo province.
+async fn list_with_candidates(app: &TestApp) -> (i64, Vec<i64>) {
+    app.create_user("examiner2", Role::CenterExaminer, Some(ESF))
+        .await;
+    let trade = app
+        .post_ok(
+            "/api/v1/trades",
+            "hq",
+            &json!({ "standard_code": "7421-10", "title": "برق‌کار ساختمان" }),
+        )
+        .await;
+    let centre = app
+        .post_ok(
+            "/api/v1/centres",
+            "head",
+            &json!({ "province_id": ESF, "code": "ESF-01", "name": "مرکز شماره ۱ اصفهان", "kind": "public" }),
+        )
+        .await;
+    let list = app
+        .post_ok(
+            "/api/v1/exam-lists",
+            "examiner",
+            &json!({ "centre_id": centre["id"], "trade_id": trade["id"], "exam_date": "۱۴۰۵/۰۹/۱۰" }),
+        )
+        .await;
+    let id = list["id"].as_i64().unwrap();
+    assert_eq!(list["status"], "draft");
+    assert_eq!(list["exam_date_fa"], "۱۴۰۵/۰۹/۱۰");
+    let people = [
+        ("0499370899", "علي", "كريمي", "حسن", "1380/01/15", "60"),
+        ("0012345679", "زهرا", "احمدی", "محمد", "۱۳۷۹/۰۵/۲۰", "۴۵/۵"),
+        ("1234567891", "رضا", "موسوی", "علی", "1382/12/01", "90"),
+    ];
+    let mut entries = Vec::new();
+    for (nid, first, last, father, birth, written) in people {
+        let v = app
+            .post_ok(
+                &format!("/api/v1/exam-lists/{id}/candidates"),
+                "examiner",
+                &json!({ "national_id": nid, "first_name": first, "last_name": last, "father_name": father,
+                         "birth_date": birth, "written_score": written }),
+            )
+            .await;
+        entries.push(
+            v["entries"].as_array().unwrap().last().unwrap()["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    (id, entries)
+}
+
+fn entry<'a>(list: &'a Value, national_id: &str) -> &'a Value {
+    list["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["national_id"] == national_id)
+        .unwrap()
+}
+
+#[tokio::test]
+async fn r6_1_to_r6_4_exam_list_lifecycle() {
+    let app = spawn_app().await;
+    let (id, entries) = list_with_candidates(&app).await;
+    let list = app
+        .get_ok(&format!("/api/v1/exam-lists/{id}"), "officer")
+        .await;
+    // Names were folded to Persian letters on input.
+    assert_eq!(entry(&list, "0499370899")["first_name"], "علی");
+    assert_eq!(entry(&list, "0499370899")["last_name"], "کریمی");
+    assert_eq!(entry(&list, "0012345679")["written_score"], "45.5");
+
+    // a list with unscored candidates cannot be submitted.
+    app.post_rejected(
+        &format!("/api/v1/exam-lists/{id}/submit"),
+        "examiner",
+        &json!({}),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "unscored_entries",
+    )
+    .await;
+
+    // a sheet with bad rows changes nothing and names every bad row.
+    let bad = json!({ "scores": [
+        { "national_id": "0499370899", "score": "80" },
+        { "national_id": "0499370898", "score": "80" },
+        { "national_id": "0012345679", "score": "101" },
+        { "national_id": "5555555555", "score": "70" },
+        { "national_id": "0499370899", "score": "75" },
+    ]});
+    let err = app
+        .post_rejected(
+            &format!("/api/v1/exam-lists/{id}/scores"),
+            "examiner",
+            &bad,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_rows",
+        )
+        .await;
+    let rows: Vec<(i64, String)> = err["details"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["row"].as_i64().unwrap(),
+                r["code"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (2, "invalid_national_id".into()),
+            (3, "invalid_value".into()),
+            (4, "invalid_national_id".into()),
+            (5, "already_recorded".into()),
+        ]
+    );
+    assert!(err["message"].as_str().unwrap().contains("ردیف ۲"), "{err}");
+
+    // Only the centre's exam officer records scores.
+    app.post_rejected(
+        &format!("/api/v1/exam-lists/{id}/scores"),
+        "officer",
+        &json!({ "scores": [{ "national_id": "0499370899", "score": "80" }] }),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+
+    let good = json!({ "scores": [
+        { "national_id": "0499370899", "score": "۸۰" },
+        { "national_id": "0012345679", "score": "90" },
+        { "national_id": "1234567891", "score": "65.5" },
+    ]});
+    let list = app
+        .post_ok(
+            &format!("/api/v1/exam-lists/{id}/scores"),
+            "examiner",
+            &good,
+        )
+        .await;
+    let ali = entry(&list, "0499370899");
+    assert_eq!(ali["final_score"], "75"); // 0.25 × 60 + 0.75 × 80
+    assert_eq!(ali["passes"], true);
+    assert_eq!(entry(&list, "0012345679")["passes"], false); // written 45.5 < 50
+    assert_eq!(entry(&list, "1234567891")["passes"], false); // practical 65.5 < 70
+
+    // submitted; the centre can no longer change it.
+    let list = app
+        .post_ok(
+            &format!("/api/v1/exam-lists/{id}/submit"),
+            "examiner",
+            &json!({}),
+        )
+        .await;
+    assert_eq!(list["status"], "submitted");
+    app.post_rejected(
+        &format!("/api/v1/exam-lists/{id}/scores"),
+        "examiner",
+        &good,
+        StatusCode::CONFLICT,
+        "list_locked",
+    )
+    .await;
+
+    // needs a checked list first.
+    app.post_rejected(
+        &format!("/api/v1/exam-entries/{}/decision", entries[0]),
+        "head",
+        &json!({ "approve": true }),
+        StatusCode::CONFLICT,
+        "wrong_list_status",
+    )
+    .await;
+
+    // returned with remarks (required), then corrected, resubmitted and checked.
+    app.post_rejected(
+        &format!("/api/v1/exam-lists/{id}/check"),
+        "officer",
+        &json!({ "accept": false }),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "required",
+    )
+    .await;
+    let list = app
+        .post_ok(
+            &format!("/api/v1/exam-lists/{id}/check"),
+            "officer",
+            &json!({ "accept": false, "remarks": "نمره ردیف ۳ خوانا نیست" }),
+        )
+        .await;
+    assert_eq!(list["status"], "returned");
+    app.post_ok(
+        &format!("/api/v1/exam-lists/{id}/scores"),
+        "examiner",
+        &json!({ "scores": [{ "national_id": "1234567891", "score": "75.5" }] }),
+    )
+    .await;
+    app.post_ok(
+        &format!("/api/v1/exam-lists/{id}/submit"),
+        "examiner",
+        &json!({}),
+    )
+    .await;
+    let list = app
+        .post_ok(
+            &format!("/api/v1/exam-lists/{id}/check"),
+            "officer",
+            &json!({ "accept": true }),
+        )
+        .await;
+    assert_eq!(list["status"], "checked");
+
+    // only the head decides; rejecting needs a reason; a decision is final.
+    app.post_rejected(
+        &format!("/api/v1/exam-entries/{}/decision", entries[0]),
+        "officer",
+        &json!({ "approve": true }),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    app.post_rejected(
+        &format!("/api/v1/exam-entries/{}/decision", entries[1]),
+        "head",
+        &json!({ "approve": false }),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "required",
+    )
+    .await;
+    app.post_ok(
+        &format!("/api/v1/exam-entries/{}/decision", entries[0]),
+        "head",
+        &json!({ "approve": true }),
+    )
+    .await;
+    let list = app
+        .post_ok(
+            &format!("/api/v1/exam-entries/{}/decision", entries[1]),
+            "head",
+            &json!({ "approve": false, "reason": "برگه آزمون ناقص" }),
+        )
+        .await;
+    assert_eq!(entry(&list, "0499370899")["decision"], "approved");
+    assert_eq!(entry(&list, "0012345679")["decision"], "rejected");
+    assert_eq!(entry(&list, "1234567891")["final_score"], "79.1"); // 22.5 + 56.625 → 79.1
+    app.post_rejected(
+        &format!("/api/v1/exam-entries/{}/decision", entries[0]),
+        "head",
+        &json!({ "approve": false, "reason": "x" }),
+        StatusCode::CONFLICT,
+        "already_recorded",
+    )
+    .await;
+    app.assert_check_ok().await;
+}
+
+#[tokio::test]
+async fn candidates_and_reference_data_are_validated() {
+    let app = spawn_app().await;
+    let (id, _) = list_with_candidates(&app).await;
+    let base = json!({ "national_id": "0499370899", "first_name": "مینا", "last_name": "رستمی", "father_name": "جواد",
+                       "birth_date": "1381/02/02", "written_score": "70" });
+    let with = |k: &str, v: Value| {
+        let mut b = base.clone();
+        b[k] = v;
+        b
+    };
+    let path = format!("/api/v1/exam-lists/{id}/candidates");
+    let unprocessable = StatusCode::UNPROCESSABLE_ENTITY;
+    // The same person may not be registered twice for the same trade.
+    app.post_rejected(
+        &path,
+        "examiner",
+        &base,
+        StatusCode::CONFLICT,
+        "already_recorded",
+    )
+    .await;
+    let fresh = with("national_id", json!("0067749828"));
+    let cases = [
+        ("national_id", json!("1111111111"), "invalid_national_id"),
+        ("national_id", json!("12345"), "invalid_national_id"),
+        ("birth_date", json!("1404/12/30"), "invalid_date"),
+        ("written_score", json!("abc"), "invalid_value"),
+        ("first_name", json!("   "), "required"),
+        (
+            "photo_base64",
+            json!("R0lGODlhAQABAAAAACw="),
+            "invalid_value",
+        ),
+    ];
+    for (field, value, code) in cases {
+        let mut body = fresh.clone();
+        body[field] = value;
+        app.post_rejected(&path, "examiner", &body, unprocessable, code)
+            .await;
+    }
+    // A PNG photo is stored with the record.
+    let mut body = fresh.clone();
+    body["photo_base64"] = json!("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==");
+    let list = app.post_ok(&path, "examiner", &body).await;
+    assert_eq!(entry(&list, "0067749828")["has_photo"], true);
+    // HQ-only reference data, duplicate trades, other provinces' centres.
+    app.post_rejected(
+        "/api/v1/trades",
+        "head",
+        &json!({ "standard_code": "1", "title": "x" }),
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    app.post_rejected(
+        "/api/v1/trades",
+        "hq",
+        &json!({ "standard_code": "7421-10", "title": "تکراری" }),
+        StatusCode::CONFLICT,
+        "already_recorded",
+    )
+    .await;
+    app.post_rejected(
+        "/api/v1/centres",
+        "head",
+        &json!({ "province_id": 8, "code": "THR-01", "name": "تهران", "kind": "public" }),
+        StatusCode::FORBIDDEN,
+        "wrong_province",
+    )
+    .await;
+    let t = app.token("hq").await;
+    let (s, policy) = app
+        .put_json("/api/v1/pass-policy", Some(&t), &json!({ "written_min": "50", "practical_min": "60", "written_weight_pct": 30, "final_min": "65" }))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{policy}");
+    assert_eq!(
+        app.get_ok("/api/v1/pass-policy", "examiner").await["practical_min"],
+        "60"
+    );
+    let (s, fees) = app
+        .put_json(
+            "/api/v1/fees",
+            Some(&t),
+            &json!({ "kind": "issuance", "amount_rial": "۱۵۰۰۰۰۰" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{fees}");
+    assert_eq!(fees[0]["amount_rial"], 1_500_000);
+    app.assert_check_ok().await;
+}
