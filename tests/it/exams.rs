@@ -359,3 +359,74 @@ async fn candidates_and_reference_data_are_validated() {
     assert_eq!(fees[0]["amount_rial"], 1_500_000);
     app.assert_check_ok().await;
 }
+
+#[tokio::test]
+async fn r6_1_score_sheet_upload_is_all_or_nothing() {
+    let app = spawn_app().await;
+    let (id, _) = list_with_candidates(&app).await;
+    let token = app.token("examiner").await;
+    let upload = |body: Vec<u8>| {
+        let app = &app;
+        let token = token.clone();
+        async move {
+            let resp = app
+                .client
+                .post(app.url(&format!("/api/v1/exam-lists/{id}/scores/upload")))
+                .bearer_auth(token)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status();
+            (status, resp.json::<Value>().await.unwrap())
+        }
+    };
+    // CSV as Excel saves it: BOM, semicolons, Persian header and digits; row 3 is bad.
+    let before = db_fingerprint(&app.store).await;
+    let csv =
+        "\u{feff}ردیف;کد ملی;نمره عملی\n۱;۰۴۹۹۳۷۰۸۹۹;۸۰\n۲;0012345679;نامعلوم\n۳;1234567891;75\n";
+    let (s, b) = upload(csv.as_bytes().to_vec()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert_eq!(b["code"], "invalid_rows");
+    assert_eq!(b["details"]["rows"][0]["row"], 3);
+    assert_eq!(b["details"]["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(before, db_fingerprint(&app.store).await);
+
+    // A sheet without the score column is refused with the missing column named.
+    let (s, b) = upload("کد ملی\n0499370899\n".as_bytes().to_vec()).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+    assert!(b["message"].as_str().unwrap().contains("نمره"), "{b}");
+    // Not a sheet at all.
+    let (s, b) = upload(vec![0x89, b'P', b'N', b'G', 0, 0, 0, 0, 1, 2, 3]).await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{b}");
+
+    // The same scores as an Excel workbook apply whole.
+    use skillcard_sheets::{write_xlsx, Cell};
+    let rows = vec![
+        vec![Cell::from("۰۴۹۹۳۷۰۸۹۹"), Cell::Int(80)],
+        vec![Cell::from("0012345679"), Cell::Float(72.5)],
+        vec![Cell::from("1234567891"), Cell::from("۷۵٫۵")],
+    ];
+    let xlsx = write_xlsx("نمرات", &["کد ملی", "نمره عملی"], &rows).unwrap();
+    let (s, b) = upload(xlsx).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(entry(&b, "0012345679")["practical_score"], "72.5");
+    assert_eq!(entry(&b, "1234567891")["practical_score"], "75.5");
+
+    // And the list comes back out as a workbook.
+    let resp = app
+        .client
+        .get(app.url(&format!("/api/v1/exam-lists/{id}/export.xlsx")))
+        .bearer_auth(app.token("officer").await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let table = skillcard_sheets::read_sheet(&resp.bytes().await.unwrap(), None).unwrap();
+    assert_eq!(table.rows.len(), 3);
+    assert_eq!(table.headers[1], "کد ملی");
+    assert!(table
+        .rows
+        .iter()
+        .any(|r| r.cells.iter().any(|c| c == "72.5")));
+}

@@ -1,4 +1,5 @@
-//! Printable Persian documents (forms and letters of the regulation) rendered to A4 PDF with typst.
+//! Printable Persian documents (forms and letters of the regulation) rendered to A4 PDF with typst,
+//! and the faces of skill certificate cards (ID-1 pages, [`CardBatch`]) for the card printer.
 //!
 //! The Persian text lives in the typst templates under `templates/` (embedded at compile time); the
 //! data goes in as a JSON virtual file (`data.json`), never spliced into markup. The templates print
@@ -21,6 +22,7 @@
 //! # let _ = pdf; Ok(()) }
 //! ```
 
+mod cards;
 mod fonts;
 mod model;
 mod world;
@@ -28,8 +30,8 @@ mod world;
 use std::path::PathBuf;
 
 pub use model::{
-    Document, Form1, Form2, Form3, Form4, HandoverLetter, LedgerRow, Person, ReceiptNotice,
-    SerialRangeRow,
+    CardBatch, CardFace, Document, Form1, Form2, Form3, Form4, HandoverLetter, LedgerRow, Person,
+    ReceiptNotice, SerialRangeRow,
 };
 
 /// Why a document could not be rendered, or the renderer not built.
@@ -49,6 +51,10 @@ pub enum DocsError {
     /// The data could not be serialised to JSON.
     #[error("document data: {0}")]
     Data(#[from] serde_json::Error),
+    /// The data cannot be printed (e.g. a card photo that is neither PNG nor JPEG, or a QR
+    /// payload too long for a card).
+    #[error("invalid document data: {0}")]
+    Invalid(String),
     /// A bug in this crate.
     #[error("internal error: {0}")]
     Internal(String),
@@ -59,7 +65,7 @@ pub enum DocsError {
 pub struct Rendered {
     /// The PDF file.
     pub pdf: Vec<u8>,
-    /// How many A4 pages it has.
+    /// How many pages it has (A4, or ID-1 card pages for a [`Document::CardBatch`]).
     pub pages: usize,
 }
 
@@ -127,7 +133,8 @@ impl Renderer {
         &self.families
     }
 
-    /// Renders `doc` to the bytes of an A4 PDF.
+    /// Renders `doc` to the bytes of a PDF: A4, or ID-1 card pages (85.60 × 53.98 mm, front and
+    /// back of each card) for a [`Document::CardBatch`].
     pub fn render(&self, doc: &Document) -> Result<Vec<u8>, DocsError> {
         self.render_with_info(doc).map(|r| r.pdf)
     }
@@ -144,9 +151,18 @@ impl Renderer {
         if let serde_json::Value::Object(map) = &mut value {
             map.insert("fonts".to_owned(), serde_json::to_value(&self.families)?);
         }
+        let files = match (doc, value.pointer_mut("/data/cards")) {
+            (Document::CardBatch(batch), Some(serde_json::Value::Array(cards))) => {
+                cards::files(batch, cards)?
+            }
+            (Document::CardBatch(_), _) => {
+                return Err(DocsError::Internal("card batch JSON has no cards".into()))
+            }
+            _ => Vec::new(),
+        };
         let data = serde_json::to_vec(&value)?;
 
-        let world = world::RenderWorld::new(&self.shared, doc.template(), data)?;
+        let world = world::RenderWorld::new(&self.shared, doc.template(), data, files)?;
         let document = typst::compile::<typst_layout::PagedDocument>(&world)
             .output
             .map_err(|errors| DocsError::Compile(describe(&world, &errors)))?;

@@ -137,6 +137,68 @@ pub struct HandoverLetter {
     pub signer: Person,
 }
 
+/// The face (front and back) of one skill certificate printed on a blank chip card (ID-1 size).
+///
+/// Dates are Solar Hijri with Latin digits (`"1405/09/03"`); the card prints every digit in
+/// Persian, except inside the QR code and a small Latin copy of the certificate number on the back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardFace {
+    pub certificate_no: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub father_name: String,
+    /// کد ملی, ten digits.
+    pub national_id: String,
+    pub birth_date: String,
+    /// The trade (عنوان حرفه/استاندارد), in Persian.
+    pub trade_title: String,
+    pub standard_code: String,
+    /// The final score as written, e.g. `"87.5"` (printed `۸۷٫۵`).
+    pub final_score: String,
+    pub issue_date: String,
+    /// The issuing province's name only, e.g. `"اصفهان"`.
+    pub province: String,
+    /// The serial number of the blank card the certificate is printed on.
+    pub card_serial: u64,
+    /// The holder's photo: JPEG or PNG bytes (base64 in JSON). `None` prints an empty frame.
+    #[serde(default, with = "photo_base64")]
+    pub photo: Option<Vec<u8>>,
+    /// The QR code's payload (the signed credential), e.g. `"SC1:6BFOXN..."`. Uppercase letters,
+    /// digits and ` $%*+-./:` are encoded in the compact alphanumeric mode.
+    pub qr_text: String,
+}
+
+/// Base64 (standard alphabet, padded) for the photo's bytes in JSON.
+mod photo_base64 {
+    use base64::Engine as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(photo: &Option<Vec<u8>>, s: S) -> Result<S::Ok, S::Error> {
+        match photo {
+            Some(bytes) => {
+                s.serialize_some(&base64::engine::general_purpose::STANDARD.encode(bytes))
+            }
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<u8>>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            Some(text) => base64::engine::general_purpose::STANDARD
+                .decode(text.as_bytes())
+                .map(Some)
+                .map_err(serde::de::Error::custom),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Card faces to print in one PDF for the card printer: two ID-1 pages per card (front, back).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CardBatch {
+    pub cards: Vec<CardFace>,
+}
+
 /// A printable document.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "data")]
@@ -147,6 +209,8 @@ pub enum Document {
     Form4(Form4),
     ReceiptNotice(ReceiptNotice),
     HandoverLetter(HandoverLetter),
+    /// Card faces (ID-1 pages), not an A4 document.
+    CardBatch(CardBatch),
 }
 
 impl Document {
@@ -160,6 +224,7 @@ impl Document {
             Document::Form4(_) => Template::Form4,
             Document::ReceiptNotice(_) => Template::ReceiptNotice,
             Document::HandoverLetter(_) => Template::HandoverLetter,
+            Document::CardBatch(_) => Template::CardBatch,
         }
     }
 
@@ -172,6 +237,7 @@ impl Document {
             Document::Form4(_) => "form4",
             Document::ReceiptNotice(_) => "receipt-notice",
             Document::HandoverLetter(_) => "handover-letter",
+            Document::CardBatch(_) => "cards",
         }
     }
 }

@@ -1,4 +1,5 @@
-//! A minimal in-memory typst `World`: the embedded templates, one JSON data file and the fonts.
+//! A minimal in-memory typst `World`: the embedded templates, one JSON data file, the fonts and
+//! a render's own binary files (card photos and QR codes).
 
 use typst::diag::{FileError, FileResult};
 use typst::foundations::{Bytes, Datetime, Duration};
@@ -19,10 +20,11 @@ pub(crate) enum Template {
     Form4,
     ReceiptNotice,
     HandoverLetter,
+    CardBatch,
 }
 
 impl Template {
-    pub const ALL: [Template; 7] = [
+    pub const ALL: [Template; 8] = [
         Template::Common,
         Template::Form1,
         Template::Form2,
@@ -30,6 +32,7 @@ impl Template {
         Template::Form4,
         Template::ReceiptNotice,
         Template::HandoverLetter,
+        Template::CardBatch,
     ];
 
     fn path(self) -> &'static str {
@@ -41,6 +44,7 @@ impl Template {
             Template::Form4 => "/form4.typ",
             Template::ReceiptNotice => "/receipt-notice.typ",
             Template::HandoverLetter => "/handover-letter.typ",
+            Template::CardBatch => "/cards.typ",
         }
     }
 
@@ -53,11 +57,12 @@ impl Template {
             Template::Form4 => include_str!("../templates/form4.typ"),
             Template::ReceiptNotice => include_str!("../templates/receipt-notice.typ"),
             Template::HandoverLetter => include_str!("../templates/handover-letter.typ"),
+            Template::CardBatch => include_str!("../templates/cards.typ"),
         }
     }
 }
 
-fn file_id(path: &str) -> Result<FileId, DocsError> {
+pub(crate) fn file_id(path: &str) -> Result<FileId, DocsError> {
     let vpath = VirtualPath::new(path)
         .map_err(|e| DocsError::Internal(format!("virtual path {path}: {e:?}")))?;
     Ok(RootedPath::new(VirtualRoot::Project, vpath).intern())
@@ -104,15 +109,22 @@ impl Shared {
     }
 }
 
-/// One render: the shared state, which template is the main file, and the data file's bytes.
+/// One render: the shared state, which template is the main file, the data file's bytes and the
+/// render's other files (e.g. `/photo-0.png`, `/qr-0.svg`).
 pub(crate) struct RenderWorld<'a> {
     shared: &'a Shared,
     main: FileId,
     data: Bytes,
+    files: Vec<(FileId, Bytes)>,
 }
 
 impl<'a> RenderWorld<'a> {
-    pub fn new(shared: &'a Shared, template: Template, data: Vec<u8>) -> Result<Self, DocsError> {
+    pub fn new(
+        shared: &'a Shared,
+        template: Template,
+        data: Vec<u8>,
+        files: Vec<(FileId, Bytes)>,
+    ) -> Result<Self, DocsError> {
         let main = shared
             .source_of(template)
             .map(|s| s.id())
@@ -121,6 +133,7 @@ impl<'a> RenderWorld<'a> {
             shared,
             main,
             data: Bytes::new(data),
+            files,
         })
     }
 }
@@ -141,7 +154,9 @@ impl World for RenderWorld<'_> {
     fn source(&self, id: FileId) -> FileResult<Source> {
         match self.shared.source_by_id(id) {
             Some(source) => Ok(source.clone()),
-            None if id == self.shared.data_id => Err(FileError::NotSource),
+            None if id == self.shared.data_id || self.files.iter().any(|(f, _)| *f == id) => {
+                Err(FileError::NotSource)
+            }
             None => Err(FileError::NotFound(id.vpath().get_without_slash().into())),
         }
     }
@@ -149,6 +164,9 @@ impl World for RenderWorld<'_> {
     fn file(&self, id: FileId) -> FileResult<Bytes> {
         if id == self.shared.data_id {
             return Ok(self.data.clone());
+        }
+        if let Some((_, bytes)) = self.files.iter().find(|(f, _)| *f == id) {
+            return Ok(bytes.clone());
         }
         match self.shared.source_by_id(id) {
             Some(source) => Ok(Bytes::from_string(source.clone())),

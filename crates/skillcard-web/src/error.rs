@@ -19,6 +19,8 @@ pub enum AppError {
     Store(StoreError),
     #[error("documents: {0}")]
     Docs(#[from] skillcard_docs::DocsError),
+    #[error("sheet: {0}")]
+    Sheet(#[from] skillcard_sheets::SheetError),
     #[error("no Persian font is installed, documents cannot be rendered")]
     NoFonts,
     #[error("bad request: {0}")]
@@ -59,6 +61,7 @@ impl AppError {
                 ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
             },
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Sheet(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NoFonts => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -75,6 +78,11 @@ impl AppError {
                 code: "bad_request".into(),
                 message: "درخواست نادرست است.".into(),
                 details: serde_json::json!({ "reason": why }),
+            },
+            AppError::Sheet(e) => ErrorBody {
+                code: e.code().into(),
+                message: e.message_fa(),
+                details: serde_json::json!({}),
             },
             AppError::NoFonts => ErrorBody {
                 code: "fonts_missing".into(),

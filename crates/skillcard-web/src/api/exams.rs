@@ -5,7 +5,10 @@ use crate::auth::ApiActor;
 use crate::error::ErrorBody;
 use crate::forms::NumText;
 use crate::AppState;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -29,6 +32,8 @@ pub fn routes() -> Router<AppState> {
             post(register_candidate),
         )
         .route("/api/v1/exam-lists/{id}/scores", post(record_scores))
+        .route("/api/v1/exam-lists/{id}/scores/upload", post(upload_scores))
+        .route("/api/v1/exam-lists/{id}/export.xlsx", get(export_list))
         .route("/api/v1/exam-lists/{id}/submit", post(submit))
         .route("/api/v1/exam-lists/{id}/check", post(check))
         .route("/api/v1/exam-entries/{id}/decision", post(decide))
@@ -305,6 +310,121 @@ async fn record_scores(
         })
         .collect();
     Ok(Json(s.store.record_scores(&a, id, lines).await?))
+}
+
+/// The columns a score sheet must have, with the header names people use.
+const SCORE_COLUMNS: [(&str, &[&str]); 2] = [
+    (
+        "national_id",
+        &[
+            "کد ملی",
+            "کدملی",
+            "شماره ملی",
+            "national_id",
+            "national id",
+            "nid",
+        ],
+    ),
+    (
+        "score",
+        &["نمره عملی", "نمره", "practical_score", "practical", "score"],
+    ),
+];
+
+/// records practical scores from an Excel (.xlsx) or CSV sheet sent as the request body,
+/// with the columns «کد ملی» and «نمره عملی». All or nothing; bad rows are named by their row
+/// number in the sheet (the header is row 1).
+#[utoipa::path(post, path = "/api/v1/exam-lists/{id}/scores/upload",
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = ExamListView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn upload_scores(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    body: Bytes,
+) -> ApiResult<ExamListView> {
+    let table = skillcard_sheets::read_sheet(&body, None).map_err(crate::error::AppError::from)?;
+    let columns = skillcard_sheets::map_columns(&table.headers, &SCORE_COLUMNS)
+        .map_err(crate::error::AppError::from)?;
+    let lines = table
+        .rows
+        .iter()
+        .map(|r| ScoreLine {
+            row: r.number,
+            national_id: columns.get(r, "national_id").into(),
+            score: columns.get(r, "score").into(),
+        })
+        .collect();
+    Ok(Json(s.store.record_scores(&a, id, lines).await?))
+}
+
+/// The exam list as an Excel workbook (right to left).
+#[utoipa::path(get, path = "/api/v1/exam-lists/{id}/export.xlsx",
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+async fn export_list(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Response, super::ApiError> {
+    use skillcard_sheets::Cell;
+    let list = s.store.exam_list(&a, id).await?;
+    let headers = [
+        "ردیف",
+        "کد ملی",
+        "نام",
+        "نام خانوادگی",
+        "نام پدر",
+        "تاریخ تولد",
+        "نمره کتبی",
+        "نمره عملی",
+        "نمره نهایی",
+        "نتیجه",
+        "تأیید رئیس اداره",
+    ];
+    let rows: Vec<Vec<Cell>> = list
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            vec![
+                Cell::Int(i as i64 + 1),
+                Cell::from(e.national_id.as_str()),
+                Cell::from(e.first_name.as_str()),
+                Cell::from(e.last_name.as_str()),
+                Cell::from(e.father_name.as_str()),
+                Cell::from(e.birth_date_fa.as_str()),
+                Cell::from(e.written_score.as_str()),
+                Cell::from(e.practical_score.clone()),
+                Cell::from(e.final_score.clone()),
+                Cell::from(match e.passes {
+                    Some(true) => "قبول",
+                    Some(false) => "مردود",
+                    None => "",
+                }),
+                Cell::from(match e.decision.as_str() {
+                    "approved" => "تأیید",
+                    "rejected" => "رد",
+                    _ => "در انتظار",
+                }),
+            ]
+        })
+        .collect();
+    let bytes = skillcard_sheets::write_xlsx(&format!("فهرست {}", list.id), &headers, &rows)
+        .map_err(crate::error::AppError::from)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"exam-list-{id}.xlsx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 /// the centre submits the list; it can no longer change it.
