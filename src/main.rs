@@ -1,11 +1,15 @@
 //! `skillcard`: the one binary. Subcommands serve the web application, migrate the database,
-//! add users, load a demonstration dataset and check the invariants.
+//! add users, load a demonstration dataset, check the invariants and manage the issuer keys.
+
+mod keys;
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use skillcard_core::policy::Role;
+use skillcard_credential::KeyStatus;
 use skillcard_db::{NewUser, Store};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(
@@ -39,6 +43,14 @@ enum Command {
         /// listens on a loopback address (plain-HTTP development).
         #[arg(long, env = "SKILLCARD_SECURE_COOKIES")]
         secure_cookies: Option<bool>,
+        /// The payment gateway's HMAC-SHA256 secret (R-6.5); without it the callback is off.
+        #[arg(
+            long,
+            env = "SKILLCARD_GATEWAY_SECRET",
+            hide_env_values = true,
+            default_value = ""
+        )]
+        gateway_secret: String,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -50,6 +62,56 @@ enum Command {
     /// Fill the database with a realistic demonstration dataset.
     Demo,
     /// Verify the audit chain and the custody invariants; exits non-zero if anything is wrong.
+    Check,
+    /// Manage the issuer signing keys and the published public key set (no database needed).
+    Keys {
+        /// Directory of the secret `issuer-<kid>.key` files and `public-keys.json`.
+        #[arg(
+            long,
+            env = "SKILLCARD_KEY_DIR",
+            default_value = "./skillcard-keys",
+            global = true
+        )]
+        key_dir: PathBuf,
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Make a new active signing key; the key active until now becomes retired (rotation).
+    Generate {
+        /// The new key's id: 1 to 32 of A-Z a-z 0-9 . _ - (for example 2025-01).
+        #[arg(long)]
+        kid: String,
+        /// The last Gregorian date (YYYY-MM-DD) on which the key may sign, if bounded.
+        #[arg(long)]
+        not_after: Option<String>,
+    },
+    /// Show every key: id, status, last signing date and whether its secret file is here.
+    List,
+    /// Stop a key signing new cards; the cards it signed stay valid.
+    Retire {
+        #[arg(long)]
+        kid: String,
+    },
+    /// Mark a compromised key: every card it ever signed fails verification. Irreversible.
+    Revoke {
+        #[arg(long)]
+        kid: String,
+        /// Confirm the revocation.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// Print the public key set (JSON) to publish for verification, or write it to a file.
+    ExportPublic {
+        /// Write here instead of printing.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Check that the active key loads and every secret file matches the key set; exits
+    /// non-zero if the application could not sign.
     Check,
 }
 
@@ -84,6 +146,10 @@ async fn main() -> anyhow::Result<()> {
         )
         .init();
     let cli = Cli::parse();
+    let cli = match cli.command {
+        Command::Keys { key_dir, command } => return run_keys(&key_dir, command),
+        command => Cli { command, ..cli },
+    };
     let store = Store::connect(&cli.database_url)
         .await
         .with_context(|| format!("connecting to {}", cli.database_url))?;
@@ -94,7 +160,8 @@ async fn main() -> anyhow::Result<()> {
             listen,
             demo,
             secure_cookies,
-        } => serve(store.clone(), listen, demo, secure_cookies).await?,
+            gateway_secret,
+        } => serve(store.clone(), listen, demo, secure_cookies, &gateway_secret).await?,
         Command::User {
             command:
                 UserCommand::Add {
@@ -145,6 +212,8 @@ async fn main() -> anyhow::Result<()> {
                 println!("demo already present");
             }
         }
+        // Handled above, before the database is opened.
+        Command::Keys { .. } => bail!("internal error: keys reached the database path"),
         Command::Check => {
             let report = store.check().await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -170,6 +239,111 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+fn run_keys(key_dir: &std::path::Path, command: KeysCommand) -> anyhow::Result<()> {
+    let dir = keys::KeyDir::open(key_dir)?;
+    match command {
+        KeysCommand::Generate { kid, not_after } => {
+            let g = dir.generate(&kid, not_after.as_deref())?;
+            println!("generated key {} (active)", g.key.kid);
+            println!("public key (Ed25519, base64url): {}", g.key.public_key);
+            for old in &g.retired {
+                println!("key {old} is now retired: it signs no new cards; its cards stay valid");
+            }
+            println!(
+                "secret key: {} (mode 0600; keep it secret and back it up offline)",
+                g.secret_path.display()
+            );
+            println!(
+                "public key set: {} (publish it again: `skillcard keys export-public`)",
+                dir.public_keys_path().display()
+            );
+        }
+        KeysCommand::List => {
+            let rows = dir.list()?;
+            if rows.is_empty() {
+                println!(
+                    "no keys in {}; make one with `skillcard keys generate --kid KID`",
+                    dir.path().display()
+                );
+            } else {
+                print!("{}", keys::format_table(&rows));
+            }
+        }
+        KeysCommand::Retire { kid } => {
+            let before = dir.set_status(&kid, KeyStatus::Retired)?;
+            match before {
+                KeyStatus::Retired => println!("key {kid} was already retired"),
+                KeyStatus::Active => {
+                    println!("key {kid} retired; its cards stay valid");
+                    println!(
+                        "warning: there is no active signing key now; \
+                         run `skillcard keys generate --kid NEW` before issuing cards"
+                    );
+                }
+                KeyStatus::Revoked => println!("key {kid} retired"),
+            }
+        }
+        KeysCommand::Revoke { kid, yes } => {
+            if !yes {
+                // Name the key first, so a typo is reported as such rather than as "confirm".
+                if !dir.list()?.iter().any(|k| k.kid == kid) {
+                    bail!("no key {kid:?} in {}", dir.public_keys_path().display());
+                }
+                bail!(
+                    "revoking key {kid:?} makes every card it ever signed fail verification, \
+                     and cannot be undone; run again with --yes to confirm"
+                );
+            }
+            match dir.set_status(&kid, KeyStatus::Revoked)? {
+                KeyStatus::Revoked => println!("key {kid} was already revoked"),
+                before => {
+                    println!("key {kid} revoked: every card it signed now fails verification");
+                    if before == KeyStatus::Active {
+                        println!(
+                            "warning: there is no active signing key now; \
+                             run `skillcard keys generate --kid NEW` before issuing cards"
+                        );
+                    }
+                    println!("publish the key set again: `skillcard keys export-public`");
+                }
+            }
+        }
+        KeysCommand::ExportPublic { out } => {
+            let set = dir.public_set()?;
+            if set.keys().is_empty() {
+                bail!(
+                    "no keys in {}; nothing to publish (make one with `skillcard keys generate`)",
+                    dir.path().display()
+                );
+            }
+            match out {
+                Some(path) => {
+                    set.save(&path)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                    eprintln!("wrote {} ({} keys)", path.display(), set.keys().len());
+                }
+                None => println!("{}", set.to_json()),
+            }
+        }
+        KeysCommand::Check => {
+            let problems = dir.check()?;
+            for p in &problems {
+                let level = if p.fatal { "error" } else { "warning" };
+                eprintln!("{level}: {}", p.message);
+            }
+            if problems.iter().any(|p| p.fatal) {
+                bail!(
+                    "the key directory {} cannot sign cards",
+                    dir.path().display()
+                );
+            }
+            let active = dir.active_signing_key()?;
+            println!("ok: active signing key {}", active.kid());
+        }
+    }
+    Ok(())
+}
+
 /// Domain errors carry a Persian message; show it beside the English one for operators.
 fn describe(e: skillcard_db::StoreError) -> anyhow::Error {
     match e.domain() {
@@ -183,6 +357,7 @@ async fn serve(
     listen: SocketAddr,
     demo: bool,
     secure_cookies: Option<bool>,
+    gateway_secret: &str,
 ) -> anyhow::Result<()> {
     if demo && skillcard_db::demo::seed(&store).await.map_err(describe)? {
         tracing::info!(
@@ -204,7 +379,8 @@ async fn serve(
             secure_cookies: secure,
         },
         docs,
-    );
+    )
+    .with_gateway_secret(gateway_secret.as_bytes());
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;

@@ -9,7 +9,7 @@ use skillcard_core::policy::Role;
 const ESF: i64 = 4;
 
 /// HQ's trade, a centre, and a list of three candidates at the demo province.
-async fn list_with_candidates(app: &TestApp) -> (i64, Vec<i64>) {
+pub async fn list_with_candidates(app: &TestApp) -> (i64, Vec<i64>) {
     app.create_user("examiner2", Role::CenterExaminer, Some(ESF))
         .await;
     let trade = app
@@ -60,7 +60,7 @@ async fn list_with_candidates(app: &TestApp) -> (i64, Vec<i64>) {
     (id, entries)
 }
 
-fn entry<'a>(list: &'a Value, national_id: &str) -> &'a Value {
+pub fn entry<'a>(list: &'a Value, national_id: &str) -> &'a Value {
     list["entries"]
         .as_array()
         .unwrap()

@@ -96,6 +96,9 @@ pub struct TestApp {
     tokens: Mutex<BTreeMap<String, String>>,
 }
 
+/// The payment gateway's HMAC secret the test servers use.
+pub const GATEWAY_SECRET: &[u8] = b"test-gateway-secret";
+
 /// Starts the real server in-process over `store`.
 pub async fn serve_store(store: Store) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -107,7 +110,8 @@ pub async fn serve_store(store: Store) -> SocketAddr {
             secure_cookies: false,
         },
         docs,
-    );
+    )
+    .with_gateway_secret(GATEWAY_SECRET);
     tokio::spawn(async move {
         let _ = skillcard_web::serve(listener, state).await;
     });
@@ -398,7 +402,7 @@ pub fn handover_body(count: Option<u64>, ranges: &[(u64, u64)]) -> Value {
     b
 }
 
-pub const TABLES: [&str; 24] = [
+pub const TABLES: [&str; 26] = [
     "provinces",
     "users",
     "sessions",
@@ -423,6 +427,8 @@ pub const TABLES: [&str; 24] = [
     "candidates",
     "exam_lists",
     "exam_entries",
+    "payments",
+    "certificates",
 ];
 
 /// Row counts of every table, cards per state, requests' handed counts and the audit head: equal

@@ -12,5 +12,7 @@ mod documents;
 mod exams;
 mod helpers;
 mod integrity;
+mod issuance;
+mod keys;
 mod openapi;
 mod properties;

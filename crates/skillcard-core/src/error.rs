@@ -70,6 +70,16 @@ pub enum DomainError {
     UnscoredEntries { count: u64 },
     #[error("{} rows of the sheet are invalid", rows.len())]
     InvalidRows { rows: Vec<RowError> },
+    #[error("paid {paid} but the fee is {fee}")]
+    WrongAmount { paid: i64, fee: i64 },
+    #[error("bad gateway signature")]
+    BadSignature,
+    #[error("the practical score is not approved")]
+    NotApproved,
+    #[error("the candidate did not pass")]
+    NotPassed,
+    #[error("the issuance fee is not paid")]
+    NotPaid,
     #[error("a concurrent change won")]
     Conflict,
     #[error("invalid username or password")]
@@ -116,6 +126,11 @@ impl DomainError {
             WrongListStatus { .. } => "wrong_list_status",
             UnscoredEntries { .. } => "unscored_entries",
             InvalidRows { .. } => "invalid_rows",
+            WrongAmount { .. } => "wrong_amount",
+            BadSignature => "bad_signature",
+            NotApproved => "not_approved",
+            NotPassed => "not_passed",
+            NotPaid => "not_paid",
             Conflict => "conflict",
             InvalidCredentials => "invalid_credentials",
             Unauthenticated => "unauthenticated",
@@ -127,7 +142,7 @@ impl DomainError {
     pub fn kind(&self) -> ErrorKind {
         use DomainError::*;
         match self {
-            Forbidden { .. } | WrongProvince | CsrfMismatch => ErrorKind::Forbidden,
+            Forbidden { .. } | WrongProvince | CsrfMismatch | BadSignature => ErrorKind::Forbidden,
             NotFound { .. } => ErrorKind::NotFound,
             Conflict
             | AlreadyRecorded { .. }
@@ -188,6 +203,8 @@ impl DomainError {
             }
             UnscoredEntries { count } => json!({ "count": count }),
             InvalidRows { rows } => json!({ "rows": rows }),
+            WrongAmount { paid, fee } => json!({ "paid": paid, "fee": fee }),
+            BadSignature | NotApproved | NotPassed | NotPaid => json!({}),
             NoCapBaseline | WrongProvince | Conflict | InvalidCredentials | Unauthenticated
             | CsrfMismatch => json!({}),
         }

@@ -98,6 +98,15 @@ pub fn error_message(e: &DomainError) -> String {
             let list: Vec<String> = rows.iter().take(20).map(|r| format!("ردیف {}: {}", fa_num(r.row), r.message)).collect();
             format!("{} ردیف نادرست است و هیچ ردیفی ثبت نشد. {}", fa_num(rows.len()), list.join("؛ "))
         }
+        WrongAmount { paid, fee } => format!(
+            "مبلغ پرداختی ({} ریال) با تعرفه صدور ({} ریال) برابر نیست.",
+            fa_num(paid),
+            fa_num(fee)
+        ),
+        BadSignature => "امضای پیام درگاه پرداخت معتبر نیست.".into(),
+        NotApproved => "نمره عملی این داوطلب هنوز به تأیید رئیس اداره سنجش نرسیده است (بند ۶-۴).".into(),
+        NotPassed => "این داوطلب حد نصاب قبولی را کسب نکرده است.".into(),
+        NotPaid => "هزینه صدور گواهینامه پرداخت نشده است (بند ۶-۵).".into(),
         Conflict => "هم‌زمان کاربر دیگری همین کارت‌ها را تغییر داد؛ صفحه را تازه کنید و دوباره تلاش کنید.".into(),
         InvalidCredentials => "نام کاربری یا گذرواژه نادرست است.".into(),
         Unauthenticated => "ابتدا وارد سامانه شوید.".into(),
@@ -152,6 +161,9 @@ pub fn field_name(field: &str) -> &str {
         "score" => "نمره",
         "photo" => "عکس",
         "kind" => "نوع",
+        "confirm" => "تأیید تطبیق اطلاعات با برگه آزمون",
+        "reference" => "شماره پیگیری پرداخت",
+        "fee" => "تعرفه",
         "amount" => "مبلغ",
         "weight" => "ضریب",
         "entries" => "داوطلبان فهرست",

@@ -13,6 +13,7 @@ pub mod date;
 pub mod error;
 pub mod exam;
 pub mod fa;
+pub mod issuance;
 pub mod ledger;
 pub mod national_id;
 pub mod policy;

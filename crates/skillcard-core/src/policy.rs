@@ -159,6 +159,10 @@ pub enum Action {
     DecideScores,
     /// Reading candidates, exam lists and reference data.
     ViewExams,
+    /// recording a bank receipt for a fee.
+    RecordPayment,
+    /// matching data and issuing the certificate (R-5.2: the issuance role only).
+    IssueCertificate,
 }
 
 impl Action {
@@ -182,6 +186,8 @@ impl Action {
             Action::CheckExamList => "check_exam_list",
             Action::DecideScores => "decide_scores",
             Action::ViewExams => "view_exams",
+            Action::RecordPayment => "record_payment",
+            Action::IssueCertificate => "issue_certificate",
         }
     }
 
@@ -200,6 +206,7 @@ impl Action {
             Action::CheckExamList => &[AssessmentOfficer, AssessmentHead],
             // the head of the Assessment Office.
             Action::DecideScores => &[AssessmentHead],
+            Action::RecordPayment | Action::IssueCertificate => &[IssuanceClerk],
             Action::ViewExams => &[
                 Hq,
                 AssessmentHead,

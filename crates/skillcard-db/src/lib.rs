@@ -17,6 +17,7 @@ mod custody;
 pub mod demo;
 mod error;
 pub mod exams;
+pub mod issuance;
 mod tx;
 pub mod views;
 

@@ -30,6 +30,8 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     /// `None` when no Persian font was found: documents then answer with a clear error.
     pub docs: Option<Arc<Renderer>>,
+    /// The shared secret of the payment gateway's HMAC; `None` disables the callback.
+    pub gateway_secret: Option<Arc<Vec<u8>>>,
 }
 
 impl AppState {
@@ -38,7 +40,14 @@ impl AppState {
             store,
             config: Arc::new(config),
             docs: docs.map(Arc::new),
+            gateway_secret: None,
         }
+    }
+
+    /// Enables the payment gateway's callback with its HMAC secret.
+    pub fn with_gateway_secret(mut self, secret: &[u8]) -> Self {
+        self.gateway_secret = (!secret.is_empty()).then(|| Arc::new(secret.to_vec()));
+        self
     }
 }
 

@@ -21,6 +21,7 @@ use skillcard_db::{
 use utoipa::{OpenApi, ToSchema};
 
 mod exams;
+mod issuance;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
@@ -81,6 +82,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/audit", get(audit))
         .merge(exams::routes())
+        .merge(issuance::routes())
 }
 
 #[derive(OpenApi)]
@@ -126,6 +128,7 @@ pub struct ApiDoc;
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
     doc.merge(exams::ExamsDoc::openapi());
+    doc.merge(issuance::IssuanceDoc::openapi());
     Json(doc)
 }
 

@@ -1,0 +1,112 @@
+//! Fees and certificates in the API, including the payment gateway's callback.
+
+use super::{ApiJson, ApiResult};
+use crate::auth::ApiActor;
+use crate::error::{ApiError, AppError, ErrorBody};
+use crate::forms::NumText;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::{Deserialize, Serialize};
+use skillcard_core::DomainError;
+use skillcard_db::issuance::*;
+use utoipa::{OpenApi, ToSchema};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/candidates/{id}/issuance", get(issuance))
+        .route("/api/v1/candidates/{id}/payments", post(bank_payment))
+        .route("/api/v1/candidates/{id}/certificate", post(issue))
+        .route("/api/v1/payments/gateway", post(gateway))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(issuance, bank_payment, issue, gateway),
+    components(schemas(ErrorBody, GatewayCallback))
+)]
+pub struct IssuanceDoc;
+
+/// the candidate's record beside the approved exam record, the fee and its payments.
+#[utoipa::path(get, path = "/api/v1/candidates/{id}/issuance", responses((status = 200, body = IssuanceView), (status = 404, body = ErrorBody)))]
+async fn issuance(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<IssuanceView> {
+    Ok(Json(s.store.issuance(&a, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct BankPaymentBody {
+    reference: String,
+    amount_rial: NumText,
+}
+
+/// the clerk records a bank receipt for the issuance fee.
+#[utoipa::path(post, path = "/api/v1/candidates/{id}/payments", request_body = BankPaymentBody,
+    responses((status = 200, body = IssuanceView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn bank_payment(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<BankPaymentBody>,
+) -> ApiResult<IssuanceView> {
+    let amount = i64::try_from(b.amount_rial.value("amount")?).unwrap_or(i64::MAX);
+    Ok(Json(
+        s.store
+            .record_bank_payment(&a, id, &b.reference, amount)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct IssueBody {
+    /// The clerk confirms the candidate's data match the exam worksheet.
+    confirm: bool,
+}
+
+/// issues the certificate (approved, passed, paid, data confirmed).
+#[utoipa::path(post, path = "/api/v1/candidates/{id}/certificate", request_body = IssueBody,
+    responses((status = 200, body = IssuanceView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn issue(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<IssueBody>,
+) -> ApiResult<IssuanceView> {
+    Ok(Json(s.store.issue_certificate(&a, id, b.confirm).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct GatewayAck {
+    payment: PaymentView,
+    /// False when this callback repeated one already recorded.
+    new: bool,
+}
+
+/// the payment gateway's callback: a `GatewayCallback` JSON body, signed with
+/// HMAC-SHA256 over the exact body bytes in the `X-Signature` header (hex). Idempotent.
+#[utoipa::path(post, path = "/api/v1/payments/gateway", request_body = GatewayCallback,
+    responses((status = 200, body = GatewayAck), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn gateway(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<GatewayAck> {
+    let secret = s
+        .gateway_secret
+        .clone()
+        .ok_or(ApiError(AppError::BadRequest(
+            "the payment gateway is not configured".into(),
+        )))?;
+    let signature = headers
+        .get("x-signature")
+        .and_then(|v| v.to_str().ok())
+        .ok_or(ApiError(AppError::Domain(DomainError::BadSignature)))?;
+    let (payment, new) = s.store.gateway_payment(&secret, &body, signature).await?;
+    Ok(Json(GatewayAck { payment, new }))
+}

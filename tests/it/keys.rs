@@ -1,0 +1,244 @@
+//! `skillcard keys …`: the real binary over a temporary key directory (no database). Rotation
+//! keeps old cards verifiable; revocation invalidates them and needs `--yes`.
+
+use crate::helpers::unique_name;
+use skillcard_credential::{Claims, IssuerKey, KeyStatus, PublicKeySet, Verdict};
+use std::os::unix::fs::PermissionsExt as _;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// A fresh key directory (not yet created: `keys generate` creates it), removed on drop.
+struct TempKeyDir {
+    root: PathBuf,
+    dir: PathBuf,
+}
+
+impl TempKeyDir {
+    fn new() -> TempKeyDir {
+        let root = std::env::temp_dir().join(format!("skillcard-it-keys-{}", unique_name()));
+        let dir = root.join("keys");
+        TempKeyDir { root, dir }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_skillcard"))
+            .arg("keys")
+            .args(args)
+            .arg("--key-dir")
+            .arg(&self.dir)
+            .env_remove("SKILLCARD_KEY_DIR")
+            // A database that must never be touched: `keys` needs none.
+            .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap()
+    }
+
+    fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            out.status.success(),
+            "skillcard keys {args:?} failed: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn fails(&self, args: &[&str]) -> String {
+        let out = self.run(args);
+        assert!(
+            !out.status.success(),
+            "skillcard keys {args:?} should fail: {}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        String::from_utf8(out.stderr).unwrap()
+    }
+
+    fn secret(&self, kid: &str) -> PathBuf {
+        self.dir.join(format!("issuer-{kid}.key"))
+    }
+
+    fn public_keys_file(&self) -> String {
+        std::fs::read_to_string(self.dir.join("public-keys.json")).unwrap()
+    }
+
+    fn exported(&self) -> PublicKeySet {
+        PublicKeySet::from_json(&self.ok(&["export-public"])).unwrap()
+    }
+}
+
+impl Drop for TempKeyDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.root);
+    }
+}
+
+fn mode(path: &Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o777
+}
+
+fn status_of(set: &PublicKeySet, kid: &str) -> KeyStatus {
+    set.get(kid).unwrap().status
+}
+
+fn claims() -> Claims {
+    Claims {
+        certificate_no: "ESF-1404-000123".to_owned(),
+        given_name: "علی".to_owned(),
+        family_name: "رضایی".to_owned(),
+        father_name: "محمد".to_owned(),
+        national_id: "0012345679".to_owned(),
+        trade_code: "7411-53-001-1".to_owned(),
+        trade_title: "برق‌کار ساختمان".to_owned(),
+        score: 875,
+        issued_on: "2025-06-01".to_owned(),
+        province_code: "ESF".to_owned(),
+        card_serial: 102_345,
+        chip_uid: vec![0x04, 0xa2, 0x2b, 0x91, 0x5c, 0x61, 0x80],
+    }
+}
+
+#[test]
+fn generate_rotate_list_export_and_revoke() {
+    let d = TempKeyDir::new();
+    let out = d.ok(&["list"]);
+    assert!(out.contains("no keys"), "{out}");
+    d.fails(&["export-public"]);
+
+    let out = d.ok(&["generate", "--kid", "k1"]);
+    assert!(out.contains("k1"), "{out}");
+    let set = d.exported();
+    let x1 = set.get("k1").unwrap().clone();
+    assert_eq!(status_of(&set, "k1"), KeyStatus::Active);
+    assert_eq!(mode(&d.secret("k1")), 0o600);
+    assert_eq!(mode(&d.dir) & 0o077, 0, "the key directory is private");
+
+    // Rotation: k2 becomes the one active key, k1 is retired but kept.
+    let out = d.ok(&["generate", "--kid", "k2", "--not-after", "2030-12-31"]);
+    assert!(
+        out.contains("k2") && out.contains("k1 is now retired"),
+        "{out}"
+    );
+    assert_eq!(mode(&d.secret("k2")), 0o600);
+    let set = d.exported();
+    assert_eq!(set.keys().len(), 2);
+    assert_eq!(status_of(&set, "k1"), KeyStatus::Retired);
+    assert_eq!(status_of(&set, "k2"), KeyStatus::Active);
+    assert_eq!(
+        set.get("k1").unwrap().key,
+        x1.key,
+        "k1's public key is unchanged"
+    );
+    assert_eq!(
+        set.get("k2").unwrap().not_after.as_deref(),
+        Some("2030-12-31")
+    );
+
+    let table = d.ok(&["list"]);
+    let lines: Vec<&str> = table.lines().collect();
+    assert_eq!(lines.len(), 3, "{table}");
+    assert!(
+        lines[0].contains("KID") && lines[0].contains("STATUS"),
+        "{table}"
+    );
+    for (line, kid, status, not_after) in [
+        (lines[1], "k1", "retired", "-"),
+        (lines[2], "k2", "active", "2030-12-31"),
+    ] {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        assert_eq!(cols, [kid, status, not_after, "present"], "{table}");
+    }
+
+    // The file the page publishes is the same set, and --out writes it.
+    let out_file = d.root.join("published.json");
+    d.ok(&["export-public", "--out", out_file.to_str().unwrap()]);
+    assert_eq!(PublicKeySet::load(&out_file).unwrap(), set);
+    assert_eq!(PublicKeySet::from_json(&d.public_keys_file()).unwrap(), set);
+
+    // An existing kid is never replaced, and an invalid one is refused.
+    let before = d.public_keys_file();
+    let secret_before = std::fs::read(d.secret("k1")).unwrap();
+    let err = d.fails(&["generate", "--kid", "k1"]);
+    assert!(err.contains("already exists"), "{err}");
+    d.fails(&["generate", "--kid", "../k3"]);
+    d.fails(&["generate", "--kid", "k3", "--not-after", "1404-01-01"]);
+    assert!(!d.secret("k3").exists());
+    assert_eq!(d.public_keys_file(), before);
+    assert_eq!(std::fs::read(d.secret("k1")).unwrap(), secret_before);
+
+    // Revocation needs --yes; without it nothing changes.
+    let err = d.fails(&["revoke", "--kid", "k1"]);
+    assert!(err.contains("--yes"), "{err}");
+    assert_eq!(d.public_keys_file(), before);
+    let err = d.fails(&["revoke", "--kid", "nope", "--yes"]);
+    assert!(err.contains("no key"), "{err}");
+    d.ok(&["revoke", "--kid", "k1", "--yes"]);
+    let set = d.exported();
+    assert_eq!(status_of(&set, "k1"), KeyStatus::Revoked);
+    assert_eq!(status_of(&set, "k2"), KeyStatus::Active);
+    // A revoked key never comes back.
+    d.fails(&["retire", "--kid", "k1"]);
+
+    // Retiring the active key leaves none: `keys check` says the app cannot sign.
+    d.ok(&["check"]);
+    let out = d.ok(&["retire", "--kid", "k2"]);
+    assert!(out.contains("no active signing key"), "{out}");
+    assert_eq!(status_of(&d.exported(), "k2"), KeyStatus::Retired);
+    let err = d.fails(&["check"]);
+    assert!(err.contains("no active signing key"), "{err}");
+}
+
+#[test]
+fn old_cards_verify_after_rotation_and_fail_after_revocation() {
+    let d = TempKeyDir::new();
+    d.ok(&["generate", "--kid", "k1"]);
+    let k1 = IssuerKey::load(&d.secret("k1")).unwrap();
+    let card = skillcard_credential::sign(&claims(), &k1).unwrap();
+    match skillcard_credential::verify(&card, &d.exported(), None) {
+        Verdict::Valid {
+            kid, key_status, ..
+        } => assert_eq!((kid.as_str(), key_status), ("k1", KeyStatus::Active)),
+        other => panic!("expected valid, got {other}"),
+    }
+
+    d.ok(&["generate", "--kid", "k2"]);
+    let set = d.exported();
+    match skillcard_credential::verify(&card, &set, None) {
+        Verdict::Valid {
+            kid, key_status, ..
+        } => assert_eq!((kid.as_str(), key_status), ("k1", KeyStatus::Retired)),
+        other => panic!("a card signed before rotation must stay valid, got {other}"),
+    }
+    let k2 = IssuerKey::load(&d.secret("k2")).unwrap();
+    let new_card = skillcard_credential::sign(&claims(), &k2).unwrap();
+    assert!(skillcard_credential::verify(&new_card, &set, None).is_valid());
+
+    d.fails(&["revoke", "--kid", "k1"]);
+    assert!(skillcard_credential::verify(&card, &d.exported(), None).is_valid());
+    d.ok(&["revoke", "--kid", "k1", "--yes"]);
+    let set = d.exported();
+    assert_eq!(
+        skillcard_credential::verify(&card, &set, None),
+        Verdict::RevokedKey("k1".to_owned())
+    );
+    assert!(skillcard_credential::verify(&new_card, &set, None).is_valid());
+}
+
+#[test]
+fn key_dir_comes_from_the_environment() {
+    let d = TempKeyDir::new();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_skillcard"))
+        .args(["keys", "generate", "--kid", "env-1"])
+        .env("SKILLCARD_KEY_DIR", &d.dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(mode(&d.secret("env-1")), 0o600);
+    assert!(d.ok(&["list"]).contains("env-1"));
+}
