@@ -9,6 +9,7 @@ mod auth;
 mod concurrency;
 mod custody;
 mod documents;
+mod exam_pages;
 mod exams;
 mod helpers;
 mod integrity;

@@ -71,6 +71,8 @@ pub struct EntryView {
     pub decision: String,
     pub reason: String,
     pub has_photo: bool,
+    /// The certificate's number once issued (R-6.6).
+    pub certificate_no: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -686,10 +688,11 @@ impl Store {
         authorize(actor, Action::ViewExams, Some(province_id))?;
         let policy = policy_in(&mut conn).await?;
         #[allow(clippy::type_complexity)]
-        let rows: Vec<(i64, i64, String, String, String, String, String, i64, Option<i64>, String, String, i64)> = sqlx::query_as(
+        let rows: Vec<(i64, i64, String, String, String, String, String, i64, Option<i64>, String, String, i64, Option<String>)> = sqlx::query_as(
             "SELECT e.id, c.id, c.national_id, c.first_name, c.last_name, c.father_name, c.birth_date, c.written_score, \
-             e.practical_score, e.decision, e.reason, CAST(CASE WHEN c.photo IS NULL THEN 0 ELSE 1 END AS BIGINT) \
-             FROM exam_entries e JOIN candidates c ON c.id = e.candidate_id WHERE e.list_id = $1 ORDER BY e.id",
+             e.practical_score, e.decision, e.reason, CAST(CASE WHEN c.photo IS NULL THEN 0 ELSE 1 END AS BIGINT), \
+             cert.number FROM exam_entries e JOIN candidates c ON c.id = e.candidate_id \
+             LEFT JOIN certificates cert ON cert.candidate_id = c.id WHERE e.list_id = $1 ORDER BY e.id",
         )
         .bind(list_id)
         .fetch_all(&mut *conn)
@@ -708,6 +711,7 @@ impl Store {
             decision,
             reason,
             photo,
+            certificate_no,
         ) in rows
         {
             let written = score_of(written)?;
@@ -728,6 +732,7 @@ impl Store {
                 decision,
                 reason,
                 has_photo: photo != 0,
+                certificate_no,
             });
         }
         Ok(ExamListView {

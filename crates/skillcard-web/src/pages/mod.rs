@@ -21,6 +21,8 @@ use skillcard_db::{
     HandoverInput, InspectionInput, NewRequest, NewShipment, ReceiptInput, ReceiptNoticeInput,
 };
 
+mod exams;
+
 type PageResult = Result<Response, PageError>;
 
 mod filters {
@@ -103,6 +105,7 @@ pub fn routes() -> Router<AppState> {
         .route("/requests/{id}/handover", post(hand_over))
         .route("/handovers/{id}", get(handover))
         .route("/audit", get(audit))
+        .merge(exams::routes())
 }
 
 async fn css() -> Response {
@@ -313,6 +316,7 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
             }
         }
     }
+    todo.extend(exams::dashboard_todo(&s, a).await?);
     let today = fa_date(
         time::OffsetDateTime::now_utc()
             .to_offset(time::UtcOffset::from_hms(3, 30, 0).unwrap_or(time::UtcOffset::UTC))

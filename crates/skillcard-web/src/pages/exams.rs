@@ -1,0 +1,412 @@
+//! Part 2 pages: exam lists from score entry to the head's decisions and the
+//! issuance clerk's side-by-side view, fee and certificate. Each handler calls the
+//! same store operation as the API.
+
+use super::{can, filters, html, nav, Nav, PageResult};
+use crate::auth::PageActor;
+use crate::error::PageError;
+use crate::forms;
+use crate::AppState;
+use askama::Template;
+use axum::extract::{Form, Path, State};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use skillcard_core::policy::{Action, Actor};
+use skillcard_core::DomainError;
+use skillcard_db::exams::{CentreView, ExamListView, NewCandidate, ScoreLine, TradeView};
+use skillcard_db::issuance::IssuanceView;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/exams", get(exam_lists).post(create_exam_list))
+        .route("/exams/{id}", get(exam_list))
+        .route("/exams/{id}/candidates", post(register_candidate))
+        .route("/exams/{id}/scores", post(record_scores))
+        .route("/exams/{id}/submit", post(submit))
+        .route("/exams/{id}/check", post(check))
+        .route("/exams/entries/{entry_id}/decision", post(decide))
+        .route("/issuance/{candidate_id}", get(issuance))
+        .route("/issuance/{candidate_id}/payments", post(record_payment))
+        .route("/issuance/{candidate_id}/issue", post(issue))
+}
+
+/// The Persian label of an exam list's status.
+pub fn status_fa(status: &str) -> &'static str {
+    match status {
+        "draft" => "پیش‌نویس",
+        "submitted" => "ارسال‌شده",
+        "checked" => "بررسی‌شده",
+        "returned" => "برگشت‌خورده",
+        _ => "نامشخص",
+    }
+}
+
+/// The Persian label of a head's decision on one score.
+pub fn decision_fa(decision: &str) -> &'static str {
+    match decision {
+        "pending" => "در انتظار تصمیم",
+        "approved" => "تأییدشده",
+        "rejected" => "ردشده",
+        _ => "نامشخص",
+    }
+}
+
+fn editable(status: &str) -> bool {
+    matches!(status, "draft" | "returned")
+}
+
+fn list_label(l: &ExamListView) -> String {
+    skillcard_core::text::persian_digits(&format!(
+        "{} ({}) — {} — {}",
+        l.trade_title, l.standard_code, l.centre_name, l.exam_date_fa
+    ))
+}
+
+/// The exam to-dos of the dashboard, from one `exam_lists` call (plus, for the issuance clerk,
+/// one look-up per approved passing candidate to see whether a certificate exists).
+pub async fn dashboard_todo(s: &AppState, a: &Actor) -> Result<Vec<(String, String)>, PageError> {
+    let mut todo = Vec::new();
+    if !can(a, Action::ViewExams, None) {
+        return Ok(todo);
+    }
+    let lists = s.store.exam_lists(a).await?;
+    for l in &lists {
+        let p = Some(l.province_id);
+        let link = format!("/exams/{}", l.id);
+        if editable(&l.status) && can(a, Action::SubmitExamList, p) {
+            let what = if l.status == "returned" {
+                "اصلاح فهرست برگشت‌خورده"
+            } else {
+                "تکمیل و ارسال فهرست آزمون"
+            };
+            todo.push((format!("{what}: {}", list_label(l)), link.clone()));
+        }
+        if l.status == "submitted" && can(a, Action::CheckExamList, p) {
+            todo.push((
+                format!("بررسی فهرست ارسال‌شده: {}", list_label(l)),
+                link.clone(),
+            ));
+        }
+        if l.status == "checked" && can(a, Action::DecideScores, p) {
+            let pending = l.entries.iter().filter(|e| e.decision == "pending").count();
+            if pending > 0 {
+                todo.push((
+                    format!(
+                        "تصمیم درباره {} نمره: {}",
+                        skillcard_core::text::fa_num(pending),
+                        list_label(l)
+                    ),
+                    link.clone(),
+                ));
+            }
+        }
+        if can(a, Action::IssueCertificate, p) {
+            for e in l.entries.iter().filter(|e| {
+                e.decision == "approved" && e.passes == Some(true) && e.certificate_no.is_none()
+            }) {
+                todo.push((
+                    format!(
+                        "صدور گواهینامه {} {} (کد ملی {})",
+                        e.first_name,
+                        e.last_name,
+                        skillcard_core::text::persian_digits(&e.national_id)
+                    ),
+                    format!("/issuance/{}", e.candidate_id),
+                ));
+            }
+        }
+    }
+    Ok(todo)
+}
+
+#[derive(Template)]
+#[template(path = "exams.html")]
+struct ExamListsPage {
+    nav: Option<Nav>,
+    csrf: String,
+    can_open: bool,
+    centres: Vec<CentreView>,
+    trades: Vec<TradeView>,
+    lists: Vec<ExamListView>,
+}
+
+impl ExamListsPage {
+    fn status(&self, s: &str) -> &'static str {
+        status_fa(s)
+    }
+}
+
+async fn exam_lists(State(s): State<AppState>, p: PageActor) -> PageResult {
+    let a = &p.actor;
+    let lists = s.store.exam_lists(a).await?;
+    let can_open = can(a, Action::RecordScores, None);
+    let (centres, trades) = if can_open {
+        (s.store.centres(a).await?, s.store.trades().await?)
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    html(ExamListsPage {
+        nav: Some(nav(&s, &p).await),
+        csrf: p.csrf.clone(),
+        can_open,
+        centres,
+        trades,
+        lists,
+    })
+}
+
+#[derive(Deserialize)]
+struct OpenListForm {
+    centre_id: String,
+    trade_id: String,
+    exam_date: String,
+}
+
+fn id_of(field: &'static str, v: &str) -> Result<i64, DomainError> {
+    let n = forms::required_number(field, v)?;
+    i64::try_from(n).map_err(|_| DomainError::InvalidValue { field })
+}
+
+async fn create_exam_list(
+    State(s): State<AppState>,
+    p: PageActor,
+    Form(f): Form<OpenListForm>,
+) -> PageResult {
+    let centre = id_of("centre", &f.centre_id)?;
+    let trade = id_of("trade", &f.trade_id)?;
+    let l = s
+        .store
+        .create_exam_list(&p.actor, centre, trade, &f.exam_date)
+        .await?;
+    Ok(Redirect::to(&format!("/exams/{}", l.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "exam_list.html")]
+struct ExamListPage {
+    nav: Option<Nav>,
+    csrf: String,
+    can_register: bool,
+    can_scores: bool,
+    can_submit: bool,
+    can_check: bool,
+    can_decide: bool,
+    can_issue: bool,
+    l: ExamListView,
+}
+
+impl ExamListPage {
+    fn status(&self, s: &str) -> &'static str {
+        status_fa(s)
+    }
+    fn decision(&self, s: &str) -> &'static str {
+        decision_fa(s)
+    }
+}
+
+async fn exam_list(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> PageResult {
+    let a = &p.actor;
+    let l = s.store.exam_list(a, id).await?;
+    let pid = Some(l.province_id);
+    let open = editable(&l.status);
+    html(ExamListPage {
+        nav: Some(nav(&s, &p).await),
+        csrf: p.csrf.clone(),
+        can_register: open && can(a, Action::RegisterCandidate, pid),
+        can_scores: open && can(a, Action::RecordScores, pid),
+        can_submit: open && can(a, Action::SubmitExamList, pid),
+        can_check: l.status == "submitted" && can(a, Action::CheckExamList, pid),
+        can_decide: l.status == "checked" && can(a, Action::DecideScores, pid),
+        can_issue: can(a, Action::IssueCertificate, pid),
+        l,
+    })
+}
+
+#[derive(Deserialize)]
+struct CandidateForm {
+    national_id: String,
+    first_name: String,
+    last_name: String,
+    father_name: String,
+    birth_date: String,
+    written_score: String,
+}
+
+async fn register_candidate(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    Form(f): Form<CandidateForm>,
+) -> PageResult {
+    let c = NewCandidate {
+        national_id: f.national_id,
+        first_name: f.first_name,
+        last_name: f.last_name,
+        father_name: f.father_name,
+        birth_date: f.birth_date,
+        written_score: f.written_score,
+        photo: None,
+    };
+    s.store.register_candidate(&p.actor, id, c).await?;
+    Ok(Redirect::to(&format!("/exams/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct ScoresForm {
+    scores: String,
+}
+
+/// One `کد‌ملی نمره` per line; the row number is the line number, blank lines are skipped.
+fn score_lines(text: &str) -> Vec<ScoreLine> {
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            let mut parts = l.split_whitespace();
+            let national_id = parts.next().unwrap_or_default().to_string();
+            let score = parts.collect::<Vec<_>>().join(" ");
+            ScoreLine {
+                row: i + 1,
+                national_id,
+                score,
+            }
+        })
+        .collect()
+}
+
+async fn record_scores(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    Form(f): Form<ScoresForm>,
+) -> PageResult {
+    s.store
+        .record_scores(&p.actor, id, score_lines(&f.scores))
+        .await?;
+    Ok(Redirect::to(&format!("/exams/{id}")).into_response())
+}
+
+async fn submit(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> PageResult {
+    s.store.submit_exam_list(&p.actor, id).await?;
+    Ok(Redirect::to(&format!("/exams/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct CheckForm {
+    outcome: String,
+    #[serde(default)]
+    remarks: String,
+}
+
+async fn check(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    Form(f): Form<CheckForm>,
+) -> PageResult {
+    let accept = match f.outcome.as_str() {
+        "accept" => true,
+        "return" => false,
+        _ => return Err(DomainError::InvalidValue { field: "outcome" }.into()),
+    };
+    s.store
+        .check_exam_list(&p.actor, id, accept, &f.remarks)
+        .await?;
+    Ok(Redirect::to(&format!("/exams/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    outcome: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn decide(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(entry_id): Path<i64>,
+    Form(f): Form<DecisionForm>,
+) -> PageResult {
+    let approve = match f.outcome.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(DomainError::InvalidValue { field: "outcome" }.into()),
+    };
+    let l = s
+        .store
+        .decide_score(&p.actor, entry_id, approve, &f.reason)
+        .await?;
+    Ok(Redirect::to(&format!("/exams/{}", l.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "issuance.html")]
+struct IssuancePage {
+    nav: Option<Nav>,
+    csrf: String,
+    can_pay: bool,
+    can_issue: bool,
+    v: IssuanceView,
+}
+
+impl IssuancePage {
+    fn decision(&self, s: &str) -> &'static str {
+        decision_fa(s)
+    }
+}
+
+async fn issuance(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(candidate_id): Path<i64>,
+) -> PageResult {
+    let a = &p.actor;
+    let v = s.store.issuance(a, candidate_id).await?;
+    let pid = Some(v.province_id);
+    html(IssuancePage {
+        nav: Some(nav(&s, &p).await),
+        csrf: p.csrf.clone(),
+        can_pay: !v.paid && can(a, Action::RecordPayment, pid),
+        can_issue: v.certificate.is_none() && can(a, Action::IssueCertificate, pid),
+        v,
+    })
+}
+
+#[derive(Deserialize)]
+struct PaymentForm {
+    reference: String,
+    amount_rial: String,
+}
+
+async fn record_payment(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(candidate_id): Path<i64>,
+    Form(f): Form<PaymentForm>,
+) -> PageResult {
+    let amount = id_of("amount", &f.amount_rial)?;
+    s.store
+        .record_bank_payment(&p.actor, candidate_id, &f.reference, amount)
+        .await?;
+    Ok(Redirect::to(&format!("/issuance/{candidate_id}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct IssueForm {
+    confirm: Option<String>,
+}
+
+async fn issue(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(candidate_id): Path<i64>,
+    Form(f): Form<IssueForm>,
+) -> PageResult {
+    s.store
+        .issue_certificate(&p.actor, candidate_id, f.confirm.is_some())
+        .await?;
+    Ok(Redirect::to(&format!("/issuance/{candidate_id}")).into_response())
+}
