@@ -38,6 +38,10 @@ pub struct Nav {
     role: &'static str,
     province: Option<String>,
     csrf: String,
+    /// Which sections the user may open; links to the others are not shown.
+    custody: bool,
+    exams: bool,
+    audit: bool,
 }
 
 async fn nav(s: &AppState, p: &PageActor) -> Nav {
@@ -56,6 +60,9 @@ async fn nav(s: &AppState, p: &PageActor) -> Nav {
         role: p.actor.role.label_fa(),
         province,
         csrf: p.csrf.clone(),
+        custody: can(&p.actor, Action::ViewCustody, None),
+        exams: can(&p.actor, Action::ViewExams, None),
+        audit: can(&p.actor, Action::ViewAudit, None),
     }
 }
 
