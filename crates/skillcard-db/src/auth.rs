@@ -203,6 +203,11 @@ impl Store {
         let token = random_token();
         let csrf = random_token();
         let now = OffsetDateTime::now_utc();
+        // Expired sessions no longer authenticate; sweep them here so the table stays small.
+        sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(rfc3339(now))
+            .execute(&self.pool)
+            .await?;
         sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(token_hash(&token))
             .bind(actor.user_id)
