@@ -63,6 +63,20 @@ enum Command {
     Demo,
     /// Verify the audit chain and the custody invariants; exits non-zero if anything is wrong.
     Check,
+    /// Verify a credential offline against a published public key set (no database needed).
+    /// Prints the verdict as JSON; exits 1 unless the credential is valid.
+    Verify {
+        /// The public key set as published; default: `public-keys.json` in the key directory.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        #[arg(long, env = "SKILLCARD_KEY_DIR", default_value = "./skillcard-keys")]
+        key_dir: PathBuf,
+        /// The UID read from the chip (hex), when verifying a payload read from a card.
+        #[arg(long)]
+        chip_uid: Option<String>,
+        /// The QR text (`SC1:…`), or `@FILE` holding QR text or the raw signed bytes.
+        payload: String,
+    },
     /// Manage the issuer signing keys and the published public key set (no database needed).
     Keys {
         /// Directory of the secret `issuer-<kid>.key` files and `public-keys.json`.
@@ -148,6 +162,15 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     let cli = match cli.command {
         Command::Keys { key_dir, command } => return run_keys(&key_dir, command),
+        Command::Verify {
+            keys,
+            key_dir,
+            chip_uid,
+            payload,
+        } => {
+            let keys = keys.unwrap_or_else(|| key_dir.join("public-keys.json"));
+            return run_verify(&keys, chip_uid.as_deref(), &payload);
+        }
         command => Cli { command, ..cli },
     };
     let store = Store::connect(&cli.database_url)
@@ -213,7 +236,9 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         // Handled above, before the database is opened.
-        Command::Keys { .. } => bail!("internal error: keys reached the database path"),
+        Command::Keys { .. } | Command::Verify { .. } => {
+            bail!("internal error: an offline command reached the database path")
+        }
         Command::Check => {
             let report = store.check().await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
@@ -237,6 +262,59 @@ async fn main() -> anyhow::Result<()> {
     }
     store.close().await;
     Ok(())
+}
+
+/// `skillcard verify`: the same library function the verification page and API will use.
+fn run_verify(keys: &std::path::Path, chip_uid: Option<&str>, payload: &str) -> anyhow::Result<()> {
+    let set = skillcard_credential::PublicKeySet::load(keys)
+        .with_context(|| format!("loading the public key set {}", keys.display()))?;
+    let chip_uid = chip_uid
+        .map(|h| hex_bytes(h).with_context(|| format!("--chip-uid {h:?} is not hex")))
+        .transpose()?;
+    let bytes = match payload.strip_prefix('@') {
+        Some(path) => std::fs::read(path).with_context(|| format!("reading {path}"))?,
+        None => payload.as_bytes().to_vec(),
+    };
+    let text = std::str::from_utf8(&bytes)
+        .ok()
+        .map(str::trim)
+        .filter(|t| t.starts_with("SC1:"));
+    let signed = match text {
+        Some(t) => skillcard_credential::from_qr_text(t).map_err(|e| e.to_string()),
+        None => Ok(bytes),
+    };
+    let verdict = match signed {
+        Ok(b) => skillcard_credential::verify(&b, &set, chip_uid.as_deref()),
+        Err(e) => skillcard_credential::Verdict::Malformed(e),
+    };
+    let claims = match &verdict {
+        skillcard_credential::Verdict::Valid { claims, kid, .. } => {
+            serde_json::json!({ "kid": kid, "claims": claims })
+        }
+        _ => serde_json::json!(null),
+    };
+    let out = serde_json::json!({
+        "verdict": verdict.code(),
+        "message": verdict.message_fa(),
+        "detail": verdict.to_string(),
+        "credential": claims,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    if !verdict.is_valid() {
+        bail!("not valid: {}", verdict.code());
+    }
+    Ok(())
+}
+
+fn hex_bytes(h: &str) -> Option<Vec<u8>> {
+    let h: String = h.chars().filter(|c| !matches!(c, ' ' | ':')).collect();
+    if h.len() % 2 != 0 {
+        return None;
+    }
+    (0..h.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
+        .collect()
 }
 
 fn run_keys(key_dir: &std::path::Path, command: KeysCommand) -> anyhow::Result<()> {

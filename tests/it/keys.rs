@@ -242,3 +242,75 @@ fn key_dir_comes_from_the_environment() {
     assert_eq!(mode(&d.secret("env-1")), 0o600);
     assert!(d.ok(&["list"]).contains("env-1"));
 }
+
+impl TempKeyDir {
+    /// `skillcard verify … --key-dir <dir>`: (success, stdout as JSON).
+    fn verify(&self, args: &[&str]) -> (bool, serde_json::Value) {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_skillcard"))
+            .arg("verify")
+            .args(args)
+            .arg("--key-dir")
+            .arg(&self.dir)
+            .env_remove("SKILLCARD_KEY_DIR")
+            .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
+            .output()
+            .unwrap();
+        let json = serde_json::from_slice(&out.stdout).unwrap_or_else(|_| {
+            panic!(
+                "verify printed no JSON: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.success(), json)
+    }
+}
+
+#[test]
+fn verify_command_checks_qr_text_and_chip_payloads_offline() {
+    let d = TempKeyDir::new();
+    d.ok(&["generate", "--kid", "k1"]);
+    let k1 = IssuerKey::load(&d.secret("k1")).unwrap();
+    let signed = skillcard_credential::sign(&claims(), &k1).unwrap();
+    let qr = skillcard_credential::to_qr_text(&signed);
+
+    let (ok, v) = d.verify(&[&qr]);
+    assert!(ok, "{v}");
+    assert_eq!(v["verdict"], "valid");
+    assert_eq!(v["credential"]["kid"], "k1");
+    assert_eq!(
+        v["credential"]["claims"]["certificate_no"],
+        "ESF-1404-000123"
+    );
+
+    // A payload read from a chip (raw bytes in a file) must match that chip's UID.
+    let file = d.root.join("chip.bin");
+    std::fs::create_dir_all(&d.root).unwrap();
+    std::fs::write(&file, &signed).unwrap();
+    let arg = format!("@{}", file.display());
+    let (ok, v) = d.verify(&["--chip-uid", "04a22b915c6180", &arg]);
+    assert!(ok, "{v}");
+    let (ok, v) = d.verify(&["--chip-uid", "04:a2:2b:91:5c:61:81", &arg]);
+    assert!(!ok);
+    assert_eq!(v["verdict"], "chip_mismatch");
+
+    // Tampered bytes: never valid, always a clear verdict.
+    let mut tampered = signed.clone();
+    let i = tampered.len() / 2;
+    tampered[i] ^= 0x01;
+    let (ok, v) = d.verify(&[&skillcard_credential::to_qr_text(&tampered)]);
+    assert!(!ok);
+    assert!(
+        ["bad_signature", "malformed"].contains(&v["verdict"].as_str().unwrap()),
+        "{v}"
+    );
+    let (ok, v) = d.verify(&["SC1:NOT-BASE45!!"]);
+    assert!(!ok);
+    assert_eq!(v["verdict"], "malformed");
+    assert!(v["message"].as_str().unwrap().contains("گواهینامه"), "{v}");
+
+    // After revocation the same card no longer verifies.
+    d.ok(&["revoke", "--kid", "k1", "--yes"]);
+    let (ok, v) = d.verify(&[&qr]);
+    assert!(!ok);
+    assert_eq!(v["verdict"], "revoked_key");
+}
