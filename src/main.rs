@@ -308,7 +308,7 @@ fn run_verify(keys: &std::path::Path, chip_uid: Option<&str>, payload: &str) -> 
 
 fn hex_bytes(h: &str) -> Option<Vec<u8>> {
     let h: String = h.chars().filter(|c| !matches!(c, ' ' | ':')).collect();
-    if h.len() % 2 != 0 {
+    if !h.len().is_multiple_of(2) {
         return None;
     }
     (0..h.len())
