@@ -225,8 +225,7 @@ async fn custody(url: &str, samples: &mut Samples) -> Result<()> {
     let hq = user(&store, "hq", Role::Hq, None).await?;
     let security = user(&store, "security", Role::Security, Some(PROVINCE)).await?;
     let head = user(&store, "head", Role::AssessmentHead, Some(PROVINCE)).await?;
-    let tehran = time::UtcOffset::from_hms(3, 30, 0)?;
-    let today = time::OffsetDateTime::now_utc().to_offset(tehran).date();
+    let today = skillcard_core::date::tehran_date(time::OffsetDateTime::now_utc());
     let this_month = JalaliDate::from_gregorian(today)?.month_of();
     store
         .set_baseline(

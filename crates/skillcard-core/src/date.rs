@@ -169,6 +169,13 @@ impl JalaliMonth {
     }
 }
 
+/// The calendar day in Iran (UTC+03:30, no daylight saving since 2022) at instant `now`: the day
+/// an office works in, for dates of record and for "this month".
+pub fn tehran_date(now: time::OffsetDateTime) -> time::Date {
+    let offset = time::UtcOffset::from_hms(3, 30, 0).unwrap_or(time::UtcOffset::UTC);
+    now.to_offset(offset).date()
+}
+
 /// Formats a Gregorian date stored in the database as a Persian Solar Hijri date.
 pub fn fa_date(d: time::Date) -> String {
     JalaliDate::from_gregorian(d)

@@ -558,7 +558,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let month = match month {
             Some(m) => m,
-            None => JalaliDate::from_gregorian(crate::tx::tehran_today(
+            None => JalaliDate::from_gregorian(skillcard_core::date::tehran_date(
                 time::OffsetDateTime::now_utc(),
             ))?
             .month_of(),
@@ -771,12 +771,8 @@ impl Store {
 
     pub async fn shipments(&self, actor: &Actor) -> Result<Vec<ShipmentView>> {
         authorize(actor, Action::ViewCustody, None)?;
-        let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM shipments WHERE ($1 IS NULL OR province_id = $1) ORDER BY id DESC LIMIT 500")
-            .bind(actor.scope().province_filter())
-            .fetch_all(&self.pool)
-            .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for (id,) in ids {
+        let mut out = Vec::new();
+        for id in self.scoped_ids("shipments", actor, 500).await? {
             out.push(self.shipment(actor, id).await?);
         }
         Ok(out)
@@ -980,13 +976,8 @@ impl Store {
 
     pub async fn requests(&self, actor: &Actor) -> Result<Vec<RequestView>> {
         authorize(actor, Action::ViewCustody, None)?;
-        let ids: Vec<(i64,)> =
-            sqlx::query_as("SELECT id FROM monthly_requests WHERE ($1 IS NULL OR province_id = $1) ORDER BY id DESC LIMIT 500")
-                .bind(actor.scope().province_filter())
-                .fetch_all(&self.pool)
-                .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for (id,) in ids {
+        let mut out = Vec::new();
+        for id in self.scoped_ids("monthly_requests", actor, 500).await? {
             out.push(self.request(actor, id).await?);
         }
         Ok(out)

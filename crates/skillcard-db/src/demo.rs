@@ -182,9 +182,10 @@ pub async fn seed(store: &Store) -> Result<bool> {
             },
         )
         .await?;
-    let this_month =
-        JalaliDate::from_gregorian(crate::tx::tehran_today(time::OffsetDateTime::now_utc()))?
-            .month_of();
+    let this_month = JalaliDate::from_gregorian(skillcard_core::date::tehran_date(
+        time::OffsetDateTime::now_utc(),
+    ))?
+    .month_of();
     store
         .set_baseline(
             hq,

@@ -653,12 +653,8 @@ impl Store {
 
     pub async fn exam_lists(&self, actor: &Actor) -> Result<Vec<ExamListView>> {
         authorize(actor, Action::ViewExams, None)?;
-        let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM exam_lists WHERE ($1 IS NULL OR province_id = $1) ORDER BY id DESC LIMIT 200")
-            .bind(actor.scope().province_filter())
-            .fetch_all(&self.pool)
-            .await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for (id,) in ids {
+        let mut out = Vec::new();
+        for id in self.scoped_ids("exam_lists", actor, 200).await? {
             out.push(self.exam_list(actor, id).await?);
         }
         Ok(out)

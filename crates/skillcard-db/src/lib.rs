@@ -107,6 +107,23 @@ impl Store {
         &self.pool
     }
 
+    /// Ids of the newest `limit` rows of `table` in the actor's scope (its `province_id` column),
+    /// for the list reads that then build each item.
+    async fn scoped_ids(
+        &self,
+        table: &str,
+        actor: &skillcard_core::policy::Actor,
+        limit: i64,
+    ) -> Result<Vec<i64>> {
+        let sql = format!("SELECT id FROM {table} WHERE ($1 IS NULL OR province_id = $1) ORDER BY id DESC LIMIT $2");
+        let ids: Vec<(i64,)> = sqlx::query_as(&sql)
+            .bind(actor.scope().province_filter())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(ids.into_iter().map(|(id,)| id).collect())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

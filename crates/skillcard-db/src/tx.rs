@@ -13,12 +13,6 @@ pub(crate) struct WriteTx {
     pub now: OffsetDateTime,
 }
 
-/// Iran Standard Time (no daylight saving since 2022): the day an office works in.
-pub(crate) fn tehran_today(now: OffsetDateTime) -> time::Date {
-    let offset = time::UtcOffset::from_hms(3, 30, 0).unwrap_or(time::UtcOffset::UTC);
-    now.to_offset(offset).date()
-}
-
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap_or_default()
 }
@@ -37,7 +31,7 @@ impl WriteTx {
     }
 
     pub fn today(&self) -> time::Date {
-        tehran_today(self.now)
+        skillcard_core::date::tehran_date(self.now)
     }
 
     pub fn now_str(&self) -> String {

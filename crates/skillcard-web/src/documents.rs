@@ -41,7 +41,7 @@ pub async fn render(state: &AppState, doc: Document) -> Result<Vec<u8>, AppError
     let renderer = state.docs.clone().ok_or(AppError::NoFonts)?;
     tokio::task::spawn_blocking(move || renderer.render(&doc))
         .await
-        .map_err(|e| AppError::BadRequest(e.to_string()))?
+        .map_err(|e| AppError::Internal(e.to_string()))?
         .map_err(AppError::from)
 }
 

@@ -25,6 +25,8 @@ pub enum AppError {
     NoFonts,
     #[error("bad request: {0}")]
     BadRequest(String),
+    #[error("internal: {0}")]
+    Internal(String),
     #[error("template: {0}")]
     Template(#[from] askama::Error),
 }

@@ -324,11 +324,9 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
         }
     }
     todo.extend(exams::dashboard_todo(&s, a).await?);
-    let today = fa_date(
-        time::OffsetDateTime::now_utc()
-            .to_offset(time::UtcOffset::from_hms(3, 30, 0).unwrap_or(time::UtcOffset::UTC))
-            .date(),
-    );
+    let today = fa_date(skillcard_core::date::tehran_date(
+        time::OffsetDateTime::now_utc(),
+    ));
     html(DashboardPage {
         nav: Some(nav(&s, &p).await),
         role_label: a.role.label_fa(),
