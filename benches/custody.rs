@@ -13,15 +13,18 @@
 //!   dropped. `SKILLCARD_BENCH_PG=off` skips PostgreSQL.
 //! - `RUST_LOG=sqlx::query=debug` prints every statement the store runs, with its duration.
 
+mod common;
+
 use anyhow::{bail, Context, Result};
+use common::{ms, stats, timed, user, Fresh, Kind};
 use skillcard_core::custody::Baseline;
 use skillcard_core::date::JalaliDate;
-use skillcard_core::policy::{Actor, Role};
+use skillcard_core::policy::Role;
 use skillcard_core::serial::SerialRange;
-use skillcard_db::{HandoverInput, NewRequest, NewShipment, NewUser, ReceiptInput, Store};
+use skillcard_db::{HandoverInput, NewRequest, NewShipment, ReceiptInput, Store};
 use sqlx::Connection;
 use std::collections::BTreeMap;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PROVINCE: i64 = 8;
 const FIRST: u64 = 1_000_001;
@@ -42,97 +45,6 @@ const PRIMARY_BASELINE: &str = STEPS[0];
 const TARGETED: [&str; 2] = ["receive_shipment 100k", "hand_over 10k"];
 
 type Samples = BTreeMap<&'static str, Vec<Duration>>;
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Kind {
-    Sqlite,
-    Postgres,
-}
-
-impl Kind {
-    fn name(self) -> &'static str {
-        match self {
-            Kind::Sqlite => "SQLite",
-            Kind::Postgres => "PostgreSQL",
-        }
-    }
-}
-
-/// Fresh databases for one repetition, removed when done.
-struct Fresh {
-    kind: Kind,
-    admin: String,
-    names: Vec<String>,
-}
-
-impl Fresh {
-    /// A URL of a new, empty database.
-    async fn create(&mut self, label: &str, n: usize) -> Result<String> {
-        match self.kind {
-            Kind::Sqlite => {
-                let path = std::env::temp_dir().join(format!(
-                    "skillcard-bench-{}-{label}-{n}.db",
-                    std::process::id()
-                ));
-                remove_sqlite(&path.to_string_lossy());
-                let path = path.to_string_lossy().into_owned();
-                self.names.push(path.clone());
-                Ok(format!("sqlite:{path}"))
-            }
-            Kind::Postgres => {
-                let name = format!("skillcard_bench_{label}_{n}");
-                let mut conn = sqlx::PgConnection::connect(&self.admin).await?;
-                sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                    .execute(&mut conn)
-                    .await?;
-                sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-                    .execute(&mut conn)
-                    .await?;
-                conn.close().await?;
-                self.names.push(name.clone());
-                let base = self
-                    .admin
-                    .rsplit_once('/')
-                    .map(|(b, _)| b)
-                    .context("admin URL has no database")?;
-                Ok(format!("{base}/{name}"))
-            }
-        }
-    }
-
-    async fn drop_all(&mut self) -> Result<()> {
-        let names = std::mem::take(&mut self.names);
-        match self.kind {
-            Kind::Sqlite => {
-                for path in &names {
-                    remove_sqlite(path);
-                }
-            }
-            Kind::Postgres => {
-                let mut conn = sqlx::PgConnection::connect(&self.admin).await?;
-                for name in names {
-                    sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                        .execute(&mut conn)
-                        .await?;
-                }
-                conn.close().await?;
-            }
-        }
-        Ok(())
-    }
-}
-
-fn remove_sqlite(path: &str) {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{path}{suffix}"));
-    }
-}
-
-async fn timed<T, F: std::future::Future<Output = T>>(f: F) -> (T, Duration) {
-    let start = Instant::now();
-    let out = f.await;
-    (out, start.elapsed())
-}
 
 /// The baselines: a fresh table shaped like `cards`, filled in one transaction.
 async fn baseline(url: &str, kind: Kind, samples: &mut Samples) -> Result<()> {
@@ -199,23 +111,6 @@ async fn baseline(url: &str, kind: Kind, samples: &mut Samples) -> Result<()> {
     }
     store.close().await;
     Ok(())
-}
-
-async fn user(store: &Store, username: &str, role: Role, province: Option<i64>) -> Result<Actor> {
-    let id = store
-        .create_user(
-            None,
-            NewUser {
-                username: username.into(),
-                password: "bench-password".into(),
-                full_name: format!("Bench {username}"),
-                title: "bench".into(),
-                role,
-                province_id: province,
-            },
-        )
-        .await?;
-    Ok(store.actor(id).await?)
 }
 
 /// One pass of the custody workload on a fresh database.
@@ -323,23 +218,6 @@ async fn custody(url: &str, samples: &mut Samples) -> Result<()> {
 
 fn push(samples: &mut Samples, step: &'static str, d: Duration) {
     samples.entry(step).or_default().push(d);
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-/// (median, min) of the samples.
-fn stats(v: &[Duration]) -> Option<(Duration, Duration)> {
-    let mut v = v.to_vec();
-    v.sort();
-    let min = *v.first()?;
-    let median = if v.len() % 2 == 1 {
-        v[v.len() / 2]
-    } else {
-        (v[v.len() / 2 - 1] + v[v.len() / 2]) / 2
-    };
-    Some((median, min))
 }
 
 async fn run_backend(kind: Kind, admin: &str, reps: usize) -> Result<Samples> {

@@ -1,6 +1,7 @@
 //! `skillcard`: the one binary. Subcommands serve the web application, migrate the database,
 //! add users, load a demonstration dataset, check the invariants and manage the issuer keys.
 
+mod card;
 mod keys;
 
 use anyhow::{bail, Context};
@@ -51,6 +52,10 @@ enum Command {
             default_value = ""
         )]
         gateway_secret: String,
+        /// The issuer key directory: its active key signs each printed card's credential
+        /// . Without one, printing is refused; `--demo` makes a key if there is none.
+        #[arg(long, env = "SKILLCARD_KEY_DIR", default_value = "./skillcard-keys")]
+        key_dir: PathBuf,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -77,6 +82,12 @@ enum Command {
         /// The QR text (`SC1:…`), or `@FILE` holding QR text or the raw signed bytes.
         payload: String,
     },
+    /// The issuance clerk's workstation: write a certificate's chip through the card reader
+    /// or read and verify a card (no database needed; talks to the server's API).
+    Card {
+        #[command(subcommand)]
+        command: CardCommand,
+    },
     /// Manage the issuer signing keys and the published public key set (no database needed).
     Keys {
         /// Directory of the secret `issuer-<kid>.key` files and `public-keys.json`.
@@ -89,6 +100,53 @@ enum Command {
         key_dir: PathBuf,
         #[command(subcommand)]
         command: KeysCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CardCommand {
+    /// Read the chip's UID, open a print for an issued certificate (or resume one with --print),
+    /// write the signed credential, read it back and report the read-back to the server.
+    Write {
+        /// The server's base URL.
+        #[arg(
+            long,
+            env = "SKILLCARD_SERVER",
+            default_value = "http://127.0.0.1:8080"
+        )]
+        server: String,
+        /// An API token of the issuance clerk (POST /api/v1/tokens).
+        #[arg(
+            long,
+            env = "SKILLCARD_TOKEN",
+            hide_env_values = true,
+            default_value = ""
+        )]
+        token: String,
+        /// The certificate to print a card for.
+        #[arg(long, required_unless_present = "print", conflicts_with = "print")]
+        certificate: Option<i64>,
+        /// A serial of the office stock to use (default: the lowest).
+        #[arg(long, requires = "certificate")]
+        serial: Option<u64>,
+        /// Resume an open print (same chip) after a failed or interrupted write.
+        #[arg(long)]
+        print: Option<i64>,
+        /// Save the card face (PDF) for the card printer here.
+        #[arg(long)]
+        face_out: Option<PathBuf>,
+        #[command(flatten)]
+        reader: card::ReaderArgs,
+    },
+    /// Read the card in the reader and verify its credential offline, for this very chip.
+    Read {
+        /// The public key set; default: `public-keys.json` in the key directory.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        #[arg(long, env = "SKILLCARD_KEY_DIR", default_value = "./skillcard-keys")]
+        key_dir: PathBuf,
+        #[command(flatten)]
+        reader: card::ReaderArgs,
     },
 }
 
@@ -171,6 +229,7 @@ async fn main() -> anyhow::Result<()> {
             let keys = keys.unwrap_or_else(|| key_dir.join("public-keys.json"));
             return run_verify(&keys, chip_uid.as_deref(), &payload);
         }
+        Command::Card { command } => return run_card(command).await,
         command => Cli { command, ..cli },
     };
     let store = Store::connect(&cli.database_url)
@@ -184,7 +243,17 @@ async fn main() -> anyhow::Result<()> {
             demo,
             secure_cookies,
             gateway_secret,
-        } => serve(store.clone(), listen, demo, secure_cookies, &gateway_secret).await?,
+            key_dir,
+        } => {
+            let opts = ServeOptions {
+                listen,
+                demo,
+                secure_cookies,
+                gateway_secret,
+                key_dir,
+            };
+            serve(store.clone(), opts).await?
+        }
         Command::User {
             command:
                 UserCommand::Add {
@@ -236,7 +305,7 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         // Handled above, before the database is opened.
-        Command::Keys { .. } | Command::Verify { .. } => {
+        Command::Keys { .. } | Command::Verify { .. } | Command::Card { .. } => {
             bail!("internal error: an offline command reached the database path")
         }
         Command::Check => {
@@ -264,10 +333,52 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn run_card(command: CardCommand) -> anyhow::Result<()> {
+    match command {
+        CardCommand::Write {
+            server,
+            token,
+            certificate,
+            serial,
+            print,
+            face_out,
+            reader,
+        } => {
+            let api = card::Api::new(&server, &token)?;
+            let target = match (certificate, print) {
+                (_, Some(id)) => card::Target::Print(id),
+                (Some(id), None) => card::Target::Certificate { id, serial },
+                (None, None) => bail!("name --certificate or --print"),
+            };
+            let p = card::write(&api, &reader, target, face_out).await?;
+            println!("{}", serde_json::to_string_pretty(&p)?);
+            eprintln!(
+                "chip written and verified for card {} (print {}); now record the inspection and register the serial",
+                p["serial"], p["id"]
+            );
+            Ok(())
+        }
+        CardCommand::Read {
+            keys,
+            key_dir,
+            reader,
+        } => {
+            let set = load_key_set(&keys.unwrap_or_else(|| key_dir.join("public-keys.json")))?;
+            let (uid, payload) = card::read(&reader).await?;
+            eprintln!("chip {}: {} bytes", hex::encode(&uid), payload.len());
+            report(skillcard_credential::verify(&payload, &set, Some(&uid)))
+        }
+    }
+}
+
+fn load_key_set(path: &std::path::Path) -> anyhow::Result<skillcard_credential::PublicKeySet> {
+    skillcard_credential::PublicKeySet::load(path)
+        .with_context(|| format!("loading the public key set {}", path.display()))
+}
+
 /// `skillcard verify`: the same library function the verification page and API will use.
 fn run_verify(keys: &std::path::Path, chip_uid: Option<&str>, payload: &str) -> anyhow::Result<()> {
-    let set = skillcard_credential::PublicKeySet::load(keys)
-        .with_context(|| format!("loading the public key set {}", keys.display()))?;
+    let set = load_key_set(keys)?;
     let chip_uid = chip_uid
         .map(|h| hex_bytes(h).with_context(|| format!("--chip-uid {h:?} is not hex")))
         .transpose()?;
@@ -283,10 +394,14 @@ fn run_verify(keys: &std::path::Path, chip_uid: Option<&str>, payload: &str) -> 
         Some(t) => skillcard_credential::from_qr_text(t).map_err(|e| e.to_string()),
         None => Ok(bytes),
     };
-    let verdict = match signed {
+    report(match signed {
         Ok(b) => skillcard_credential::verify(&b, &set, chip_uid.as_deref()),
         Err(e) => skillcard_credential::Verdict::Malformed(e),
-    };
+    })
+}
+
+/// Prints a verdict as JSON; an error (exit 1) unless it is valid.
+fn report(verdict: skillcard_credential::Verdict) -> anyhow::Result<()> {
     let claims = match &verdict {
         skillcard_credential::Verdict::Valid { claims, kid, .. } => {
             serde_json::json!({ "kid": kid, "claims": claims })
@@ -308,13 +423,7 @@ fn run_verify(keys: &std::path::Path, chip_uid: Option<&str>, payload: &str) -> 
 
 fn hex_bytes(h: &str) -> Option<Vec<u8>> {
     let h: String = h.chars().filter(|c| !matches!(c, ' ' | ':')).collect();
-    if !h.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..h.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(h.get(i..i + 2)?, 16).ok())
-        .collect()
+    hex::decode(h).ok()
 }
 
 fn run_keys(key_dir: &std::path::Path, command: KeysCommand) -> anyhow::Result<()> {
@@ -430,13 +539,46 @@ fn describe(e: skillcard_db::StoreError) -> anyhow::Error {
     }
 }
 
-async fn serve(
-    store: Store,
+struct ServeOptions {
     listen: SocketAddr,
     demo: bool,
     secure_cookies: Option<bool>,
-    gateway_secret: &str,
-) -> anyhow::Result<()> {
+    gateway_secret: String,
+    key_dir: PathBuf,
+}
+
+/// The active signing key, if the key directory has one. A demo server makes a key in an empty
+/// directory so that cards can be printed out of the box.
+fn signing_key(
+    dir: &std::path::Path,
+    demo: bool,
+) -> anyhow::Result<Option<skillcard_credential::IssuerKey>> {
+    let dir = keys::KeyDir::open(dir)?;
+    if demo && dir.list()?.is_empty() {
+        let made = dir.generate("demo-1", None)?;
+        tracing::info!(kid = %made.key.kid, dir = %dir.path().display(), "made a demo signing key");
+    }
+    match dir.active_signing_key() {
+        Ok(key) => {
+            tracing::info!(kid = key.kid(), "cards are signed with key {}", key.kid());
+            Ok(Some(key))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "no signing key: printing cards (R-6.8) is refused");
+            Ok(None)
+        }
+    }
+}
+
+async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
+    let ServeOptions {
+        listen,
+        demo,
+        secure_cookies,
+        gateway_secret,
+        key_dir,
+    } = opts;
+    let key = signing_key(&key_dir, demo)?;
     if demo && skillcard_db::demo::seed(&store).await.map_err(describe)? {
         tracing::info!(
             password = skillcard_db::demo::DEMO_PASSWORD,
@@ -459,6 +601,10 @@ async fn serve(
         docs,
     )
     .with_gateway_secret(gateway_secret.as_bytes());
+    let state = match key {
+        Some(k) => state.with_signing_key(k),
+        None => state,
+    };
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("binding {listen}"))?;

@@ -17,7 +17,7 @@ fn location(r: &reqwest::Response) -> String {
 }
 
 /// A browser signed in as `username` through the login form.
-async fn login(app: &TestApp, username: &str) -> reqwest::Client {
+pub async fn login(app: &TestApp, username: &str) -> reqwest::Client {
     let web = browser();
     let page = web.get(app.url("/login")).send().await.unwrap();
     let pre = extract_csrf(&page.text().await.unwrap()).unwrap();

@@ -111,7 +111,8 @@ pub async fn serve_store(store: Store) -> SocketAddr {
         },
         docs,
     )
-    .with_gateway_secret(GATEWAY_SECRET);
+    .with_gateway_secret(GATEWAY_SECRET)
+    .with_signing_key(test_issuer_key());
     tokio::spawn(async move {
         let _ = skillcard_web::serve(listener, state).await;
     });
@@ -402,7 +403,7 @@ pub fn handover_body(count: Option<u64>, ranges: &[(u64, u64)]) -> Value {
     b
 }
 
-pub const TABLES: [&str; 26] = [
+pub const TABLES: [&str; 27] = [
     "provinces",
     "users",
     "sessions",
@@ -429,6 +430,7 @@ pub const TABLES: [&str; 26] = [
     "exam_entries",
     "payments",
     "certificates",
+    "card_prints",
 ];
 
 /// Row counts of every table, cards per state, requests' handed counts and the audit head: equal
@@ -482,6 +484,15 @@ pub async fn db_fingerprint(store: &Store) -> BTreeMap<String, String> {
     for (id, score, d) in entries {
         fp.insert(format!("exam_entry.{id}"), format!("{score:?}/{d}"));
     }
+    let prints: Vec<(i64, String, Option<String>, Option<String>)> = sqlx::query_as(
+        "SELECT id, status, inspected_at, chip_verified_at FROM card_prints ORDER BY id",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    for (id, s, i, c) in prints {
+        fp.insert(format!("card_print.{id}"), format!("{s}/{i:?}/{c:?}"));
+    }
     let (seq, hash): (i64, String) =
         sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
             .fetch_one(pool)
@@ -507,4 +518,62 @@ pub fn pdf_text(bytes: &[u8]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// A fresh scratch directory under the system's temp directory.
+pub fn tempdir() -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("skillcard-it-{}", unique_name()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// The issuer key the test servers sign cards with (fixed, so tests can verify offline).
+pub fn test_issuer_key() -> skillcard_credential::IssuerKey {
+    skillcard_credential::IssuerKey::from_seed("test-1", [7; 32]).unwrap()
+}
+
+/// The public key set a verifier of the test servers' cards holds.
+pub fn test_public_keys() -> skillcard_credential::PublicKeySet {
+    let mut set = skillcard_credential::PublicKeySet::new();
+    set.insert(test_issuer_key().public_key(skillcard_credential::KeyStatus::Active, None))
+        .unwrap();
+    set
+}
+
+/// The QR codes on every page of a PDF, as `zbarimg` (Debian's zbar-tools) reads them from a
+/// 300 dpi rendering.
+pub fn qr_codes(pdf: &[u8]) -> Vec<String> {
+    let dir = tempdir();
+    let path = dir.join("doc.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let ok = std::process::Command::new("pdftoppm")
+        .args(["-r", "300", "-png"])
+        .arg(&path)
+        .arg(dir.join("page"))
+        .status()
+        .expect("pdftoppm (poppler-utils) is needed");
+    assert!(ok.success(), "pdftoppm failed");
+    let mut pages: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "png"))
+        .collect();
+    pages.sort();
+    let mut codes = Vec::new();
+    for page in pages {
+        let out = std::process::Command::new("zbarimg")
+            .args(["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable"])
+            .arg(&page)
+            .output()
+            .expect("zbarimg (zbar-tools) is needed");
+        codes.extend(
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned),
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    codes
 }

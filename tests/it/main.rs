@@ -16,4 +16,5 @@ mod integrity;
 mod issuance;
 mod keys;
 mod openapi;
+mod printing;
 mod properties;

@@ -113,6 +113,7 @@ impl ChipError {
     }
 }
 
+#[cfg(feature = "pcsc")]
 impl From<pcsc::Error> for ChipError {
     fn from(e: pcsc::Error) -> Self {
         use pcsc::Error as E;

@@ -4,7 +4,8 @@
 //! length-prefixed payload: a 2-byte big-endian length and then the payload bytes.
 //!
 //! Back ends, behind [`CardWriter`]:
-//! - [`PcscWriter`]: a real reader through PC/SC (`pcscd` on Linux);
+//! - `PcscWriter`: a real reader through PC/SC (`pcscd` on Linux; cargo feature `pcsc`, on by
+//!   default);
 //! - [`FileWriter`]: a directory of files, one per "card", for development.
 //!
 //! [`emulator`] is a small ISO 7816-4 card speaking the protocol of vsmartcard's `vpcd` reader
@@ -14,11 +15,13 @@ pub mod emulator;
 mod error;
 mod file;
 pub mod iso;
+#[cfg(feature = "pcsc")]
 mod pcsc_writer;
 
 pub use error::{ChipError, Step};
 pub use file::FileWriter;
 pub use iso::{EF_ID, EF_SIZE, MAX_PAYLOAD};
+#[cfg(feature = "pcsc")]
 pub use pcsc_writer::PcscWriter;
 
 /// A card writer: reads the chip's UID, writes the payload (and verifies it by reading it back),
@@ -33,5 +36,5 @@ pub trait CardWriter {
     fn read(&mut self) -> Result<Vec<u8>, ChipError>;
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "pcsc"))]
 mod tests;

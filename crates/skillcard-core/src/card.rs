@@ -17,15 +17,25 @@ pub enum CardState {
     MissingOnArrival,
     /// Arrived damaged (R-1, Form 1 remarks).
     DamagedOnArrival,
+    /// Taken from the office stock for one certificate: face printed and chip being written, not
+    /// yet registered. A crash leaves it here, resumable or reportable as spoiled.
+    Printing,
+    /// Registered against its certificate: issued, out of the office stock for good.
+    Bound,
+    /// Found damaged at printing before registration: never used again.
+    Spoiled,
 }
 
 impl CardState {
-    pub const ALL: [CardState; 5] = [
+    pub const ALL: [CardState; 8] = [
         CardState::InTransit,
         CardState::InVault,
         CardState::WithOffice,
         CardState::MissingOnArrival,
         CardState::DamagedOnArrival,
+        CardState::Printing,
+        CardState::Bound,
+        CardState::Spoiled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -35,6 +45,9 @@ impl CardState {
             CardState::WithOffice => "with_office",
             CardState::MissingOnArrival => "missing_on_arrival",
             CardState::DamagedOnArrival => "damaged_on_arrival",
+            CardState::Printing => "printing",
+            CardState::Bound => "bound",
+            CardState::Spoiled => "spoiled",
         }
     }
 
@@ -49,6 +62,9 @@ impl CardState {
             CardState::WithOffice => "نزد اداره سنجش",
             CardState::MissingOnArrival => "کسری هنگام دریافت",
             CardState::DamagedOnArrival => "آسیب‌دیده هنگام دریافت",
+            CardState::Printing => "در حال چاپ",
+            CardState::Bound => "صادرشده",
+            CardState::Spoiled => "معیوب هنگام چاپ",
         }
     }
 
@@ -61,6 +77,9 @@ impl CardState {
                 | (InTransit, MissingOnArrival)
                 | (InTransit, DamagedOnArrival)
                 | (InVault, WithOffice)
+                | (WithOffice, Printing)
+                | (Printing, Bound)
+                | (Printing, Spoiled)
         )
     }
 }
@@ -78,5 +97,8 @@ mod tests {
         assert!(CardState::InVault.can_move_to(CardState::WithOffice));
         assert!(!CardState::WithOffice.can_move_to(CardState::InVault));
         assert!(!CardState::InTransit.can_move_to(CardState::WithOffice));
+        assert!(CardState::Printing.can_move_to(CardState::Spoiled));
+        assert!(!CardState::Spoiled.can_move_to(CardState::WithOffice));
+        assert!(!CardState::Bound.can_move_to(CardState::Printing));
     }
 }

@@ -281,8 +281,15 @@ pub struct ProvinceCounts {
     pub ledger_balance: i64,
     /// Cards listed in this province's handovers.
     pub handed_over: u64,
-    /// Cards the office has used since (issued, spoiled…): none before Part 2.
-    pub office_used: u64,
+    /// Office cards taken for a certificate and not yet registered.
+    pub printing: u64,
+    /// Office cards registered against a certificate.
+    pub bound: u64,
+    /// Office cards spoiled at printing.
+    pub spoiled: u64,
+    /// Cards with a print record in each state, counted from the prints, not the cards:
+    /// `[printing, bound, spoiled]`.
+    pub prints: [u64; 3],
     /// Serials of in-transit shipments.
     pub shipped_in_transit: u64,
 }
@@ -295,10 +302,18 @@ pub struct Violation {
     pub detail: String,
 }
 
+impl ProvinceCounts {
+    /// Cards the office has taken from its stock: printing, registered or spoiled.
+    pub fn office_used(&self) -> u64 {
+        self.printing + self.bound + self.spoiled
+    }
+}
+
 /// The custody invariants for one province:
 /// every shipped serial is in exactly one state; the ledger balance equals the cards in the vault;
-/// the office stock equals cards handed over minus cards used; in-transit cards are exactly those
-/// of shipments not yet received.
+/// the office stock equals cards handed over minus cards used (printing, bound, spoiled); in-transit
+/// cards are exactly those of shipments not yet received; each used card has one print record in
+/// the matching state, and each print record one card.
 pub fn check_province(c: &ProvinceCounts) -> Vec<Violation> {
     let mut v = Vec::new();
     let mut fail = |invariant: &'static str, detail: String| {
@@ -313,7 +328,7 @@ pub fn check_province(c: &ProvinceCounts) -> Vec<Violation> {
         + c.with_office
         + c.missing_on_arrival
         + c.damaged_on_arrival
-        + c.office_used;
+        + c.office_used();
     if accounted != c.shipped {
         fail(
             "every_serial_one_state",
@@ -329,12 +344,24 @@ pub fn check_province(c: &ProvinceCounts) -> Vec<Violation> {
             ),
         );
     }
-    if c.handed_over.checked_sub(c.office_used) != Some(c.with_office) {
+    if c.handed_over.checked_sub(c.office_used()) != Some(c.with_office) {
         fail(
             "office_stock",
             format!(
                 "{} handed over − {} used ≠ {} with the office",
-                c.handed_over, c.office_used, c.with_office
+                c.handed_over,
+                c.office_used(),
+                c.with_office
+            ),
+        );
+    }
+    if c.prints != [c.printing, c.bound, c.spoiled] {
+        fail(
+            "prints_match_cards",
+            format!(
+                "prints printing/bound/spoiled {:?} but cards {:?}",
+                c.prints,
+                [c.printing, c.bound, c.spoiled]
             ),
         );
     }
@@ -488,5 +515,28 @@ mod tests {
             ..good
         };
         assert_eq!(check_province(&bad)[0].invariant, "ledger_equals_vault");
+        let used = ProvinceCounts {
+            with_office: 6,
+            printing: 1,
+            bound: 2,
+            spoiled: 1,
+            prints: [1, 2, 1],
+            ..good.clone()
+        };
+        assert!(check_province(&used).is_empty());
+        let orphan = ProvinceCounts {
+            prints: [1, 1, 1],
+            ..used.clone()
+        };
+        assert_eq!(check_province(&orphan)[0].invariant, "prints_match_cards");
+        let leaked = ProvinceCounts {
+            with_office: 7,
+            ..used
+        };
+        let names: Vec<_> = check_province(&leaked)
+            .iter()
+            .map(|v| v.invariant)
+            .collect();
+        assert_eq!(names, ["every_serial_one_state", "office_stock"]);
     }
 }

@@ -82,6 +82,22 @@ pub enum DomainError {
     NotPaid,
     #[error("a concurrent change won")]
     Conflict,
+    #[error("the certificate already has card print {print_id} in progress")]
+    PrintInProgress { print_id: i64 },
+    #[error("card print {print_id} is {status}, not printing")]
+    NotPrinting { print_id: i64, status: &'static str },
+    #[error("card {serial} is not in this province's Assessment Office stock")]
+    CardNotInOfficeStock { serial: u64 },
+    #[error("the Assessment Office has no blank card in stock")]
+    NoOfficeStock,
+    #[error("the chip does not hold the credential signed for this card")]
+    ChipMismatch { reason: &'static str },
+    #[error("the printed card has not been inspected as sound")]
+    NotInspected,
+    #[error("the chip has not been written and read back")]
+    ChipNotWritten,
+    #[error("no active signing key")]
+    NoSigningKey,
     #[error("invalid username or password")]
     InvalidCredentials,
     #[error("not logged in")]
@@ -132,6 +148,14 @@ impl DomainError {
             NotPassed => "not_passed",
             NotPaid => "not_paid",
             Conflict => "conflict",
+            PrintInProgress { .. } => "print_in_progress",
+            NotPrinting { .. } => "not_printing",
+            CardNotInOfficeStock { .. } => "card_not_in_office_stock",
+            NoOfficeStock => "no_office_stock",
+            ChipMismatch { .. } => "chip_mismatch",
+            NotInspected => "not_inspected",
+            ChipNotWritten => "chip_not_written",
+            NoSigningKey => "no_signing_key",
             InvalidCredentials => "invalid_credentials",
             Unauthenticated => "unauthenticated",
             CsrfMismatch => "csrf_mismatch",
@@ -151,7 +175,9 @@ impl DomainError {
             | ShipmentNotInTransit { .. }
             | RequestNotOpen { .. }
             | ListLocked { .. }
-            | WrongListStatus { .. } => ErrorKind::Conflict,
+            | WrongListStatus { .. }
+            | PrintInProgress { .. }
+            | NotPrinting { .. } => ErrorKind::Conflict,
             InvalidCredentials | Unauthenticated => ErrorKind::Unauthenticated,
             _ => ErrorKind::Invalid,
         }
@@ -204,7 +230,12 @@ impl DomainError {
             UnscoredEntries { count } => json!({ "count": count }),
             InvalidRows { rows } => json!({ "rows": rows }),
             WrongAmount { paid, fee } => json!({ "paid": paid, "fee": fee }),
+            PrintInProgress { print_id } => json!({ "print_id": print_id }),
+            NotPrinting { print_id, status } => json!({ "print_id": print_id, "status": status }),
+            CardNotInOfficeStock { serial } => json!({ "serial": serial }),
+            ChipMismatch { reason } => json!({ "reason": reason }),
             BadSignature | NotApproved | NotPassed | NotPaid => json!({}),
+            NoOfficeStock | NotInspected | ChipNotWritten | NoSigningKey => json!({}),
             NoCapBaseline | WrongProvince | Conflict | InvalidCredentials | Unauthenticated
             | CsrfMismatch => json!({}),
         }

@@ -108,6 +108,26 @@ pub fn error_message(e: &DomainError) -> String {
         NotPassed => "این داوطلب حد نصاب قبولی را کسب نکرده است.".into(),
         NotPaid => "هزینه صدور گواهینامه پرداخت نشده است (بند ۶-۵).".into(),
         Conflict => "هم‌زمان کاربر دیگری همین کارت‌ها را تغییر داد؛ صفحه را تازه کنید و دوباره تلاش کنید.".into(),
+        PrintInProgress { print_id } => format!(
+            "برای این گواهینامه چاپ کارت شماره {} در جریان است؛ آن را ادامه دهید یا معیوب اعلام کنید.",
+            fa_num(print_id)
+        ),
+        NotPrinting { status, .. } => format!(
+            "این کارت دیگر در مرحله چاپ نیست ({}).",
+            print_status(status)
+        ),
+        CardNotInOfficeStock { serial } => format!(
+            "کارت با سریال {} در موجودی اداره سنجش این استان نیست یا پیش‌تر مصرف شده است.",
+            fa_num(serial)
+        ),
+        NoOfficeStock => "اداره سنجش کارت خامی در موجودی ندارد؛ ابتدا از حراست تحویل بگیرید (بند ۴-۳).".into(),
+        ChipMismatch { reason } => format!(
+            "اطلاعات خوانده‌شده از تراشه با گواهینامه امضاشده این کارت یکسان نیست ({}). تراشه را دوباره بنویسید یا کارت را معیوب اعلام کنید.",
+            chip_mismatch_reason(reason)
+        ),
+        NotInspected => "بازبینی کارت چاپ‌شده هنوز با نتیجه «سالم» ثبت نشده است (بند ۶-۷).".into(),
+        ChipNotWritten => "تراشه کارت هنوز نوشته و بازخوانی نشده است (بند ۶-۸).".into(),
+        NoSigningKey => "کلید امضای فعالی روی سرور نیست؛ مسئول فنی باید با «skillcard keys generate» کلید بسازد.".into(),
         InvalidCredentials => "نام کاربری یا گذرواژه نادرست است.".into(),
         Unauthenticated => "ابتدا وارد سامانه شوید.".into(),
         CsrfMismatch => "نشست فرم منقضی شده است؛ صفحه را تازه کنید و دوباره بفرستید.".into(),
@@ -120,6 +140,25 @@ fn list_status(s: &str) -> &str {
         "submitted" => "ارسال‌شده",
         "checked" => "بررسی‌شده",
         "returned" => "برگشت‌خورده",
+        other => other,
+    }
+}
+
+/// The Persian name of a card print's status.
+pub fn print_status(s: &str) -> &str {
+    match s {
+        "printing" => "در حال چاپ",
+        "bound" => "ثبت‌شده",
+        "spoiled" => "معیوب",
+        other => other,
+    }
+}
+
+fn chip_mismatch_reason(r: &str) -> &str {
+    match r {
+        "uid" => "شناسه تراشه متفاوت است",
+        "payload" => "محتوای تراشه متفاوت است",
+        "signature" => "امضا معتبر نیست",
         other => other,
     }
 }
@@ -181,6 +220,12 @@ pub fn field_name(field: &str) -> &str {
         "title" => "عنوان",
         "code" => "کد",
         "national_id" => "کد ملی",
+        "chip_uid" => "شناسه تراشه",
+        "read_back" => "داده بازخوانی‌شده از تراشه",
+        "serial" => "سریال کارت",
+        "certificate" => "گواهینامه",
+        "card" => "کارت",
+        "print" => "چاپ کارت",
         other => other,
     }
 }

@@ -17,6 +17,7 @@ pub mod issuance;
 pub mod ledger;
 pub mod national_id;
 pub mod policy;
+pub mod printing;
 pub mod serial;
 pub mod text;
 

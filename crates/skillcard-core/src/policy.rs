@@ -163,6 +163,9 @@ pub enum Action {
     RecordPayment,
     /// matching data and issuing the certificate (R-5.2: the issuance role only).
     IssueCertificate,
+    /// printing the card, recording its inspection, writing the chip and
+    /// registering the serial (R-5.2: the issuance role only).
+    PrintCard,
 }
 
 impl Action {
@@ -188,6 +191,7 @@ impl Action {
             Action::ViewExams => "view_exams",
             Action::RecordPayment => "record_payment",
             Action::IssueCertificate => "issue_certificate",
+            Action::PrintCard => "print_card",
         }
     }
 
@@ -206,7 +210,9 @@ impl Action {
             Action::CheckExamList => &[AssessmentOfficer, AssessmentHead],
             // the head of the Assessment Office.
             Action::DecideScores => &[AssessmentHead],
-            Action::RecordPayment | Action::IssueCertificate => &[IssuanceClerk],
+            Action::RecordPayment | Action::IssueCertificate | Action::PrintCard => {
+                &[IssuanceClerk]
+            }
             Action::ViewExams => &[
                 Hq,
                 AssessmentHead,

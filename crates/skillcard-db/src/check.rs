@@ -5,6 +5,7 @@ use serde::Serialize;
 use skillcard_core::audit::{verify_chain, AuditRecord};
 use skillcard_core::card::CardState;
 use skillcard_core::custody::{check_province, ProvinceCounts, Violation};
+use skillcard_core::printing::PrintStatus;
 use skillcard_core::serial::{self, SerialRange};
 use std::collections::BTreeMap;
 
@@ -153,6 +154,9 @@ impl Store {
                 Some(CardState::WithOffice) => c.with_office = n,
                 Some(CardState::MissingOnArrival) => c.missing_on_arrival = n,
                 Some(CardState::DamagedOnArrival) => c.damaged_on_arrival = n,
+                Some(CardState::Printing) => c.printing = n,
+                Some(CardState::Bound) => c.bound = n,
+                Some(CardState::Spoiled) => c.spoiled = n,
                 None => {}
             }
         }
@@ -190,6 +194,50 @@ impl Store {
                     n,
                 );
             }
+        }
+        let prints: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT province_id, status, CAST(COUNT(*) AS BIGINT) FROM card_prints GROUP BY province_id, status",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for (p, status, n) in prints {
+            let c = per.entry(p).or_insert_with(|| ProvinceCounts {
+                province_id: p,
+                ..Default::default()
+            });
+            match PrintStatus::parse(&status) {
+                Some(s) => c.prints[s as usize] = n as u64,
+                None => violations.push(global(
+                    "known_states",
+                    format!("{n} card prints in unknown status {status:?}"),
+                )),
+            }
+        }
+        // Each print's card is in the print's state, in the print's province.
+        let (astray,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM card_prints p JOIN cards c ON c.serial = p.serial \
+             WHERE c.state <> p.status OR c.province_id <> p.province_id",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if astray > 0 {
+            violations.push(global(
+                "print_card_state",
+                format!("{astray} card prints whose card is in another state or province"),
+            ));
+        }
+        // One live card per certificate (the partial unique index enforces it; this proves it).
+        let (doubled,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM (SELECT certificate_id FROM card_prints \
+             WHERE status IN ('printing', 'bound') GROUP BY certificate_id HAVING COUNT(*) > 1) d",
+        )
+        .fetch_one(&mut *conn)
+        .await?;
+        if doubled > 0 {
+            violations.push(global(
+                "one_card_per_certificate",
+                format!("{doubled} certificates with more than one live card"),
+            ));
         }
         // Handover records agree with the requests they fulfil.
         let (bad_requests,): (i64,) = sqlx::query_as(

@@ -18,6 +18,7 @@ pub mod demo;
 mod error;
 pub mod exams;
 pub mod issuance;
+pub mod printing;
 mod tx;
 pub mod views;
 

@@ -4,11 +4,14 @@
 use crate::error::AppError;
 use crate::AppState;
 use skillcard_core::date::JalaliDate;
+use skillcard_core::policy::Actor;
+use skillcard_core::printing::PrintStatus;
 use skillcard_core::DomainError;
+use skillcard_db::printing::PrintView;
 use skillcard_db::views::*;
 use skillcard_docs::{
-    Document, Form1, Form2, Form3, Form4, HandoverLetter, LedgerRow, Person, ReceiptNotice,
-    SerialRangeRow,
+    CardBatch, CardFace, Document, Form1, Form2, Form3, Form4, HandoverLetter, LedgerRow, Person,
+    ReceiptNotice, SerialRangeRow,
 };
 
 /// `2026-11-24` → `1405/09/03` (the templates print Persian digits).
@@ -155,4 +158,85 @@ pub fn handover_letter(h: &HandoverView, r: &RequestView) -> Document {
         ranges: rows(&h.ranges),
         signer: person(&h.deliverer_name, &h.deliverer_title),
     })
+}
+
+/// The most card faces one batch PDF holds (a card printer's hopper is smaller still).
+pub const MAX_BATCH: usize = 200;
+
+/// Print ids from `1,2,3` (any digits), or every print in progress within the actor's reach.
+pub async fn print_ids(
+    state: &AppState,
+    actor: &Actor,
+    ids: Option<&str>,
+) -> Result<Vec<i64>, AppError> {
+    let ids: Vec<i64> = match ids.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(list) => list
+            .split([',', '،', ' '])
+            .filter(|s| !s.is_empty())
+            .map(|s| {
+                skillcard_core::text::parse_u64(s)
+                    .and_then(|n| i64::try_from(n).ok())
+                    .ok_or(DomainError::InvalidValue { field: "print" })
+            })
+            .collect::<Result<_, _>>()?,
+        None => state
+            .store
+            .card_prints(actor, PrintStatus::Printing)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect(),
+    };
+    if ids.is_empty() {
+        return Err(DomainError::Required { field: "print" }.into());
+    }
+    if ids.len() > MAX_BATCH {
+        return Err(DomainError::TooManyCards {
+            count: ids.len() as u64,
+            max: MAX_BATCH as u64,
+        }
+        .into());
+    }
+    Ok(ids)
+}
+
+/// The faces of the given prints: only prints still in progress are printed (a registered or
+/// spoiled card is never printed again).
+pub async fn card_batch(
+    state: &AppState,
+    actor: &Actor,
+    ids: &[i64],
+) -> Result<Document, AppError> {
+    let mut cards = Vec::with_capacity(ids.len());
+    for &id in ids {
+        let p = state.store.card_print(actor, id).await?;
+        skillcard_core::printing::check_printing(&skillcard_core::printing::PrintProgress {
+            print_id: p.id,
+            status: PrintStatus::parse(&p.status).unwrap_or(PrintStatus::Spoiled),
+            inspected_sound: p.inspected,
+            chip_verified: p.chip_verified,
+        })?;
+        let photo = state.store.print_photo(actor, id).await?;
+        cards.push(card_face(&p, photo));
+    }
+    Ok(Document::CardBatch(CardBatch { cards }))
+}
+
+pub fn card_face(p: &PrintView, photo: Option<Vec<u8>>) -> CardFace {
+    CardFace {
+        certificate_no: p.certificate_no.clone(),
+        given_name: p.given_name.clone(),
+        family_name: p.family_name.clone(),
+        father_name: p.father_name.clone(),
+        national_id: p.national_id.clone(),
+        birth_date: jalali(&p.birth_date),
+        trade_title: p.trade_title.clone(),
+        standard_code: p.standard_code.clone(),
+        final_score: p.final_score.clone(),
+        issue_date: jalali(&p.issued_on),
+        province: p.province_name.clone(),
+        card_serial: p.serial,
+        photo,
+        qr_text: p.qr_text.clone(),
+    }
 }

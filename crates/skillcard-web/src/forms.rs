@@ -90,3 +90,16 @@ pub fn month(input: &str) -> Result<JalaliMonth, DomainError> {
     let d = JalaliDate::parse(&format!("{}/01", text::normalize(input)))?;
     Ok(d.month_of())
 }
+
+/// Bytes given as hex (a chip UID, a chip read-back), in any digit system, with optional spaces
+/// or colons between bytes (`04:A2:…` as reader tools print it).
+pub fn hex_bytes(field: &'static str, input: &str) -> Result<Vec<u8>, DomainError> {
+    let folded: String = text::normalize(input)
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != ':' && *c != '-')
+        .collect();
+    if folded.is_empty() {
+        return Err(DomainError::Required { field });
+    }
+    hex::decode(folded).map_err(|_| DomainError::InvalidValue { field })
+}

@@ -12,6 +12,7 @@ mod forms;
 mod pages;
 
 use axum::Router;
+use skillcard_credential::IssuerKey;
 use skillcard_db::Store;
 use skillcard_docs::Renderer;
 use std::sync::Arc;
@@ -32,6 +33,9 @@ pub struct AppState {
     pub docs: Option<Arc<Renderer>>,
     /// The shared secret of the payment gateway's HMAC; `None` disables the callback.
     pub gateway_secret: Option<Arc<Vec<u8>>>,
+    /// The active issuer key that signs each card's credential; `None` refuses printing
+    /// with a clear error.
+    pub signing_key: Option<Arc<IssuerKey>>,
 }
 
 impl AppState {
@@ -41,7 +45,14 @@ impl AppState {
             config: Arc::new(config),
             docs: docs.map(Arc::new),
             gateway_secret: None,
+            signing_key: None,
         }
+    }
+
+    /// Enables printing cards: the key that signs their credentials.
+    pub fn with_signing_key(mut self, key: IssuerKey) -> Self {
+        self.signing_key = Some(Arc::new(key));
+        self
     }
 
     /// Enables the payment gateway's callback with its HMAC secret.

@@ -22,6 +22,7 @@ use utoipa::{OpenApi, ToSchema};
 
 mod exams;
 mod issuance;
+mod printing;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
@@ -83,6 +84,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/audit", get(audit))
         .merge(exams::routes())
         .merge(issuance::routes())
+        .merge(printing::routes())
 }
 
 #[derive(OpenApi)]
@@ -129,6 +131,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
     doc.merge(exams::ExamsDoc::openapi());
     doc.merge(issuance::IssuanceDoc::openapi());
+    doc.merge(printing::PrintingDoc::openapi());
     Json(doc)
 }
 
@@ -558,7 +561,7 @@ async fn audit(
     ))
 }
 
-fn pdf(bytes: Vec<u8>, name: &str) -> Response {
+pub(crate) fn pdf(bytes: Vec<u8>, name: &str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "application/pdf".to_string()),

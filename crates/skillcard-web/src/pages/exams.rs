@@ -1,5 +1,6 @@
 //! Part 2 pages: exam lists from score entry to the head's decisions and the
-//! issuance clerk's side-by-side view, fee and certificate. Each handler calls the
+//! issuance clerk's side-by-side view, fee and certificate, and the card: print,
+//! inspection, chip and serial registration. Each handler calls the
 //! same store operation as the API.
 
 use super::{can, filters, html, nav, Nav, PageResult};
@@ -14,9 +15,12 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use skillcard_core::policy::{Action, Actor};
+use skillcard_core::printing::PrintStatus;
+use skillcard_core::text::{fa_num, persian_digits};
 use skillcard_core::DomainError;
 use skillcard_db::exams::{CentreView, ExamListView, NewCandidate, ScoreLine, TradeView};
 use skillcard_db::issuance::IssuanceView;
+use skillcard_db::printing::PrintView;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -30,6 +34,10 @@ pub fn routes() -> Router<AppState> {
         .route("/issuance/{candidate_id}", get(issuance))
         .route("/issuance/{candidate_id}/payments", post(record_payment))
         .route("/issuance/{candidate_id}/issue", post(issue))
+        .route("/issuance/{candidate_id}/prints", post(start_print))
+        .route("/prints/{id}/inspection", post(print_inspection))
+        .route("/prints/{id}/spoil", post(spoil_print))
+        .route("/prints/{id}/register", post(register_print))
 }
 
 /// The Persian label of an exam list's status.
@@ -116,6 +124,30 @@ pub async fn dashboard_todo(s: &AppState, a: &Actor) -> Result<Vec<(String, Stri
                     format!("/issuance/{}", e.candidate_id),
                 ));
             }
+        }
+    }
+    if can(a, Action::PrintCard, a.province_id) {
+        for p in s.store.card_prints(a, PrintStatus::Printing).await? {
+            todo.push((
+                format!(
+                    "ادامه چاپ کارت سریال {} برای گواهینامه {} ({} {})",
+                    fa_num(p.serial),
+                    persian_digits(&p.certificate_no),
+                    p.given_name,
+                    p.family_name
+                ),
+                format!("/issuance/{}#card-prints", p.candidate_id),
+            ));
+        }
+        for c in s.store.awaiting_card(a).await? {
+            todo.push((
+                format!(
+                    "چاپ کارت گواهینامه {} ({})",
+                    persian_digits(&c.certificate_no),
+                    c.holder
+                ),
+                format!("/issuance/{}#card-prints", c.candidate_id),
+            ));
         }
     }
     Ok(todo)
@@ -349,6 +381,11 @@ struct IssuancePage {
     csrf: String,
     can_pay: bool,
     can_issue: bool,
+    /// printing, chip and registration are the issuance clerk's.
+    can_print: bool,
+    /// A card is in progress or registered: no new print.
+    has_live_card: bool,
+    prints: Vec<PrintView>,
     v: IssuanceView,
 }
 
@@ -366,13 +403,97 @@ async fn issuance(
     let a = &p.actor;
     let v = s.store.issuance(a, candidate_id).await?;
     let pid = Some(v.province_id);
+    let prints = match &v.certificate {
+        Some(c) => s.store.certificate_prints(a, c.id).await?,
+        None => Vec::new(),
+    };
     html(IssuancePage {
         nav: Some(nav(&s, &p).await),
         csrf: p.csrf.clone(),
         can_pay: !v.paid && can(a, Action::RecordPayment, pid),
         can_issue: v.certificate.is_none() && can(a, Action::IssueCertificate, pid),
+        can_print: can(a, Action::PrintCard, pid),
+        has_live_card: prints.iter().any(|p| p.status != "spoiled"),
+        prints,
         v,
     })
+}
+
+#[derive(Deserialize)]
+struct StartPrintForm {
+    chip_uid: String,
+    #[serde(default)]
+    serial: String,
+}
+
+/// Opens a print with a chip UID typed from the reader's display (the workstation command does
+/// the same with the UID it reads itself).
+async fn start_print(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(candidate_id): Path<i64>,
+    Form(f): Form<StartPrintForm>,
+) -> PageResult {
+    let v = s.store.issuance(&p.actor, candidate_id).await?;
+    let cert = v.certificate.ok_or(DomainError::NotFound {
+        what: "certificate",
+    })?;
+    let uid = forms::hex_bytes("chip_uid", &f.chip_uid)?;
+    let serial = forms::optional_number("serial", &f.serial)?;
+    s.store
+        .start_print(&p.actor, cert.id, &uid, serial, s.signing_key.as_deref())
+        .await?;
+    Ok(Redirect::to(&format!("/issuance/{candidate_id}#card-prints")).into_response())
+}
+
+#[derive(Deserialize)]
+struct PrintInspectionForm {
+    /// `sound` or `damaged`.
+    outcome: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn print_inspection(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    Form(f): Form<PrintInspectionForm>,
+) -> PageResult {
+    let sound = match f.outcome.as_str() {
+        "sound" => true,
+        "damaged" => false,
+        _ => return Err(DomainError::InvalidValue { field: "outcome" }.into()),
+    };
+    let v = s
+        .store
+        .record_print_inspection(&p.actor, id, sound, &f.reason)
+        .await?;
+    Ok(Redirect::to(&format!("/issuance/{}#card-prints", v.candidate_id)).into_response())
+}
+
+#[derive(Deserialize)]
+struct SpoilForm {
+    reason: String,
+}
+
+async fn spoil_print(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    Form(f): Form<SpoilForm>,
+) -> PageResult {
+    let v = s.store.spoil_print(&p.actor, id, &f.reason).await?;
+    Ok(Redirect::to(&format!("/issuance/{}#card-prints", v.candidate_id)).into_response())
+}
+
+async fn register_print(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let v = s.store.register_print(&p.actor, id).await?;
+    Ok(Redirect::to(&format!("/issuance/{}#card-prints", v.candidate_id)).into_response())
 }
 
 #[derive(Deserialize)]

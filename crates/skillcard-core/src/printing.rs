@@ -1,0 +1,198 @@
+//! from an issued certificate to a registered card.
+//!
+//! A *print* ties one serial of the Assessment Office's stock to one certificate. It opens when
+//! the clerk's workstation has read the blank chip's UID (the signed credential names the UID,
+//! and the QR on the face carries the same bytes, so the UID must be known before the face is
+//! printed); it then collects two facts in either order — the inspection of the printed face
+//! and the chip written and read back — and ends in exactly one of two ways:
+//! registered (R-6.9, the card is bound to the certificate) or spoiled (damaged at printing, the
+//! serial never used again). Until it ends, the card sits in state `printing`: a crash at any
+//! point leaves a print the clerk can resume or report as spoiled, never a lost card and never a
+//! second card bound to the same certificate.
+
+use crate::error::DomainError;
+use crate::text;
+
+/// Where a print stands; the card's state is the same word. The discriminants index
+/// `ProvinceCounts::prints`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrintStatus {
+    Printing = 0,
+    Bound = 1,
+    Spoiled = 2,
+}
+
+impl PrintStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrintStatus::Printing => "printing",
+            PrintStatus::Bound => "bound",
+            PrintStatus::Spoiled => "spoiled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            PrintStatus::Printing,
+            PrintStatus::Bound,
+            PrintStatus::Spoiled,
+        ]
+        .into_iter()
+        .find(|p| p.as_str() == s)
+    }
+}
+
+/// What storage knows of one print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PrintProgress {
+    pub print_id: i64,
+    pub status: PrintStatus,
+    pub inspected_sound: bool,
+    pub chip_verified: bool,
+}
+
+/// Every step on a print (inspection, chip, registration, spoiling) needs it still printing.
+pub fn check_printing(p: &PrintProgress) -> Result<(), DomainError> {
+    if p.status != PrintStatus::Printing {
+        return Err(DomainError::NotPrinting {
+            print_id: p.print_id,
+            status: p.status.as_str(),
+        });
+    }
+    Ok(())
+}
+
+/// A certificate gets a new print only when it has none in progress and no bound card.
+pub fn r6_8_check_can_start(
+    open_print: Option<i64>,
+    bound_print: Option<i64>,
+) -> Result<(), DomainError> {
+    if let Some(print_id) = open_print {
+        return Err(DomainError::PrintInProgress { print_id });
+    }
+    if bound_print.is_some() {
+        return Err(DomainError::AlreadyRecorded { what: "card" });
+    }
+    Ok(())
+}
+
+/// The outcome of R-6.7's inspection of a printed card.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Inspection {
+    Sound,
+    /// Damaged: the card is spoiled, with the reason written on the record.
+    Damaged {
+        reason: String,
+    },
+}
+
+/// the clerk records the inspection; a damaged card needs its reason.
+pub fn r6_7_inspection(sound: bool, reason: &str) -> Result<Inspection, DomainError> {
+    if sound {
+        return Ok(Inspection::Sound);
+    }
+    Ok(Inspection::Damaged {
+        reason: text::required("reason", reason, 500)?,
+    })
+}
+
+/// what the workstation read back must be exactly the credential signed for this card,
+/// from the chip whose UID the credential names.
+pub fn r6_8_check_read_back(
+    signed: &[u8],
+    signed_uid: &[u8],
+    read_back: &[u8],
+    read_uid: &[u8],
+) -> Result<(), DomainError> {
+    if read_uid != signed_uid {
+        return Err(DomainError::ChipMismatch { reason: "uid" });
+    }
+    if read_back != signed {
+        return Err(DomainError::ChipMismatch { reason: "payload" });
+    }
+    Ok(())
+}
+
+/// the serial is registered only when printing, inspection and the chip write all
+/// succeeded.
+pub fn r6_9_check_registrable(p: &PrintProgress) -> Result<(), DomainError> {
+    check_printing(p)?;
+    if !p.inspected_sound {
+        return Err(DomainError::NotInspected);
+    }
+    if !p.chip_verified {
+        return Err(DomainError::ChipNotWritten);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn progress(status: PrintStatus, inspected: bool, chip: bool) -> PrintProgress {
+        PrintProgress {
+            print_id: 7,
+            status,
+            inspected_sound: inspected,
+            chip_verified: chip,
+        }
+    }
+
+    #[test]
+    fn registration_needs_every_step() {
+        use PrintStatus::*;
+        assert!(r6_9_check_registrable(&progress(Printing, true, true)).is_ok());
+        assert_eq!(
+            r6_9_check_registrable(&progress(Printing, false, true)),
+            Err(DomainError::NotInspected)
+        );
+        assert_eq!(
+            r6_9_check_registrable(&progress(Printing, true, false)),
+            Err(DomainError::ChipNotWritten)
+        );
+        for done in [Bound, Spoiled] {
+            assert_eq!(
+                r6_9_check_registrable(&progress(done, true, true)),
+                Err(DomainError::NotPrinting {
+                    print_id: 7,
+                    status: done.as_str()
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn one_live_card_per_certificate() {
+        assert!(r6_8_check_can_start(None, None).is_ok());
+        assert_eq!(
+            r6_8_check_can_start(Some(3), None),
+            Err(DomainError::PrintInProgress { print_id: 3 })
+        );
+        assert!(r6_8_check_can_start(None, Some(4)).is_err());
+    }
+
+    #[test]
+    fn inspection_and_read_back() {
+        assert_eq!(r6_7_inspection(true, ""), Ok(Inspection::Sound));
+        assert!(r6_7_inspection(false, "  ").is_err());
+        assert_eq!(
+            r6_7_inspection(false, " خط روی عکس "),
+            Ok(Inspection::Damaged {
+                reason: "خط روی عکس".into()
+            })
+        );
+        assert!(r6_8_check_read_back(b"abc", b"u1", b"abc", b"u1").is_ok());
+        assert_eq!(
+            r6_8_check_read_back(b"abc", b"u1", b"abc", b"u2"),
+            Err(DomainError::ChipMismatch { reason: "uid" })
+        );
+        assert_eq!(
+            r6_8_check_read_back(b"abc", b"u1", b"abd", b"u1"),
+            Err(DomainError::ChipMismatch { reason: "payload" })
+        );
+        for s in ["printing", "bound", "spoiled"] {
+            assert_eq!(PrintStatus::parse(s).map(PrintStatus::as_str), Some(s));
+        }
+    }
+}

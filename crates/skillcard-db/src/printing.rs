@@ -1,0 +1,598 @@
+//! Part 2 printing (R-6.7 – R-6.9): a card of the office stock taken for an issued certificate,
+//! its face printed and inspected, its chip written and read back, and its serial registered.
+//!
+//! The rules are `skillcard_core::printing`; this module keeps the `card_prints` row and the card's
+//! state in step inside one write transaction per step. The credential is signed here, when the
+//! print opens, because it names the chip's UID and the card serial; the face's QR and the chip
+//! then carry the very bytes stored on the row, and R-6.8's read-back is compared against them.
+
+use crate::tx::WriteTx;
+use crate::views::iso_fa;
+use crate::{Result, Store, StoreError};
+use serde::Serialize;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use skillcard_core::card::CardState;
+use skillcard_core::exam::Score;
+use skillcard_core::policy::{authorize, Action, Actor};
+use skillcard_core::printing::{self as rules, Inspection, PrintProgress, PrintStatus};
+use skillcard_core::{fa, DomainError};
+use skillcard_credential::{sign, to_qr_text, Claims, IssuerKey};
+use sqlx::AnyConnection;
+use utoipa::ToSchema;
+
+/// One card print, with what the face shows.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PrintView {
+    pub id: i64,
+    pub certificate_id: i64,
+    pub certificate_no: String,
+    pub candidate_id: i64,
+    pub province_id: i64,
+    pub province_name: String,
+    pub serial: u64,
+    /// `printing`, `bound` (registered, R-6.9) or `spoiled` (R-6.7).
+    pub status: String,
+    pub status_fa: String,
+    /// The chip UID the credential names, hex.
+    pub chip_uid: String,
+    /// The signing key's id.
+    pub kid: String,
+    /// The signed credential (COSE_Sign1) to write to the chip, hex.
+    pub credential_hex: String,
+    /// The same bytes as QR text (`SC1:` + base45(zlib)).
+    pub qr_text: String,
+    /// R-6.7: inspected and found sound.
+    pub inspected: bool,
+    /// R-6.8: the chip was written and read back identical.
+    pub chip_verified: bool,
+    pub spoil_reason: Option<String>,
+    pub created_at: String,
+    pub given_name: String,
+    pub family_name: String,
+    pub father_name: String,
+    pub national_id: String,
+    pub birth_date: String,
+    pub trade_title: String,
+    pub standard_code: String,
+    pub final_score: String,
+    pub issued_on: String,
+    pub issued_on_fa: String,
+}
+
+impl PrintView {
+    fn progress(&self) -> Result<PrintProgress> {
+        Ok(PrintProgress {
+            print_id: self.id,
+            status: PrintStatus::parse(&self.status)
+                .ok_or_else(|| StoreError::Corrupt(format!("print status {:?}", self.status)))?,
+            inspected_sound: self.inspected,
+            chip_verified: self.chip_verified,
+        })
+    }
+}
+
+/// What the certificate and its holder say, for the claims and the face.
+struct Holder {
+    certificate_no: String,
+    candidate_id: i64,
+    province_id: i64,
+    province_code: String,
+    province_name: String,
+    score_tenths: i64,
+    issued_on: String,
+    given_name: String,
+    family_name: String,
+    father_name: String,
+    national_id: String,
+    birth_date: String,
+    standard_code: String,
+    trade_title: String,
+}
+
+const HOLDER_SQL: &str = "SELECT c.number, c.candidate_id, c.province_id, p.code, p.name_fa, c.final_score, c.issued_on, \
+     k.first_name, k.last_name, k.father_name, k.national_id, k.birth_date, t.standard_code, t.title_fa \
+     FROM certificates c JOIN candidates k ON k.id = c.candidate_id JOIN trades t ON t.id = k.trade_id \
+     JOIN provinces p ON p.id = c.province_id WHERE c.id = $1";
+
+type HolderRow = (
+    String,
+    i64,
+    i64,
+    String,
+    String,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+async fn holder(conn: &mut AnyConnection, certificate_id: i64) -> Result<Holder> {
+    let r: HolderRow = sqlx::query_as(HOLDER_SQL)
+        .bind(certificate_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(DomainError::NotFound {
+            what: "certificate",
+        })?;
+    Ok(Holder {
+        certificate_no: r.0,
+        candidate_id: r.1,
+        province_id: r.2,
+        province_code: r.3,
+        province_name: r.4,
+        score_tenths: r.5,
+        issued_on: r.6,
+        given_name: r.7,
+        family_name: r.8,
+        father_name: r.9,
+        national_id: r.10,
+        birth_date: r.11,
+        standard_code: r.12,
+        trade_title: r.13,
+    })
+}
+
+fn score_text(tenths: i64) -> String {
+    u16::try_from(tenths)
+        .ok()
+        .and_then(|t| Score::from_tenths(t).ok())
+        .map(|s| s.to_string())
+        .unwrap_or_default()
+}
+
+type PrintRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    Vec<u8>,
+    Vec<u8>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    String,
+);
+
+const PRINT_SQL: &str =
+    "SELECT id, certificate_id, serial, status, chip_uid, credential, kid, inspected_at, \
+     chip_verified_at, spoil_reason, created_at FROM card_prints";
+
+async fn print_in(conn: &mut AnyConnection, print_id: i64) -> Result<PrintView> {
+    let row: PrintRow = sqlx::query_as(&format!("{PRINT_SQL} WHERE id = $1"))
+        .bind(print_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(DomainError::NotFound { what: "print" })?;
+    view(conn, row).await
+}
+
+async fn view(conn: &mut AnyConnection, r: PrintRow) -> Result<PrintView> {
+    let h = holder(conn, r.1).await?;
+    Ok(PrintView {
+        id: r.0,
+        certificate_id: r.1,
+        certificate_no: h.certificate_no,
+        candidate_id: h.candidate_id,
+        province_id: h.province_id,
+        province_name: h.province_name,
+        serial: r.2 as u64,
+        status_fa: fa::print_status(&r.3).to_string(),
+        status: r.3,
+        chip_uid: hex::encode(&r.4),
+        kid: r.6,
+        qr_text: to_qr_text(&r.5),
+        credential_hex: hex::encode(&r.5),
+        inspected: r.7.is_some(),
+        chip_verified: r.8.is_some(),
+        spoil_reason: r.9,
+        created_at: r.10,
+        given_name: h.given_name,
+        family_name: h.family_name,
+        father_name: h.father_name,
+        national_id: h.national_id,
+        birth_date: h.birth_date,
+        trade_title: h.trade_title,
+        standard_code: h.standard_code,
+        final_score: score_text(h.score_tenths),
+        issued_on_fa: iso_fa(&h.issued_on),
+        issued_on: h.issued_on,
+    })
+}
+
+/// Takes the card for a print: the named serial if it is in this province's office stock, else
+/// the lowest serial there (the office uses its stock in order, as Security hands it over).
+async fn take_card(w: &mut WriteTx, province_id: i64, serial: Option<u64>) -> Result<u64> {
+    let serial = match serial {
+        Some(s) => {
+            let row: Option<(i64, String)> =
+                sqlx::query_as("SELECT province_id, state FROM cards WHERE serial = $1")
+                    .bind(s as i64)
+                    .fetch_optional(&mut *w.tx)
+                    .await?;
+            match row {
+                Some((p, state)) if p == province_id && state == CardState::WithOffice.as_str() => {
+                }
+                _ => return Err(DomainError::CardNotInOfficeStock { serial: s }.into()),
+            }
+            s
+        }
+        None => {
+            let (lowest,): (Option<i64>,) = sqlx::query_as(
+                "SELECT MIN(serial) FROM cards WHERE province_id = $1 AND state = 'with_office'",
+            )
+            .bind(province_id)
+            .fetch_one(&mut *w.tx)
+            .await?;
+            lowest.ok_or(DomainError::NoOfficeStock)? as u64
+        }
+    };
+    move_card(w, serial, CardState::WithOffice, CardState::Printing).await?;
+    Ok(serial)
+}
+
+/// A guarded move of one card: it must be in `from`.
+async fn move_card(w: &mut WriteTx, serial: u64, from: CardState, to: CardState) -> Result<()> {
+    if !from.can_move_to(to) {
+        return Err(StoreError::Corrupt(format!(
+            "move {} → {} is not allowed",
+            from.as_str(),
+            to.as_str()
+        )));
+    }
+    let issued_at = (to == CardState::Bound).then(|| w.today().to_string());
+    let done = sqlx::query(
+        "UPDATE cards SET state = $1, issued_at = COALESCE($2, issued_at) WHERE serial = $3 AND state = $4",
+    )
+    .bind(to.as_str())
+    .bind(issued_at)
+    .bind(serial as i64)
+    .bind(from.as_str())
+    .execute(&mut *w.tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        return Err(DomainError::Conflict.into());
+    }
+    Ok(())
+}
+
+fn check_uid(uid: &[u8]) -> Result<()> {
+    if !(4..=16).contains(&uid.len()) {
+        return Err(DomainError::InvalidValue { field: "chip_uid" }.into());
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Opens a print for an issued certificate (R-6.8's first half): takes a card from the
+    /// office stock, signs the credential for it and the chip whose UID the workstation read,
+    /// and keeps the signed bytes for the face's QR and the chip.
+    pub async fn start_print(
+        &self,
+        actor: &Actor,
+        certificate_id: i64,
+        chip_uid: &[u8],
+        serial: Option<u64>,
+        key: Option<&IssuerKey>,
+    ) -> Result<PrintView> {
+        check_uid(chip_uid)?;
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let h = holder(&mut w.tx, certificate_id).await?;
+        authorize(actor, Action::PrintCard, Some(h.province_id))?;
+        let key = key.ok_or(DomainError::NoSigningKey)?;
+        let live: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, status FROM card_prints WHERE certificate_id = $1 AND status IN ('printing', 'bound')",
+        )
+        .bind(certificate_id)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let with = |s: PrintStatus| {
+            live.iter()
+                .find(|(_, st)| st == s.as_str())
+                .map(|(id, _)| *id)
+        };
+        rules::r6_8_check_can_start(with(PrintStatus::Printing), with(PrintStatus::Bound))?;
+        let serial = take_card(&mut w, h.province_id, serial).await?;
+        let claims = Claims {
+            certificate_no: h.certificate_no.clone(),
+            given_name: h.given_name.clone(),
+            family_name: h.family_name.clone(),
+            father_name: h.father_name.clone(),
+            national_id: h.national_id.clone(),
+            trade_code: h.standard_code.clone(),
+            trade_title: h.trade_title.clone(),
+            score: u16::try_from(h.score_tenths)
+                .map_err(|_| StoreError::Corrupt("score".into()))?,
+            issued_on: h.issued_on.clone(),
+            province_code: h.province_code.clone(),
+            card_serial: serial,
+            chip_uid: chip_uid.to_vec(),
+        };
+        let credential =
+            sign(&claims, key).map_err(|e| StoreError::Corrupt(format!("signing: {e}")))?;
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO card_prints (certificate_id, province_id, serial, status, chip_uid, credential, kid, created_by, created_at) \
+             VALUES ($1, $2, $3, 'printing', $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(certificate_id)
+        .bind(h.province_id)
+        .bind(serial as i64)
+        .bind(chip_uid.to_vec())
+        .bind(credential.clone())
+        .bind(key.kid())
+        .bind(actor.user_id)
+        .bind(w.now_str())
+        .fetch_one(&mut *w.tx)
+        .await
+        .map_err(|e| crate::error::unique_to(e, DomainError::Conflict))?;
+        w.audit(
+            Some(actor),
+            "card.print.start",
+            "card_print",
+            id,
+            Some(h.province_id),
+            json!({ "serial": serial, "state": "with_office" }),
+            json!({
+                "certificate": h.certificate_no, "serial": serial, "state": "printing",
+                "chip_uid": hex::encode(chip_uid), "kid": key.kid(),
+                "credential_sha256": hex::encode(Sha256::digest(&credential)),
+            }),
+        )
+        .await?;
+        let v = print_in(&mut w.tx, id).await?;
+        w.commit().await?;
+        Ok(v)
+    }
+
+    /// Loads a print for a step, inside the step's transaction, and checks who may take it.
+    async fn print_for_step(&self, w: &mut WriteTx, actor: &Actor, id: i64) -> Result<PrintView> {
+        let v = print_in(&mut w.tx, id).await?;
+        authorize(actor, Action::PrintCard, Some(v.province_id))?;
+        rules::check_printing(&v.progress()?)?;
+        Ok(v)
+    }
+
+    /// R-6.7: the clerk's inspection of the printed face. A damaged card is spoiled at once.
+    pub async fn record_print_inspection(
+        &self,
+        actor: &Actor,
+        print_id: i64,
+        sound: bool,
+        reason: &str,
+    ) -> Result<PrintView> {
+        match rules::r6_7_inspection(sound, reason)? {
+            Inspection::Damaged { reason } => self.spoil_print(actor, print_id, &reason).await,
+            Inspection::Sound => {
+                let mut w = WriteTx::begin(&self.pool).await?;
+                let v = self.print_for_step(&mut w, actor, print_id).await?;
+                if v.inspected {
+                    return Err(DomainError::AlreadyRecorded { what: "print" }.into());
+                }
+                sqlx::query("UPDATE card_prints SET inspected_at = $1 WHERE id = $2")
+                    .bind(w.now_str())
+                    .bind(print_id)
+                    .execute(&mut *w.tx)
+                    .await?;
+                w.audit(
+                    Some(actor),
+                    "card.print.inspect",
+                    "card_print",
+                    print_id,
+                    Some(v.province_id),
+                    json!({ "inspected": false }),
+                    json!({ "serial": v.serial, "inspected": true, "sound": true }),
+                )
+                .await?;
+                let v = print_in(&mut w.tx, print_id).await?;
+                w.commit().await?;
+                Ok(v)
+            }
+        }
+    }
+
+    /// R-6.8: the workstation reports what it read back from the chip after writing it; it must
+    /// be the credential signed for this print, from the chip the credential names.
+    pub async fn confirm_chip(
+        &self,
+        actor: &Actor,
+        print_id: i64,
+        chip_uid: &[u8],
+        read_back: &[u8],
+    ) -> Result<PrintView> {
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let v = self.print_for_step(&mut w, actor, print_id).await?;
+        let (uid, credential): (Vec<u8>, Vec<u8>) =
+            sqlx::query_as("SELECT chip_uid, credential FROM card_prints WHERE id = $1")
+                .bind(print_id)
+                .fetch_one(&mut *w.tx)
+                .await?;
+        rules::r6_8_check_read_back(&credential, &uid, read_back, chip_uid)?;
+        if v.chip_verified {
+            return Ok(v);
+        }
+        sqlx::query("UPDATE card_prints SET chip_verified_at = $1 WHERE id = $2")
+            .bind(w.now_str())
+            .bind(print_id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.audit(
+            Some(actor),
+            "card.print.chip",
+            "card_print",
+            print_id,
+            Some(v.province_id),
+            json!({ "chip_verified": false }),
+            json!({ "serial": v.serial, "chip_verified": true, "chip_uid": hex::encode(chip_uid) }),
+        )
+        .await?;
+        let v = print_in(&mut w.tx, print_id).await?;
+        w.commit().await?;
+        Ok(v)
+    }
+
+    /// R-6.7 (and any failure before registration): the card is spoiled, with its reason, and
+    /// its serial is never used again; the certificate may be printed on another card.
+    pub async fn spoil_print(
+        &self,
+        actor: &Actor,
+        print_id: i64,
+        reason: &str,
+    ) -> Result<PrintView> {
+        let reason = skillcard_core::text::required("reason", reason, 500)?;
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let v = self.print_for_step(&mut w, actor, print_id).await?;
+        move_card(&mut w, v.serial, CardState::Printing, CardState::Spoiled).await?;
+        sqlx::query(
+            "UPDATE card_prints SET status = 'spoiled', spoil_reason = $1, finished_at = $2 WHERE id = $3",
+        )
+        .bind(&reason)
+        .bind(w.now_str())
+        .bind(print_id)
+        .execute(&mut *w.tx)
+        .await?;
+        w.audit(
+            Some(actor),
+            "card.print.spoil",
+            "card_print",
+            print_id,
+            Some(v.province_id),
+            json!({ "serial": v.serial, "state": "printing" }),
+            json!({ "serial": v.serial, "state": "spoiled", "reason": reason, "certificate": v.certificate_no }),
+        )
+        .await?;
+        let v = print_in(&mut w.tx, print_id).await?;
+        w.commit().await?;
+        Ok(v)
+    }
+
+    /// R-6.9: registers the card's serial against its certificate once printing, inspection and
+    /// the chip write have all succeeded. The card leaves the office stock for good and counts as
+    /// issued this month (Note 2's cap).
+    pub async fn register_print(&self, actor: &Actor, print_id: i64) -> Result<PrintView> {
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let v = print_in(&mut w.tx, print_id).await?;
+        authorize(actor, Action::PrintCard, Some(v.province_id))?;
+        rules::r6_9_check_registrable(&v.progress()?)?;
+        move_card(&mut w, v.serial, CardState::Printing, CardState::Bound).await?;
+        sqlx::query("UPDATE card_prints SET status = 'bound', finished_at = $1 WHERE id = $2")
+            .bind(w.now_str())
+            .bind(print_id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.audit(
+            Some(actor),
+            "card.register",
+            "card_print",
+            print_id,
+            Some(v.province_id),
+            json!({ "serial": v.serial, "state": "printing" }),
+            json!({ "serial": v.serial, "state": "bound", "certificate": v.certificate_no }),
+        )
+        .await?;
+        let v = print_in(&mut w.tx, print_id).await?;
+        w.commit().await?;
+        Ok(v)
+    }
+
+    /// One print, as the workstation and the pages see it.
+    pub async fn card_print(&self, actor: &Actor, print_id: i64) -> Result<PrintView> {
+        let mut conn = self.pool.acquire().await?;
+        let v = print_in(&mut conn, print_id).await?;
+        authorize(actor, Action::ViewExams, Some(v.province_id))?;
+        Ok(v)
+    }
+
+    /// The prints of one certificate, oldest first (spoiled ones included).
+    pub async fn certificate_prints(
+        &self,
+        actor: &Actor,
+        certificate_id: i64,
+    ) -> Result<Vec<PrintView>> {
+        let mut conn = self.pool.acquire().await?;
+        let h = holder(&mut conn, certificate_id).await?;
+        authorize(actor, Action::ViewExams, Some(h.province_id))?;
+        let rows: Vec<PrintRow> = sqlx::query_as(&format!(
+            "{PRINT_SQL} WHERE certificate_id = $1 ORDER BY id"
+        ))
+        .bind(certificate_id)
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(view(&mut conn, r).await?);
+        }
+        Ok(out)
+    }
+
+    /// Prints in one status within the actor's reach (the clerk's queue: `printing`).
+    pub async fn card_prints(&self, actor: &Actor, status: PrintStatus) -> Result<Vec<PrintView>> {
+        authorize(actor, Action::ViewExams, None)?;
+        let mut conn = self.pool.acquire().await?;
+        let rows: Vec<PrintRow> = sqlx::query_as(&format!(
+            "{PRINT_SQL} WHERE status = $1 AND ($2 IS NULL OR province_id = $2) ORDER BY id LIMIT 500"
+        ))
+        .bind(status.as_str())
+        .bind(actor.scope().province_filter())
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            out.push(view(&mut conn, r).await?);
+        }
+        Ok(out)
+    }
+
+    /// The holder's photo for the face of a print.
+    pub async fn print_photo(&self, actor: &Actor, print_id: i64) -> Result<Option<Vec<u8>>> {
+        let v = self.card_print(actor, print_id).await?;
+        let mut conn = self.pool.acquire().await?;
+        let (photo,): (Option<Vec<u8>>,) =
+            sqlx::query_as("SELECT photo FROM candidates WHERE id = $1")
+                .bind(v.candidate_id)
+                .fetch_one(&mut *conn)
+                .await?;
+        Ok(photo)
+    }
+}
+
+/// An issued certificate that has no card in progress or registered yet.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AwaitingCard {
+    pub certificate_id: i64,
+    pub certificate_no: String,
+    pub candidate_id: i64,
+    pub holder: String,
+}
+
+impl Store {
+    /// The clerk's queue of certificates to print a card for (a spoiled card puts its
+    /// certificate back here).
+    pub async fn awaiting_card(&self, actor: &Actor) -> Result<Vec<AwaitingCard>> {
+        authorize(actor, Action::ViewExams, None)?;
+        let rows: Vec<(i64, String, i64, String, String)> = sqlx::query_as(
+            "SELECT c.id, c.number, c.candidate_id, k.first_name, k.last_name FROM certificates c \
+             JOIN candidates k ON k.id = c.candidate_id \
+             WHERE ($1 IS NULL OR c.province_id = $1) AND c.status = 'issued' AND NOT EXISTS \
+             (SELECT 1 FROM card_prints p WHERE p.certificate_id = c.id AND p.status IN ('printing', 'bound')) \
+             ORDER BY c.id LIMIT 500",
+        )
+        .bind(actor.scope().province_filter())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, no, cand, first, last)| AwaitingCard {
+                certificate_id: id,
+                certificate_no: no,
+                candidate_id: cand,
+                holder: format!("{first} {last}"),
+            })
+            .collect())
+    }
+}

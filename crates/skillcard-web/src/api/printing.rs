@@ -1,0 +1,232 @@
+//! Printing a certificate's card in the API: the clerk's workstation opens a
+//! print with the chip UID it read, downloads the face and the signed bytes, writes the chip and
+//! reports the read-back; the clerk records the inspection and registers the serial.
+
+use super::{pdf, ApiJson, ApiResult};
+use crate::auth::ApiActor;
+use crate::documents;
+use crate::error::{ApiError, ErrorBody};
+use crate::forms::{hex_bytes, NumText};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use skillcard_core::printing::PrintStatus;
+use skillcard_core::DomainError;
+use skillcard_db::printing::PrintView;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/api/v1/certificates/{id}/prints",
+            get(certificate_prints).post(start_print),
+        )
+        .route("/api/v1/prints", get(list_prints))
+        .route("/api/v1/prints/faces.pdf", get(faces_pdf))
+        .route("/api/v1/prints/{id}", get(get_print))
+        .route("/api/v1/prints/{id}/face.pdf", get(face_pdf))
+        .route("/api/v1/prints/{id}/inspection", post(inspection))
+        .route("/api/v1/prints/{id}/chip", post(chip))
+        .route("/api/v1/prints/{id}/spoil", post(spoil))
+        .route("/api/v1/prints/{id}/register", post(register))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        start_print,
+        certificate_prints,
+        list_prints,
+        get_print,
+        face_pdf,
+        faces_pdf,
+        inspection,
+        chip,
+        spoil,
+        register
+    ),
+    components(schemas(ErrorBody, PrintView))
+)]
+pub struct PrintingDoc;
+
+#[derive(Deserialize, ToSchema)]
+pub struct StartPrintBody {
+    /// The chip's UID as the workstation read it through PC/SC (hex, 4 to 16 bytes).
+    chip_uid: String,
+    /// A serial of the office stock; by default the lowest one.
+    #[serde(default)]
+    serial: Option<NumText>,
+}
+
+/// opens a print for an issued certificate: takes a card from the Assessment Office's
+/// stock and signs the credential for it and the chip. The answer carries the signed bytes
+/// (`credential_hex`) for the chip and the face's QR.
+#[utoipa::path(post, path = "/api/v1/certificates/{id}/prints", request_body = StartPrintBody,
+    responses((status = 200, body = PrintView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn start_print(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<StartPrintBody>,
+) -> ApiResult<PrintView> {
+    let uid = hex_bytes("chip_uid", &b.chip_uid)?;
+    let serial = b.serial.map(|n| n.value("serial")).transpose()?;
+    let key = s.signing_key.as_deref();
+    Ok(Json(s.store.start_print(&a, id, &uid, serial, key).await?))
+}
+
+/// The prints of a certificate, oldest first (spoiled ones included).
+#[utoipa::path(get, path = "/api/v1/certificates/{id}/prints", responses((status = 200, body = [PrintView])))]
+async fn certificate_prints(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<Vec<PrintView>> {
+    Ok(Json(s.store.certificate_prints(&a, id).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct StatusQuery {
+    /// `printing` (default), `bound` or `spoiled`.
+    status: Option<String>,
+}
+
+fn status(q: &StatusQuery) -> Result<PrintStatus, DomainError> {
+    match q.status.as_deref() {
+        None | Some("") => Ok(PrintStatus::Printing),
+        Some(s) => PrintStatus::parse(s).ok_or(DomainError::InvalidValue { field: "status" }),
+    }
+}
+
+/// The prints in one status within the caller's province (the clerk's queue: `printing`).
+#[utoipa::path(get, path = "/api/v1/prints", params(StatusQuery), responses((status = 200, body = [PrintView])))]
+async fn list_prints(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<StatusQuery>,
+) -> ApiResult<Vec<PrintView>> {
+    Ok(Json(s.store.card_prints(&a, status(&q)?).await?))
+}
+
+/// One print: status, steps done, and the signed credential to write.
+#[utoipa::path(get, path = "/api/v1/prints/{id}", responses((status = 200, body = PrintView), (status = 404, body = ErrorBody)))]
+async fn get_print(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<PrintView> {
+    Ok(Json(s.store.card_print(&a, id).await?))
+}
+
+/// The card face (front and back, ID-1) of one print, for the card printer (PDF).
+#[utoipa::path(get, path = "/api/v1/prints/{id}/face.pdf", responses((status = 200, content_type = "application/pdf")))]
+async fn face_pdf(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let doc = documents::card_batch(&s, &a, &[id]).await?;
+    Ok(pdf(
+        documents::render(&s, doc).await?,
+        &format!("card-{id}.pdf"),
+    ))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct IdsQuery {
+    /// Print ids, comma-separated; by default every print in progress in the caller's province.
+    ids: Option<String>,
+}
+
+/// Batch printing: the faces of several prints in one PDF, two ID-1 pages per card.
+#[utoipa::path(get, path = "/api/v1/prints/faces.pdf", params(IdsQuery), responses((status = 200, content_type = "application/pdf")))]
+async fn faces_pdf(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<IdsQuery>,
+) -> Result<Response, ApiError> {
+    let ids = documents::print_ids(&s, &a, q.ids.as_deref()).await?;
+    let doc = documents::card_batch(&s, &a, &ids).await?;
+    Ok(pdf(documents::render(&s, doc).await?, "cards.pdf"))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct InspectionBody {
+    /// True when the printed card is sound.
+    sound: bool,
+    /// Required when the card is damaged: what is wrong with it.
+    #[serde(default)]
+    reason: String,
+}
+
+/// records the inspection of the printed card; a damaged card is spoiled (its serial is
+/// never used again) and the certificate may be printed on another card.
+#[utoipa::path(post, path = "/api/v1/prints/{id}/inspection", request_body = InspectionBody,
+    responses((status = 200, body = PrintView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn inspection(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<InspectionBody>,
+) -> ApiResult<PrintView> {
+    Ok(Json(
+        s.store
+            .record_print_inspection(&a, id, b.sound, &b.reason)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ChipBody {
+    /// The UID of the chip written (hex).
+    chip_uid: String,
+    /// What the workstation read back from the chip after writing (hex).
+    read_back: String,
+}
+
+/// the workstation reports the read-back of the chip it wrote; it must equal the signed
+/// credential of this print, from the chip it names.
+#[utoipa::path(post, path = "/api/v1/prints/{id}/chip", request_body = ChipBody,
+    responses((status = 200, body = PrintView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn chip(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ChipBody>,
+) -> ApiResult<PrintView> {
+    let uid = hex_bytes("chip_uid", &b.chip_uid)?;
+    let read_back = hex_bytes("read_back", &b.read_back)?;
+    Ok(Json(s.store.confirm_chip(&a, id, &uid, &read_back).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SpoilBody {
+    reason: String,
+}
+
+/// Reports a card in printing as spoiled (damaged face, a chip that will not write, a card lost
+/// in the printer): its serial is never used again.
+#[utoipa::path(post, path = "/api/v1/prints/{id}/spoil", request_body = SpoilBody,
+    responses((status = 200, body = PrintView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn spoil(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<SpoilBody>,
+) -> ApiResult<PrintView> {
+    Ok(Json(s.store.spoil_print(&a, id, &b.reason).await?))
+}
+
+/// registers the card's serial against the certificate (inspected sound, chip verified).
+#[utoipa::path(post, path = "/api/v1/prints/{id}/register",
+    responses((status = 200, body = PrintView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn register(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<PrintView> {
+    Ok(Json(s.store.register_print(&a, id).await?))
+}
