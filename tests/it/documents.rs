@@ -1,4 +1,4 @@
-//! The six documents of Part 1 render as PDFs whose text carries Persian words and numbers.
+//! The documents render as PDFs whose text carries Persian words and numbers.
 
 use crate::helpers::*;
 use reqwest::StatusCode;
@@ -60,4 +60,31 @@ async fn documents_render_with_persian_text() {
         .await;
     assert_eq!(s, StatusCode::FORBIDDEN, "{b}");
     assert_eq!(b["code"], "wrong_province");
+}
+
+/// The exam list as the "special exam form": every candidate with Persian digits.
+#[tokio::test]
+async fn exam_sheet_pdf_lists_every_candidate() {
+    let app = spawn_app().await;
+    let (id, _) = crate::exams::list_with_candidates(&app).await;
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/exam-lists/{id}/sheet.pdf")))
+        .bearer_auth(app.token("officer").await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let text = pdf_text(&r.bytes().await.unwrap());
+    for w in [
+        "۰۴۹۹۳۷۰۸۹۹",
+        "۱۲۳۴۵۶۷۸۹۱",
+        "زهرا",
+        "ساختمان",
+        "مرکز شماره",
+        "اصفهان",
+        "۱۴۰۵/۰۹/۱۰",
+    ] {
+        assert!(text.contains(w), "exam sheet lacks {w:?}:\n{text}");
+    }
 }

@@ -327,3 +327,71 @@ async fn exam_pages_r6_1_to_r6_6_by_hand() {
     assert!(!dash.contains(&format!("href=\"{issuance}\"")), "{dash}");
     app.assert_check_ok().await;
 }
+
+/// Reference data by hand: HQ adds a trade and the fee (Persian digits), the head a centre of
+/// their own province; a head cannot set fees, and the examiner can use what they added.
+#[tokio::test]
+async fn reference_data_pages() {
+    let app = spawn_app().await;
+    let hq = login(&app, "hq").await;
+    let (html, csrf) = page(&app, &hq, "/reference").await;
+    assert!(html.contains("هنوز حرفه‌ای ثبت نشده است"));
+    post_form(
+        &app,
+        &hq,
+        "/reference/trades",
+        &csrf,
+        &[("standard_code", "۷۴۲۱-۱۰"), ("title", "برق‌كار ساختمان")],
+    )
+    .await;
+    post_form(
+        &app,
+        &hq,
+        "/reference/fees",
+        &csrf,
+        &[("kind", "issuance"), ("amount_rial", "۱۵۰۰۰۰۰")],
+    )
+    .await;
+    let head = login(&app, "head").await;
+    let (html, csrf) = page(&app, &head, "/reference").await;
+    assert!(
+        html.contains("برق‌کار ساختمان"),
+        "trade not listed (ك folded)"
+    );
+    assert!(html.contains("۱۵۰۰۰۰۰"), "fee not shown in Persian digits");
+    assert!(
+        !html.contains("/reference/fees"),
+        "the head sees HQ's fee form"
+    );
+    post_form(
+        &app,
+        &head,
+        "/reference/centres",
+        &csrf,
+        &[
+            ("province_id", "4"),
+            ("code", "C-7"),
+            ("name", "مرکز شماره ۷"),
+            ("kind", "public"),
+        ],
+    )
+    .await;
+    post_refused(
+        &app,
+        &head,
+        "/reference/fees",
+        &csrf,
+        &[("kind", "issuance"), ("amount_rial", "1")],
+        StatusCode::FORBIDDEN,
+        "forbidden",
+    )
+    .await;
+    let examiner = login(&app, "examiner").await;
+    let (html, _) = page(&app, &examiner, "/exams").await;
+    assert!(
+        html.contains("مرکز شماره ۷") && html.contains("۷۴۲۱-۱۰"),
+        "the examiner cannot pick them"
+    );
+    let fees = app.get_ok("/api/v1/fees", "clerk").await;
+    assert_eq!(fees[0]["amount_rial"], 1_500_000);
+}

@@ -16,5 +16,6 @@ mod integrity;
 mod issuance;
 mod keys;
 mod openapi;
+mod print_properties;
 mod printing;
 mod properties;

@@ -134,7 +134,27 @@ pub fn error_message(e: &DomainError) -> String {
     }
 }
 
-fn list_status(s: &str) -> &str {
+/// The head's decision on a practical score, in Persian.
+pub fn decision(decision: &str) -> &'static str {
+    match decision {
+        "pending" => "در انتظار تصمیم",
+        "approved" => "تأییدشده",
+        "rejected" => "ردشده",
+        _ => "نامشخص",
+    }
+}
+
+/// Whether a candidate passed, in Persian (empty while the practical score is missing).
+pub fn pass_result(passes: Option<bool>) -> &'static str {
+    match passes {
+        Some(true) => "قبول",
+        Some(false) => "مردود",
+        None => "",
+    }
+}
+
+/// The Persian name of an exam list's status.
+pub fn list_status(s: &str) -> &str {
     match s {
         "draft" => "پیش‌نویس",
         "submitted" => "ارسال‌شده",

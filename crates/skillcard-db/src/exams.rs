@@ -661,6 +661,17 @@ impl Store {
     }
 
     pub async fn exam_list(&self, actor: &Actor, list_id: i64) -> Result<ExamListView> {
+        self.exam_list_entries(actor, list_id, None).await
+    }
+
+    /// The list with all its entries, or only `candidate`'s (one row instead of the whole
+    /// session's, for the issuance clerk's per-candidate view).
+    pub(crate) async fn exam_list_entries(
+        &self,
+        actor: &Actor,
+        list_id: i64,
+        candidate: Option<i64>,
+    ) -> Result<ExamListView> {
         let mut conn = self.pool.acquire().await?;
         #[allow(clippy::type_complexity)]
         let head: Option<(i64, i64, String, i64, String, String, String, String, String)> = sqlx::query_as(
@@ -688,9 +699,11 @@ impl Store {
             "SELECT e.id, c.id, c.national_id, c.first_name, c.last_name, c.father_name, c.birth_date, c.written_score, \
              e.practical_score, e.decision, e.reason, CAST(CASE WHEN c.photo IS NULL THEN 0 ELSE 1 END AS BIGINT), \
              cert.number FROM exam_entries e JOIN candidates c ON c.id = e.candidate_id \
-             LEFT JOIN certificates cert ON cert.candidate_id = c.id WHERE e.list_id = $1 ORDER BY e.id",
+             LEFT JOIN certificates cert ON cert.candidate_id = c.id \
+             WHERE e.list_id = $1 AND ($2 IS NULL OR e.candidate_id = $2) ORDER BY e.id",
         )
         .bind(list_id)
+        .bind(candidate)
         .fetch_all(&mut *conn)
         .await?;
         let mut entries = Vec::with_capacity(rows.len());

@@ -315,7 +315,9 @@ impl Store {
                 .fetch_one(&mut *conn)
                 .await?;
         drop(conn);
-        let list = self.exam_list(actor, list_id).await?;
+        let list = self
+            .exam_list_entries(actor, list_id, Some(candidate_id))
+            .await?;
         let entry = list
             .entries
             .into_iter()

@@ -72,6 +72,16 @@ impl PrintView {
     }
 }
 
+/// The view of a print that has just ended, as its row now reads.
+fn finished(v: PrintView, status: PrintStatus, spoil_reason: Option<String>) -> PrintView {
+    PrintView {
+        status: status.as_str().to_string(),
+        status_fa: fa::print_status(status.as_str()).to_string(),
+        spoil_reason,
+        ..v
+    }
+}
+
 /// What the certificate and its holder say, for the claims and the face.
 struct Holder {
     certificate_no: String,
@@ -389,9 +399,11 @@ impl Store {
                     json!({ "serial": v.serial, "inspected": true, "sound": true }),
                 )
                 .await?;
-                let v = print_in(&mut w.tx, print_id).await?;
                 w.commit().await?;
-                Ok(v)
+                Ok(PrintView {
+                    inspected: true,
+                    ..v
+                })
             }
         }
     }
@@ -431,9 +443,11 @@ impl Store {
             json!({ "serial": v.serial, "chip_verified": true, "chip_uid": hex::encode(chip_uid) }),
         )
         .await?;
-        let v = print_in(&mut w.tx, print_id).await?;
         w.commit().await?;
-        Ok(v)
+        Ok(PrintView {
+            chip_verified: true,
+            ..v
+        })
     }
 
     /// R-6.7 (and any failure before registration): the card is spoiled, with its reason, and
@@ -466,9 +480,8 @@ impl Store {
             json!({ "serial": v.serial, "state": "spoiled", "reason": reason, "certificate": v.certificate_no }),
         )
         .await?;
-        let v = print_in(&mut w.tx, print_id).await?;
         w.commit().await?;
-        Ok(v)
+        Ok(finished(v, PrintStatus::Spoiled, Some(reason)))
     }
 
     /// registers the card's serial against its certificate once printing, inspection and
@@ -495,9 +508,8 @@ impl Store {
             json!({ "serial": v.serial, "state": "bound", "certificate": v.certificate_no }),
         )
         .await?;
-        let v = print_in(&mut w.tx, print_id).await?;
         w.commit().await?;
-        Ok(v)
+        Ok(finished(v, PrintStatus::Bound, None))
     }
 
     /// One print, as the workstation and the pages see it.

@@ -11,6 +11,10 @@ use time::OffsetDateTime;
 pub(crate) struct WriteTx {
     pub tx: Transaction<'static, Any>,
     pub now: OffsetDateTime,
+    /// The chain's head as this transaction sees it: taken at `begin`, advanced by `audit`,
+    /// written back at `commit`.
+    head: (i64, String),
+    dirty: bool,
 }
 
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
@@ -21,12 +25,15 @@ impl WriteTx {
     pub async fn begin(pool: &AnyPool) -> Result<Self> {
         let mut tx = pool.begin().await?;
         // Take the head row's lock before reading anything: writers run one after another.
-        sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
-            .execute(&mut *tx)
-            .await?;
+        let head: (i64, String) =
+            sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+                .fetch_one(&mut *tx)
+                .await?;
         Ok(WriteTx {
             tx,
             now: OffsetDateTime::now_utc(),
+            head,
+            dirty: false,
         })
     }
 
@@ -50,10 +57,7 @@ impl WriteTx {
         before: Value,
         after: Value,
     ) -> Result<()> {
-        let (seq, prev): (i64, String) =
-            sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
-                .fetch_one(&mut *self.tx)
-                .await?;
+        let (seq, prev) = self.head.clone();
         let mut r = AuditRecord {
             seq: seq + 1,
             at: self.now_str(),
@@ -85,15 +89,20 @@ impl WriteTx {
         .bind(&r.hash)
         .execute(&mut *self.tx)
         .await?;
-        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
-            .bind(r.seq)
-            .bind(&r.hash)
-            .execute(&mut *self.tx)
-            .await?;
+        self.head = (r.seq, r.hash);
+        self.dirty = true;
         Ok(())
     }
 
-    pub async fn commit(self) -> Result<()> {
+    /// Writes the chain's new head (if anything was audited) and commits.
+    pub async fn commit(mut self) -> Result<()> {
+        if self.dirty {
+            sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+                .bind(self.head.0)
+                .bind(&self.head.1)
+                .execute(&mut *self.tx)
+                .await?;
+        }
         self.tx.commit().await.map_err(StoreError::from)
     }
 }

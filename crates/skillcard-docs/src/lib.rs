@@ -30,8 +30,8 @@ mod world;
 use std::path::PathBuf;
 
 pub use model::{
-    CardBatch, CardFace, Document, Form1, Form2, Form3, Form4, HandoverLetter, LedgerRow, Person,
-    ReceiptNotice, SerialRangeRow,
+    CardBatch, CardFace, Document, ExamSheet, ExamSheetRow, Form1, Form2, Form3, Form4,
+    HandoverLetter, LedgerRow, Person, ReceiptNotice, SerialRangeRow,
 };
 
 /// Why a document could not be rendered, or the renderer not built.

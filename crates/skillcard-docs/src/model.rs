@@ -199,6 +199,37 @@ pub struct CardBatch {
     pub cards: Vec<CardFace>,
 }
 
+/// The exam list of one test session (the "special exam form", R-6.2 – ).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExamSheet {
+    pub province: String,
+    pub list_no: String,
+    pub centre: String,
+    pub trade_title: String,
+    pub standard_code: String,
+    /// Solar Hijri, e.g. `"1405/09/10"`.
+    pub exam_date: String,
+    /// The list's status, in Persian.
+    pub status: String,
+    pub rows: Vec<ExamSheetRow>,
+}
+
+/// One candidate on the exam list; scores as written (`"87.5"`), empty when not yet given.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExamSheetRow {
+    pub national_id: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub father_name: String,
+    pub written: String,
+    pub practical: String,
+    pub final_score: String,
+    /// «قبول», «مردود» or empty.
+    pub result: String,
+    /// The head's decision, in Persian.
+    pub decision: String,
+}
+
 /// A printable document.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "data")]
@@ -211,6 +242,7 @@ pub enum Document {
     HandoverLetter(HandoverLetter),
     /// Card faces (ID-1 pages), not an A4 document.
     CardBatch(CardBatch),
+    ExamSheet(ExamSheet),
 }
 
 impl Document {
@@ -225,6 +257,7 @@ impl Document {
             Document::ReceiptNotice(_) => Template::ReceiptNotice,
             Document::HandoverLetter(_) => Template::HandoverLetter,
             Document::CardBatch(_) => Template::CardBatch,
+            Document::ExamSheet(_) => Template::ExamSheet,
         }
     }
 
@@ -238,6 +271,7 @@ impl Document {
             Document::ReceiptNotice(_) => "receipt-notice",
             Document::HandoverLetter(_) => "handover-letter",
             Document::CardBatch(_) => "cards",
+            Document::ExamSheet(_) => "exam-list",
         }
     }
 }

@@ -21,10 +21,11 @@ pub(crate) enum Template {
     ReceiptNotice,
     HandoverLetter,
     CardBatch,
+    ExamSheet,
 }
 
 impl Template {
-    pub const ALL: [Template; 8] = [
+    pub const ALL: [Template; 9] = [
         Template::Common,
         Template::Form1,
         Template::Form2,
@@ -33,6 +34,7 @@ impl Template {
         Template::ReceiptNotice,
         Template::HandoverLetter,
         Template::CardBatch,
+        Template::ExamSheet,
     ];
 
     fn path(self) -> &'static str {
@@ -45,6 +47,7 @@ impl Template {
             Template::ReceiptNotice => "/receipt-notice.typ",
             Template::HandoverLetter => "/handover-letter.typ",
             Template::CardBatch => "/cards.typ",
+            Template::ExamSheet => "/exam-sheet.typ",
         }
     }
 
@@ -58,6 +61,7 @@ impl Template {
             Template::ReceiptNotice => include_str!("../templates/receipt-notice.typ"),
             Template::HandoverLetter => include_str!("../templates/handover-letter.typ"),
             Template::CardBatch => include_str!("../templates/cards.typ"),
+            Template::ExamSheet => include_str!("../templates/exam-sheet.typ"),
         }
     }
 }

@@ -10,8 +10,8 @@ use skillcard_core::DomainError;
 use skillcard_db::printing::PrintView;
 use skillcard_db::views::*;
 use skillcard_docs::{
-    CardBatch, CardFace, Document, Form1, Form2, Form3, Form4, HandoverLetter, LedgerRow, Person,
-    ReceiptNotice, SerialRangeRow,
+    CardBatch, CardFace, Document, ExamSheet, ExamSheetRow, Form1, Form2, Form3, Form4,
+    HandoverLetter, LedgerRow, Person, ReceiptNotice, SerialRangeRow,
 };
 
 /// `2026-11-24` → `1405/09/03` (the templates print Persian digits).
@@ -239,4 +239,32 @@ pub fn card_face(p: &PrintView, photo: Option<Vec<u8>>) -> CardFace {
         photo,
         qr_text: p.qr_text.clone(),
     }
+}
+
+/// The exam list as the "special exam form".
+pub fn exam_sheet(l: &skillcard_db::exams::ExamListView, province: String) -> Document {
+    Document::ExamSheet(ExamSheet {
+        province,
+        list_no: l.id.to_string(),
+        centre: l.centre_name.clone(),
+        trade_title: l.trade_title.clone(),
+        standard_code: l.standard_code.clone(),
+        exam_date: jalali(&l.exam_date),
+        status: skillcard_core::fa::list_status(&l.status).to_string(),
+        rows: l
+            .entries
+            .iter()
+            .map(|e| ExamSheetRow {
+                national_id: e.national_id.clone(),
+                first_name: e.first_name.clone(),
+                last_name: e.last_name.clone(),
+                father_name: e.father_name.clone(),
+                written: e.written_score.clone(),
+                practical: e.practical_score.clone().unwrap_or_default(),
+                final_score: e.final_score.clone().unwrap_or_default(),
+                result: skillcard_core::fa::pass_result(e.passes).to_string(),
+                decision: skillcard_core::fa::decision(&e.decision).to_string(),
+            })
+            .collect(),
+    })
 }

@@ -34,6 +34,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/exam-lists/{id}/scores", post(record_scores))
         .route("/api/v1/exam-lists/{id}/scores/upload", post(upload_scores))
         .route("/api/v1/exam-lists/{id}/export.xlsx", get(export_list))
+        .route("/api/v1/exam-lists/{id}/sheet.pdf", get(sheet_pdf))
         .route("/api/v1/exam-lists/{id}/submit", post(submit))
         .route("/api/v1/exam-lists/{id}/check", post(check))
         .route("/api/v1/exam-entries/{id}/decision", post(decide))
@@ -53,6 +54,7 @@ pub fn routes() -> Router<AppState> {
         list_exam_lists,
         create_exam_list,
         get_exam_list,
+        sheet_pdf,
         register_candidate,
         record_scores,
         submit,
@@ -396,16 +398,8 @@ async fn export_list(
                 Cell::from(e.written_score.as_str()),
                 Cell::from(e.practical_score.clone()),
                 Cell::from(e.final_score.clone()),
-                Cell::from(match e.passes {
-                    Some(true) => "قبول",
-                    Some(false) => "مردود",
-                    None => "",
-                }),
-                Cell::from(match e.decision.as_str() {
-                    "approved" => "تأیید",
-                    "rejected" => "رد",
-                    _ => "در انتظار",
-                }),
+                Cell::from(skillcard_core::fa::pass_result(e.passes)),
+                Cell::from(skillcard_core::fa::decision(&e.decision)),
             ]
         })
         .collect();
@@ -425,6 +419,30 @@ async fn export_list(
         bytes,
     )
         .into_response())
+}
+
+/// The exam list as the signed "special exam form" (A4 PDF): every candidate's scores, result and
+/// the head's decision, with signature blocks for the centre, the officer and the head.
+#[utoipa::path(get, path = "/api/v1/exam-lists/{id}/sheet.pdf", responses((status = 200, content_type = "application/pdf")))]
+async fn sheet_pdf(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Response, super::ApiError> {
+    let list = s.store.exam_list(&a, id).await?;
+    let province = s
+        .store
+        .provinces()
+        .await?
+        .into_iter()
+        .find(|p| p.id == list.province_id)
+        .map(|p| p.name_fa)
+        .unwrap_or_default();
+    let doc = crate::documents::exam_sheet(&list, province);
+    Ok(super::pdf(
+        crate::documents::render(&s, doc).await?,
+        &format!("exam-list-{id}.pdf"),
+    ))
 }
 
 /// the centre submits the list; it can no longer change it.

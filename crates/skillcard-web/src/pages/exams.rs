@@ -35,6 +35,10 @@ pub fn routes() -> Router<AppState> {
         .route("/issuance/{candidate_id}/payments", post(record_payment))
         .route("/issuance/{candidate_id}/issue", post(issue))
         .route("/issuance/{candidate_id}/prints", post(start_print))
+        .route("/reference", get(reference))
+        .route("/reference/trades", post(create_trade))
+        .route("/reference/centres", post(create_centre))
+        .route("/reference/fees", post(set_fee))
         .route("/prints/{id}/inspection", post(print_inspection))
         .route("/prints/{id}/spoil", post(spoil_print))
         .route("/prints/{id}/register", post(register_print))
@@ -53,12 +57,7 @@ pub fn status_fa(status: &str) -> &'static str {
 
 /// The Persian label of a head's decision on one score.
 pub fn decision_fa(decision: &str) -> &'static str {
-    match decision {
-        "pending" => "در انتظار تصمیم",
-        "approved" => "تأییدشده",
-        "rejected" => "ردشده",
-        _ => "نامشخص",
-    }
+    skillcard_core::fa::decision(decision)
 }
 
 fn editable(status: &str) -> bool {
@@ -530,4 +529,86 @@ async fn issue(
         .issue_certificate(&p.actor, candidate_id, f.confirm.is_some())
         .await?;
     Ok(Redirect::to(&format!("/issuance/{candidate_id}")).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "reference.html")]
+struct ReferencePage {
+    nav: Option<Nav>,
+    csrf: String,
+    /// HQ: trades and fees.
+    can_manage: bool,
+    /// HQ or a province's head: centres.
+    can_centres: bool,
+    /// A provincial head adds centres of their own province only.
+    own_province: Option<i64>,
+    provinces: Vec<skillcard_db::views::ProvinceView>,
+    trades: Vec<TradeView>,
+    centres: Vec<CentreView>,
+    fees: Vec<skillcard_db::exams::FeeView>,
+}
+
+/// HQ's reference data (trades, fees) and the centres, with the forms each role may use.
+async fn reference(State(s): State<AppState>, p: PageActor) -> PageResult {
+    let a = &p.actor;
+    html(ReferencePage {
+        nav: Some(nav(&s, &p).await),
+        csrf: p.csrf.clone(),
+        can_manage: can(a, Action::ManageReferenceData, None),
+        can_centres: can(a, Action::ManageCentres, a.province_id),
+        own_province: a.scope().province_filter(),
+        provinces: s.store.provinces().await?,
+        trades: s.store.trades().await?,
+        centres: s.store.centres(a).await?,
+        fees: s.store.fees().await?,
+    })
+}
+
+#[derive(Deserialize)]
+struct TradeForm {
+    standard_code: String,
+    title: String,
+}
+
+async fn create_trade(
+    State(s): State<AppState>,
+    p: PageActor,
+    Form(f): Form<TradeForm>,
+) -> PageResult {
+    s.store
+        .create_trade(&p.actor, &f.standard_code, &f.title)
+        .await?;
+    Ok(Redirect::to("/reference").into_response())
+}
+
+#[derive(Deserialize)]
+struct CentreForm {
+    province_id: String,
+    code: String,
+    name: String,
+    kind: String,
+}
+
+async fn create_centre(
+    State(s): State<AppState>,
+    p: PageActor,
+    Form(f): Form<CentreForm>,
+) -> PageResult {
+    let province = id_of("province", &f.province_id)?;
+    s.store
+        .create_centre(&p.actor, province, &f.code, &f.name, &f.kind)
+        .await?;
+    Ok(Redirect::to("/reference").into_response())
+}
+
+#[derive(Deserialize)]
+struct FeeForm {
+    kind: String,
+    amount_rial: String,
+}
+
+async fn set_fee(State(s): State<AppState>, p: PageActor, Form(f): Form<FeeForm>) -> PageResult {
+    let amount = id_of("amount", &f.amount_rial)?;
+    s.store.set_fee(&p.actor, &f.kind, amount).await?;
+    Ok(Redirect::to("/reference").into_response())
 }
