@@ -282,6 +282,27 @@ async fn r6_7_to_r6_9_print_inspect_write_register() {
         "R-6.9 sets the issue date Note 2's cap counts"
     );
 
+    // The register of issued cards exports to Excel: serial beside certificate number.
+    let resp = app
+        .client
+        .get(app.url("/api/v1/prints/export.xlsx?status=bound"))
+        .bearer_auth(app.token("head").await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let table = skillcard_sheets::read_sheet(&resp.bytes().await.unwrap(), None).unwrap();
+    assert_eq!(table.rows.len(), 1);
+    assert_eq!(table.headers[1], "سریال کارت");
+    let cells = &table.rows[0].cells;
+    assert!(cells.contains(&serial.to_string()), "{cells:?}");
+    assert!(
+        cells
+            .iter()
+            .any(|c| c == p["certificate_no"].as_str().unwrap()),
+        "{cells:?}"
+    );
+
     // Done is done: no second registration, no spoiling a registered card, no second card.
     app.post_rejected(
         &step("register"),

@@ -5,11 +5,12 @@
 use super::{pdf, ApiJson, ApiResult};
 use crate::auth::ApiActor;
 use crate::documents;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, AppError, ErrorBody};
 use crate::forms::{hex_bytes, NumText};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -26,6 +27,7 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/v1/prints", get(list_prints))
         .route("/api/v1/prints/faces.pdf", get(faces_pdf))
+        .route("/api/v1/prints/export.xlsx", get(export_prints))
         .route("/api/v1/prints/{id}", get(get_print))
         .route("/api/v1/prints/{id}/face.pdf", get(face_pdf))
         .route("/api/v1/prints/{id}/inspection", post(inspection))
@@ -43,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         get_print,
         face_pdf,
         faces_pdf,
+        export_prints,
         inspection,
         chip,
         spoil,
@@ -133,6 +136,69 @@ async fn face_pdf(
         documents::render(&s, doc).await?,
         &format!("card-{id}.pdf"),
     ))
+}
+
+/// The cards in one status as an Excel workbook (right to left): by default the prints in
+/// progress; `status=bound` is the register of issued cards (serial ↔ certificate).
+#[utoipa::path(get, path = "/api/v1/prints/export.xlsx", params(StatusQuery),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
+async fn export_prints(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<StatusQuery>,
+) -> Result<Response, ApiError> {
+    use skillcard_sheets::Cell;
+    let st = status(&q)?;
+    let prints = s.store.card_prints(&a, st).await?;
+    let headers = [
+        "ردیف",
+        "سریال کارت",
+        "شماره گواهینامه",
+        "کد ملی",
+        "نام",
+        "نام خانوادگی",
+        "حرفه",
+        "کد استاندارد",
+        "نمره نهایی",
+        "تاریخ صدور",
+        "وضعیت",
+        "توضیح",
+    ];
+    let rows: Vec<Vec<Cell>> = prints
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            vec![
+                Cell::Int(i as i64 + 1),
+                Cell::Int(p.serial as i64),
+                Cell::from(p.certificate_no.as_str()),
+                Cell::from(p.national_id.as_str()),
+                Cell::from(p.given_name.as_str()),
+                Cell::from(p.family_name.as_str()),
+                Cell::from(p.trade_title.as_str()),
+                Cell::from(p.standard_code.as_str()),
+                Cell::from(p.final_score.as_str()),
+                Cell::from(p.issued_on_fa.as_str()),
+                Cell::from(p.status_fa.as_str()),
+                Cell::from(p.spoil_reason.clone()),
+            ]
+        })
+        .collect();
+    let bytes = skillcard_sheets::write_xlsx("کارت‌ها", &headers, &rows).map_err(AppError::from)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"cards-{}.xlsx\"", st.as_str()),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize, IntoParams)]
