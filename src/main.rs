@@ -579,6 +579,7 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         key_dir,
     } = opts;
     let key = signing_key(&key_dir, demo)?;
+    let public_keys = keys::KeyDir::open(&key_dir)?.public_set().ok();
     if demo && skillcard_db::demo::seed(&store).await.map_err(describe)? {
         tracing::info!(
             password = skillcard_db::demo::DEMO_PASSWORD,
@@ -604,6 +605,10 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
     let state = match key {
         Some(k) => state.with_signing_key(k),
         None => state,
+    };
+    let state = match public_keys {
+        Some(set) if !set.keys().is_empty() => state.with_public_keys(set),
+        _ => state,
     };
     let listener = tokio::net::TcpListener::bind(listen)
         .await

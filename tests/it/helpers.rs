@@ -112,7 +112,8 @@ pub async fn serve_store(store: Store) -> SocketAddr {
         docs,
     )
     .with_gateway_secret(GATEWAY_SECRET)
-    .with_signing_key(test_issuer_key());
+    .with_signing_key(test_issuer_key())
+    .with_public_keys(test_public_keys());
     tokio::spawn(async move {
         let _ = skillcard_web::serve(listener, state).await;
     });

@@ -549,3 +549,121 @@ async fn r6_8_workstation_command_writes_and_reads_the_chip() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["verdict"], "chip_mismatch");
 }
+
+/// Public verification (no account) of a registered card by its QR text and by number plus
+/// national code; a tampered QR, a spoiled card and a wrong national code each get their answer.
+#[tokio::test]
+async fn public_verification_of_printed_cards() {
+    let app = spawn_app().await;
+    let certs = issued_certificates(&app).await;
+    let dir = tempdir();
+    let mut chip = FileWriter::for_card(&dir, "pv").unwrap();
+    let uid = uid_hex(&mut chip);
+    let p = app
+        .post_ok(
+            &format!("/api/v1/certificates/{}/prints", certs[0].0),
+            "clerk",
+            &json!({ "chip_uid": uid }),
+        )
+        .await;
+    let id = p["id"].as_i64().unwrap();
+    let qr = p["qr_text"].as_str().unwrap().to_string();
+    let verify = |q: Vec<(&'static str, String)>| {
+        let url = app.url("/api/v1/public/verify");
+        let client = app.client.clone();
+        async move {
+            let r = client.get(url).query(&q).send().await.unwrap();
+            assert_eq!(
+                r.headers()[reqwest::header::CACHE_CONTROL],
+                "public, max-age=60"
+            );
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    // Signed but not registered yet: not a valid card.
+    let v = verify(vec![("qr", qr.clone())]).await;
+    assert_eq!(
+        (v["result"].as_str(), v["signature"].as_str()),
+        (Some("not_issued"), Some("valid"))
+    );
+    app.post_ok(
+        &format!("/api/v1/prints/{id}/inspection"),
+        "clerk",
+        &json!({ "sound": true }),
+    )
+    .await;
+    let read_back = write_chip(&mut chip, &p);
+    app.post_ok(
+        &format!("/api/v1/prints/{id}/chip"),
+        "clerk",
+        &json!({ "chip_uid": uid, "read_back": hex::encode(read_back) }),
+    )
+    .await;
+    app.post_ok(
+        &format!("/api/v1/prints/{id}/register"),
+        "clerk",
+        &json!({}),
+    )
+    .await;
+    let v = verify(vec![("qr", qr.clone())]).await;
+    assert_eq!(v["result"], "valid", "{v}");
+    assert_eq!(v["certificate"]["national_id_masked"], "04******99");
+    assert_eq!(v["certificate"]["given_name"], "علی");
+    let by_number = verify(vec![
+        ("number", p["certificate_no"].as_str().unwrap().to_string()),
+        ("national_id", "۰۴۹۹۳۷۰۸۹۹".to_string()),
+    ])
+    .await;
+    assert_eq!(by_number["result"], "valid");
+    assert_eq!(by_number["certificate"]["card_serial"], p["serial"]);
+    let wrong = verify(vec![
+        ("number", p["certificate_no"].as_str().unwrap().to_string()),
+        ("national_id", "0012345679".to_string()),
+    ])
+    .await;
+    assert_eq!(
+        (wrong["result"].as_str(), &wrong["certificate"]),
+        (Some("unknown"), &Value::Null)
+    );
+    // A QR re-encoded from altered bytes fails its signature.
+    let mut bytes = skillcard_credential::from_qr_text(&qr).unwrap();
+    let n = bytes.len();
+    bytes[n - 70] ^= 1;
+    let v = verify(vec![("qr", skillcard_credential::to_qr_text(&bytes))]).await;
+    assert_ne!(v["result"], "valid", "{v}");
+    assert_eq!(v["certificate"], Value::Null);
+    // A card spoiled at printing is void.
+    let mut chip2 = FileWriter::for_card(&dir, "pv2").unwrap();
+    let p2 = app
+        .post_ok(
+            &format!("/api/v1/certificates/{}/prints", certs[1].0),
+            "clerk",
+            &json!({ "chip_uid": uid_hex(&mut chip2) }),
+        )
+        .await;
+    app.post_ok(
+        &format!("/api/v1/prints/{}/spoil", p2["id"]),
+        "clerk",
+        &json!({ "reason": "چاپ کج" }),
+    )
+    .await;
+    let v = verify(vec![("qr", p2["qr_text"].as_str().unwrap().to_string())]).await;
+    assert_eq!(v["result"], "void");
+    // The page, without an account, in Persian.
+    let page = app
+        .client
+        .get(app.url("/verify"))
+        .query(&[("qr", qr.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("data-result=\"valid\""), "{page}");
+    assert!(page.contains("معتبر است"));
+    assert!(
+        !page.contains("0499370899") && !page.contains("۰۴۹۹۳۷۰۸۹۹"),
+        "the national code is not masked"
+    );
+}

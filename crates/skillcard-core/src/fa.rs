@@ -164,6 +164,23 @@ pub fn list_status(s: &str) -> &str {
     }
 }
 
+/// The public verification's answer, for people.
+pub fn verification(result: &str) -> &'static str {
+    match result {
+        "valid" => "این گواهینامه و همین کارت معتبر است.",
+        "void" => "این کارت باطل است و اعتبار ندارد.",
+        "not_issued" => "این کارت هنوز صادر و ثبت نشده است و اعتبار ندارد.",
+        "unknown" => "گواهینامه‌ای با این مشخصات یافت نشد.",
+        "bad_signature" => "امضای این کارت معتبر نیست: اطلاعات آن دست‌کاری شده است.",
+        "malformed" => "متن خوانده‌شده، کد یک گواهینامه مهارت نیست.",
+        "unknown_key" => "این کارت با کلیدی امضا شده که سازمان نمی‌شناسد.",
+        "revoked_key" => "کلید امضای این کارت باطل شده است؛ کارت اعتبار ندارد.",
+        "expired_key" => "این کارت پس از پایان اعتبار کلید امضا، امضا شده است.",
+        "chip_mismatch" => "اطلاعات این کارت به تراشه دیگری تعلق دارد.",
+        _ => "نتیجه بررسی نامشخص است.",
+    }
+}
+
 /// The Persian name of a card print's status.
 pub fn print_status(s: &str) -> &str {
     match s {

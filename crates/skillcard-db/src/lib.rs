@@ -20,6 +20,7 @@ pub mod exams;
 pub mod issuance;
 pub mod printing;
 mod tx;
+pub mod verification;
 pub mod views;
 
 pub use auth::{NewUser, SessionInfo, SESSION_TTL_SECS};

@@ -10,9 +10,10 @@ mod documents;
 pub mod error;
 mod forms;
 mod pages;
+pub mod verification;
 
 use axum::Router;
-use skillcard_credential::IssuerKey;
+use skillcard_credential::{IssuerKey, PublicKeySet};
 use skillcard_db::Store;
 use skillcard_docs::Renderer;
 use std::sync::Arc;
@@ -36,6 +37,9 @@ pub struct AppState {
     /// The active issuer key that signs each card's credential; `None` refuses printing
     /// with a clear error.
     pub signing_key: Option<Arc<IssuerKey>>,
+    /// The published key set public verification checks credentials against (retired keys
+    /// included); `None` answers QR verification with a clear error.
+    pub public_keys: Option<Arc<PublicKeySet>>,
 }
 
 impl AppState {
@@ -46,7 +50,14 @@ impl AppState {
             docs: docs.map(Arc::new),
             gateway_secret: None,
             signing_key: None,
+            public_keys: None,
         }
+    }
+
+    /// Enables public verification of QR texts against the published key set.
+    pub fn with_public_keys(mut self, keys: PublicKeySet) -> Self {
+        self.public_keys = Some(Arc::new(keys));
+        self
     }
 
     /// Enables printing cards: the key that signs their credentials.

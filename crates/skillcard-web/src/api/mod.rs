@@ -23,6 +23,7 @@ use utoipa::{OpenApi, ToSchema};
 mod exams;
 mod issuance;
 mod printing;
+mod verify;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
 
@@ -85,6 +86,7 @@ pub fn routes() -> Router<AppState> {
         .merge(exams::routes())
         .merge(issuance::routes())
         .merge(printing::routes())
+        .merge(verify::routes())
 }
 
 #[derive(OpenApi)]
@@ -132,6 +134,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(exams::ExamsDoc::openapi());
     doc.merge(issuance::IssuanceDoc::openapi());
     doc.merge(printing::PrintingDoc::openapi());
+    doc.merge(verify::VerifyDoc::openapi());
     Json(doc)
 }
 

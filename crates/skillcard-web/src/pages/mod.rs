@@ -22,6 +22,7 @@ use skillcard_db::{
 };
 
 mod exams;
+mod verify;
 
 type PageResult = Result<Response, PageError>;
 
@@ -97,6 +98,7 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .route("/static/fonts/{name}", get(font))
         .route("/login", get(login_form).post(login))
+        .route("/verify", get(verify::verify))
         .route("/logout", post(logout))
         .route("/", get(dashboard))
         .route("/shipments", get(shipments).post(create_shipment))

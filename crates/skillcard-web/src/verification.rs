@@ -1,0 +1,86 @@
+//! Public verification, shared by the page and the API: verify a QR text offline-style against
+//! the published key set (the same `skillcard_credential::verify` the CLI uses), then look up the
+//! standing of the certificate and of that very card; or look a certificate up by number plus
+//! national code. No account; nothing beyond what a verifier needs is revealed.
+
+use crate::error::AppError;
+use crate::AppState;
+use serde::{Deserialize, Serialize};
+use skillcard_core::national_id::NationalId;
+use skillcard_core::{text, DomainError};
+use skillcard_credential::{verify_qr, Verdict};
+use skillcard_db::verification::PublicStatus;
+use utoipa::{IntoParams, ToSchema};
+
+/// What a verifier sends: the QR text, or a certificate number with the holder's national code.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+pub struct VerifyQuery {
+    /// The QR text, `SC1:…`.
+    pub qr: Option<String>,
+    /// The certificate number (needs `national_id`).
+    pub number: Option<String>,
+    /// The holder's national code (any digits).
+    pub national_id: Option<String>,
+}
+
+impl VerifyQuery {
+    pub fn is_empty(&self) -> bool {
+        [&self.qr, &self.number, &self.national_id]
+            .iter()
+            .all(|f| f.as_deref().is_none_or(|s| s.trim().is_empty()))
+    }
+}
+
+/// The answer: the signature's verdict (for a QR) and the standing found.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct VerifyOutcome {
+    /// `valid`, `void`, `not_issued` or `unknown`; for a QR whose signature fails, the verdict's
+    /// code (`bad_signature`, `malformed`, `unknown_key`, `revoked_key`, `expired_key`).
+    pub result: String,
+    /// A Persian sentence for people.
+    pub message: String,
+    /// For a QR: the signature verdict's code.
+    pub signature: Option<String>,
+    pub certificate: Option<PublicStatus>,
+}
+
+fn outcome(
+    result: &str,
+    signature: Option<&str>,
+    certificate: Option<PublicStatus>,
+) -> VerifyOutcome {
+    VerifyOutcome {
+        result: result.to_string(),
+        message: skillcard_core::fa::verification(result).to_string(),
+        signature: signature.map(str::to_string),
+        certificate,
+    }
+}
+
+pub async fn check(state: &AppState, q: &VerifyQuery) -> Result<VerifyOutcome, AppError> {
+    if let Some(qr) = q.qr.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        let keys = state
+            .public_keys
+            .as_deref()
+            .ok_or(AppError::Domain(DomainError::NoSigningKey))?;
+        return Ok(match verify_qr(qr, keys) {
+            Verdict::Valid { claims, .. } => {
+                match state
+                    .store
+                    .public_card_status(&claims.certificate_no, claims.card_serial)
+                    .await?
+                {
+                    Some(s) => outcome(&s.standing.clone(), Some("valid"), Some(s)),
+                    None => outcome("unknown", Some("valid"), None),
+                }
+            }
+            other => outcome(other.code(), Some(other.code()), None),
+        });
+    }
+    let number = text::required("certificate", q.number.as_deref().unwrap_or(""), 32)?;
+    let nid = NationalId::parse(q.national_id.as_deref().unwrap_or(""))?;
+    Ok(match state.store.public_lookup(&number, &nid).await? {
+        Some(s) => outcome(&s.standing.clone(), None, Some(s)),
+        None => outcome("unknown", None, None),
+    })
+}
