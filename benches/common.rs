@@ -137,3 +137,40 @@ pub fn stats(v: &[Duration]) -> Option<(Duration, Duration)> {
     };
     Some((median, min))
 }
+
+/// `cargo bench` passes `--bench` and any name filter: is the bench `name` selected?
+pub fn selected(name: &str) -> bool {
+    std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .all(|a| name.contains(a.as_str()))
+}
+
+/// `BENCH_REPS`, or `default`.
+pub fn reps(default: usize) -> Result<usize> {
+    match std::env::var("BENCH_REPS") {
+        Ok(v) => v.parse().context("BENCH_REPS"),
+        Err(_) => Ok(default),
+    }
+}
+
+/// The PostgreSQL admin URL to create bench databases with (`SKILLCARD_BENCH_PG`, default the
+/// local `test` database), or `None` (with the reason on stderr) when it is `off` or unreachable.
+pub async fn pg_admin() -> Option<String> {
+    let pg = std::env::var("SKILLCARD_BENCH_PG")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
+    if pg == "off" {
+        eprintln!("PostgreSQL skipped (SKILLCARD_BENCH_PG=off)");
+        return None;
+    }
+    match sqlx::PgConnection::connect(&pg).await {
+        Ok(c) => {
+            let _ = c.close().await;
+            Some(pg)
+        }
+        Err(e) => {
+            eprintln!("PostgreSQL skipped: cannot connect to {pg}: {e}");
+            None
+        }
+    }
+}

@@ -22,7 +22,6 @@ use skillcard_core::date::JalaliDate;
 use skillcard_core::policy::Role;
 use skillcard_core::serial::SerialRange;
 use skillcard_db::{HandoverInput, NewRequest, NewShipment, ReceiptInput, Store};
-use sqlx::Connection;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -297,35 +296,16 @@ async fn main() -> Result<()> {
             .with_writer(std::io::stderr)
             .init();
     }
-    // `cargo bench` passes `--bench`; a name filter other than "custody" skips this bench.
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    if args.iter().any(|a| !"custody".contains(a.as_str())) {
+    if !common::selected("custody") {
         return Ok(());
     }
-    let reps: usize = match std::env::var("BENCH_REPS") {
-        Ok(v) => v.parse().context("BENCH_REPS")?,
-        Err(_) => 5,
-    };
-    let pg = std::env::var("SKILLCARD_BENCH_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
-
+    let reps = common::reps(5)?;
     let mut results = vec![(Kind::Sqlite, run_backend(Kind::Sqlite, "", reps).await?)];
-    if pg == "off" {
-        eprintln!("PostgreSQL skipped (SKILLCARD_BENCH_PG=off)");
-    } else {
-        match sqlx::PgConnection::connect(&pg).await {
-            Ok(c) => {
-                c.close().await?;
-                results.push((
-                    Kind::Postgres,
-                    run_backend(Kind::Postgres, &pg, reps).await?,
-                ));
-            }
-            Err(e) => eprintln!("PostgreSQL skipped: cannot connect to {pg}: {e}"),
-        }
+    if let Some(pg) = common::pg_admin().await {
+        results.push((
+            Kind::Postgres,
+            run_backend(Kind::Postgres, &pg, reps).await?,
+        ));
     }
     print_table(&results, reps);
     Ok(())

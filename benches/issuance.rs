@@ -22,7 +22,6 @@ use skillcard_core::serial::SerialRange;
 use skillcard_credential::IssuerKey;
 use skillcard_db::exams::{NewCandidate, ScoreLine};
 use skillcard_db::{HandoverInput, NewRequest, NewShipment, ReceiptInput, Store};
-use sqlx::Connection;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -460,38 +459,21 @@ fn print_table(results: &[(Kind, Samples)], reps: usize) {
 
 #[tokio::main]
 async fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    if args.iter().any(|a| !"issuance".contains(a.as_str())) {
+    if !common::selected("issuance") {
         return Ok(());
     }
-    let reps: usize = match std::env::var("BENCH_REPS") {
-        Ok(v) => v.parse().context("BENCH_REPS")?,
-        Err(_) => 3,
-    };
+    let reps = common::reps(3)?;
     let renderer =
         skillcard_docs::Renderer::discover().context("fonts (run scripts/fetch-fonts)")?;
-    let pg = std::env::var("SKILLCARD_BENCH_PG")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into());
     let mut results = vec![(
         Kind::Sqlite,
         run_backend(Kind::Sqlite, "", reps, &renderer).await?,
     )];
-    if pg == "off" {
-        eprintln!("PostgreSQL skipped (SKILLCARD_BENCH_PG=off)");
-    } else {
-        match sqlx::PgConnection::connect(&pg).await {
-            Ok(c) => {
-                c.close().await?;
-                results.push((
-                    Kind::Postgres,
-                    run_backend(Kind::Postgres, &pg, reps, &renderer).await?,
-                ));
-            }
-            Err(e) => eprintln!("PostgreSQL skipped: cannot connect to {pg}: {e}"),
-        }
+    if let Some(pg) = common::pg_admin().await {
+        results.push((
+            Kind::Postgres,
+            run_backend(Kind::Postgres, &pg, reps, &renderer).await?,
+        ));
     }
     print_table(&results, reps);
     Ok(())

@@ -126,6 +126,17 @@ pub fn r6_9_check_registrable(p: &PrintProgress) -> Result<(), DomainError> {
     Ok(())
 }
 
+/// What a verifier is told about a card of an issued certificate, from its print's status:
+/// only a registered card is valid; a card signed but never registered is not issued; a card
+/// spoiled at printing is void.
+pub fn public_standing(print: Option<PrintStatus>) -> &'static str {
+    match print {
+        Some(PrintStatus::Bound) => "valid",
+        Some(PrintStatus::Printing) | None => "not_issued",
+        Some(PrintStatus::Spoiled) => "void",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

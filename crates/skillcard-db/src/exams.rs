@@ -120,6 +120,12 @@ fn score_of(t: i64) -> Result<Score> {
         .ok_or_else(|| StoreError::Corrupt(format!("stored score {t}")))
 }
 
+/// A stored score (tenths of a point) as written, e.g. `"87.5"`; empty if the stored value is
+/// out of range (views only: writes go through [`score_of`]).
+pub(crate) fn score_text(tenths: i64) -> String {
+    score_of(tenths).map(|s| s.to_string()).unwrap_or_default()
+}
+
 async fn list_head(conn: &mut AnyConnection, list_id: i64) -> Result<(i64, ListStatus)> {
     let (province_id, status): (i64, String) =
         sqlx::query_as("SELECT province_id, status FROM exam_lists WHERE id = $1")

@@ -337,11 +337,7 @@ impl Store {
         let certificate = cert.map(|(id, number, score, on, status)| CertificateView {
             id,
             number,
-            final_score: u16::try_from(score)
-                .ok()
-                .and_then(|t| Score::from_tenths(t).ok())
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
+            final_score: crate::exams::score_text(score),
             issued_on_fa: iso_fa(&on),
             issued_on: on,
             status,

@@ -6,6 +6,7 @@
 //! print opens, because it names the chip's UID and the card serial; the face's QR and the chip
 //! then carry the very bytes stored on the row, and R-6.8's read-back is compared against them.
 
+use crate::exams::score_text;
 use crate::tx::WriteTx;
 use crate::views::iso_fa;
 use crate::{Result, Store, StoreError};
@@ -13,7 +14,6 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use skillcard_core::card::CardState;
-use skillcard_core::exam::Score;
 use skillcard_core::policy::{authorize, Action, Actor};
 use skillcard_core::printing::{self as rules, Inspection, PrintProgress, PrintStatus};
 use skillcard_core::{fa, DomainError};
@@ -61,7 +61,8 @@ pub struct PrintView {
 }
 
 impl PrintView {
-    fn progress(&self) -> Result<PrintProgress> {
+    /// The print's steps, for the rules of `skillcard_core::printing`.
+    pub fn progress(&self) -> Result<PrintProgress> {
         Ok(PrintProgress {
             print_id: self.id,
             status: PrintStatus::parse(&self.status)
@@ -146,14 +147,6 @@ async fn holder(conn: &mut AnyConnection, certificate_id: i64) -> Result<Holder>
         standard_code: r.12,
         trade_title: r.13,
     })
-}
-
-fn score_text(tenths: i64) -> String {
-    u16::try_from(tenths)
-        .ok()
-        .and_then(|t| Score::from_tenths(t).ok())
-        .map(|s| s.to_string())
-        .unwrap_or_default()
 }
 
 type PrintRow = (

@@ -6,9 +6,8 @@
 use crate::views::iso_fa;
 use crate::{Result, Store};
 use serde::Serialize;
-use skillcard_core::exam::Score;
 use skillcard_core::national_id::NationalId;
-use skillcard_core::printing::PrintStatus;
+use skillcard_core::printing::{public_standing, PrintStatus};
 use utoipa::ToSchema;
 
 /// The standing of a certificate and its card, as the public sees it.
@@ -28,15 +27,6 @@ pub struct PublicStatus {
     pub issued_on_fa: String,
     /// The serial of the card that stands for the certificate, if any.
     pub card_serial: Option<u64>,
-}
-
-/// What the standing of a card is, from its print's status (none: not a card of ours).
-pub fn standing(print: Option<PrintStatus>) -> &'static str {
-    match print {
-        Some(PrintStatus::Bound) => "valid",
-        Some(PrintStatus::Printing) | None => "not_issued",
-        Some(PrintStatus::Spoiled) => "void",
-    }
 }
 
 type Row = (
@@ -88,7 +78,7 @@ impl Store {
     fn public_status(row: Row, print: Option<PrintStatus>, serial: Option<u64>) -> PublicStatus {
         let (_, number, first, last, nid, title, code, score, on) = row;
         PublicStatus {
-            standing: standing(print).to_string(),
+            standing: public_standing(print).to_string(),
             certificate_no: number,
             given_name: first,
             family_name: last,
@@ -97,11 +87,7 @@ impl Store {
                 .unwrap_or_default(),
             trade_title: title,
             standard_code: code,
-            final_score: u16::try_from(score)
-                .ok()
-                .and_then(|t| Score::from_tenths(t).ok())
-                .map(|s| s.to_string())
-                .unwrap_or_default(),
+            final_score: crate::exams::score_text(score),
             issued_on_fa: iso_fa(&on),
             card_serial: serial,
         }

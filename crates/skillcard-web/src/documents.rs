@@ -210,12 +210,7 @@ pub async fn card_batch(
     let mut cards = Vec::with_capacity(ids.len());
     for &id in ids {
         let p = state.store.card_print(actor, id).await?;
-        skillcard_core::printing::check_printing(&skillcard_core::printing::PrintProgress {
-            print_id: p.id,
-            status: PrintStatus::parse(&p.status).unwrap_or(PrintStatus::Spoiled),
-            inspected_sound: p.inspected,
-            chip_verified: p.chip_verified,
-        })?;
+        skillcard_core::printing::check_printing(&p.progress()?)?;
         let photo = state.store.print_photo(actor, id).await?;
         cards.push(card_face(&p, photo));
     }

@@ -7,8 +7,7 @@ use crate::forms::NumText;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -405,20 +404,7 @@ async fn export_list(
         .collect();
     let bytes = skillcard_sheets::write_xlsx(&format!("فهرست {}", list.id), &headers, &rows)
         .map_err(crate::error::AppError::from)?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"exam-list-{id}.xlsx\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(super::xlsx(bytes, &format!("exam-list-{id}.xlsx")))
 }
 
 /// The exam list as the signed "special exam form" (A4 PDF): every candidate's scores, result and

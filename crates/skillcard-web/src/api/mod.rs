@@ -564,6 +564,24 @@ async fn audit(
     ))
 }
 
+/// An Excel workbook to download as `name`.
+pub(crate) fn xlsx(bytes: Vec<u8>, name: &str) -> Response {
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
 pub(crate) fn pdf(bytes: Vec<u8>, name: &str) -> Response {
     (
         [

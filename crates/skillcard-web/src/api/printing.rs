@@ -9,8 +9,7 @@ use crate::error::{ApiError, AppError, ErrorBody};
 use crate::forms::{hex_bytes, NumText};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -185,20 +184,7 @@ async fn export_prints(
         })
         .collect();
     let bytes = skillcard_sheets::write_xlsx("کارت‌ها", &headers, &rows).map_err(AppError::from)?;
-    Ok((
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"cards-{}.xlsx\"", st.as_str()),
-            ),
-        ],
-        bytes,
-    )
-        .into_response())
+    Ok(super::xlsx(bytes, &format!("cards-{}.xlsx", st.as_str())))
 }
 
 #[derive(Deserialize, IntoParams)]
