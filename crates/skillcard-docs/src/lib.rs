@@ -30,8 +30,9 @@ mod world;
 use std::path::PathBuf;
 
 pub use model::{
-    CardBatch, CardFace, Document, ExamSheet, ExamSheetRow, Form1, Form2, Form3, Form4,
-    HandoverLetter, LedgerRow, Person, ReceiptNotice, SerialRangeRow,
+    CardBatch, CardFace, DamageLetter, DamageLetterRow, Document, ExamSheet, ExamSheetRow, Form1,
+    Form2, Form3, Form4, Form5, Form5Row, Form6, Form6Row, HandoverLetter, LedgerRow, Person,
+    ReceiptNotice, ReplacementFeeNotice, SerialRangeRow,
 };
 
 /// Why a document could not be rendered, or the renderer not built.

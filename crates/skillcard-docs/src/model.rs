@@ -230,6 +230,106 @@ pub struct ExamSheetRow {
     pub decision: String,
 }
 
+/// Form 5: minutes of delivery of certificates to beneficiaries — one delivery list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Form5 {
+    pub province: String,
+    pub list_no: String,
+    pub date: String,
+    /// What the list groups: a centre or school name, or empty for a hand-made list.
+    pub group: String,
+    pub rows: Vec<Form5Row>,
+    /// The Assessment Office's person responsible for the handover (signs the minutes).
+    pub deliverer: Person,
+}
+
+/// One certificate on a delivery list.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Form5Row {
+    pub full_name: String,
+    pub national_id: String,
+    pub card_serial: u64,
+    pub issue_date: String,
+    /// The centre or school of the holder's exam.
+    pub centre: String,
+    /// Who received the card (the holder or a representative); empty leaves the cell blank to be
+    /// filled by hand.
+    pub receiver: String,
+    /// How it went out when already recorded: empty, or e.g. «حضوری 1405/09/10» /
+    /// «پست: <tracking>» — printed small under the receiver cell. (free text, digits Latin)
+    pub note: String,
+}
+
+/// Form 6 (R-8.1, Note 3): damaged-certificate minutes; several cards may share one.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Form6 {
+    pub province: String,
+    pub minutes_no: String,
+    pub date: String,
+    pub rows: Vec<Form6Row>,
+    /// The certificate issuance clerk (کارشناس صدور گواهینامه).
+    pub clerk: Person,
+    /// The responsible assessment officer (کارشناس مسئول سنجش).
+    pub officer: Person,
+    /// The head of the provincial Assessment Office (رئیس اداره سنجش و ارزشیابی مهارت استان).
+    pub head: Person,
+}
+
+/// One damaged card on the minutes: whose it is, why it was damaged and what the review found.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Form6Row {
+    pub full_name: String,
+    pub national_id: String,
+    pub card_serial: u64,
+    pub issue_date: String,
+    pub cause: String,
+    pub outcome: String,
+}
+
+/// the provincial Director General's letter to HQ's Skill Assessment Office sending the
+/// minutes and the original cards (damaged, or voided for replacement under Note 4) and asking HQ
+/// to enable a reprint.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DamageLetter {
+    pub province: String,
+    pub letter_no: String,
+    pub date: String,
+    pub minutes_no: String,
+    pub minutes_date: String,
+    /// true: cards voided for replacement (Note 4); false: damaged cards (Note 3).
+    pub replacement: bool,
+    pub rows: Vec<DamageLetterRow>,
+    /// The Director General (مدیر کل); an empty title prints the default title.
+    pub signer: Person,
+}
+
+/// One card sent back to HQ with the letter.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DamageLetterRow {
+    pub full_name: String,
+    pub national_id: String,
+    pub certificate_no: String,
+    pub card_serial: u64,
+}
+
+/// Note 4: the notice telling an applicant to pay the replacement fee.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReplacementFeeNotice {
+    pub province: String,
+    pub notice_no: String,
+    pub date: String,
+    pub full_name: String,
+    pub national_id: String,
+    pub certificate_no: String,
+    pub card_serial: u64,
+    /// Rials.
+    pub amount: u64,
+    /// Why the card is being replaced (the board's decision), free text.
+    pub reason: String,
+    /// Signs the notice (an empty title prints the head of the provincial Assessment Office).
+    pub signer: Person,
+}
+
 /// A printable document.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "data")]
@@ -243,6 +343,10 @@ pub enum Document {
     /// Card faces (ID-1 pages), not an A4 document.
     CardBatch(CardBatch),
     ExamSheet(ExamSheet),
+    Form5(Form5),
+    Form6(Form6),
+    DamageLetter(DamageLetter),
+    ReplacementFeeNotice(ReplacementFeeNotice),
 }
 
 impl Document {
@@ -258,6 +362,10 @@ impl Document {
             Document::HandoverLetter(_) => Template::HandoverLetter,
             Document::CardBatch(_) => Template::CardBatch,
             Document::ExamSheet(_) => Template::ExamSheet,
+            Document::Form5(_) => Template::Form5,
+            Document::Form6(_) => Template::Form6,
+            Document::DamageLetter(_) => Template::DamageLetter,
+            Document::ReplacementFeeNotice(_) => Template::ReplacementFeeNotice,
         }
     }
 
@@ -272,6 +380,10 @@ impl Document {
             Document::HandoverLetter(_) => "handover-letter",
             Document::CardBatch(_) => "cards",
             Document::ExamSheet(_) => "exam-list",
+            Document::Form5(_) => "form5",
+            Document::Form6(_) => "form6",
+            Document::DamageLetter(_) => "damage-letter",
+            Document::ReplacementFeeNotice(_) => "replacement-fee-notice",
         }
     }
 }

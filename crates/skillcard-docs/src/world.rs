@@ -22,10 +22,14 @@ pub(crate) enum Template {
     HandoverLetter,
     CardBatch,
     ExamSheet,
+    Form5,
+    Form6,
+    DamageLetter,
+    ReplacementFeeNotice,
 }
 
 impl Template {
-    pub const ALL: [Template; 9] = [
+    pub const ALL: [Template; 13] = [
         Template::Common,
         Template::Form1,
         Template::Form2,
@@ -35,6 +39,10 @@ impl Template {
         Template::HandoverLetter,
         Template::CardBatch,
         Template::ExamSheet,
+        Template::Form5,
+        Template::Form6,
+        Template::DamageLetter,
+        Template::ReplacementFeeNotice,
     ];
 
     fn path(self) -> &'static str {
@@ -48,6 +56,10 @@ impl Template {
             Template::HandoverLetter => "/handover-letter.typ",
             Template::CardBatch => "/cards.typ",
             Template::ExamSheet => "/exam-sheet.typ",
+            Template::Form5 => "/form5.typ",
+            Template::Form6 => "/form6.typ",
+            Template::DamageLetter => "/damage-letter.typ",
+            Template::ReplacementFeeNotice => "/replacement-fee-notice.typ",
         }
     }
 
@@ -62,6 +74,12 @@ impl Template {
             Template::HandoverLetter => include_str!("../templates/handover-letter.typ"),
             Template::CardBatch => include_str!("../templates/cards.typ"),
             Template::ExamSheet => include_str!("../templates/exam-sheet.typ"),
+            Template::Form5 => include_str!("../templates/form5.typ"),
+            Template::Form6 => include_str!("../templates/form6.typ"),
+            Template::DamageLetter => include_str!("../templates/damage-letter.typ"),
+            Template::ReplacementFeeNotice => {
+                include_str!("../templates/replacement-fee-notice.typ")
+            }
         }
     }
 }

@@ -18,8 +18,9 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use skillcard_docs::{
-    Document, Form1, Form2, Form3, Form4, HandoverLetter, LedgerRow, Person, ReceiptNotice,
-    Renderer, SerialRangeRow,
+    DamageLetter, DamageLetterRow, Document, Form1, Form2, Form3, Form4, Form5, Form5Row, Form6,
+    Form6Row, HandoverLetter, LedgerRow, Person, ReceiptNotice, Renderer, ReplacementFeeNotice,
+    SerialRangeRow,
 };
 
 fn renderer() -> &'static Renderer {
@@ -486,4 +487,459 @@ fn renderer_is_shared_across_threads() {
             assert!(h.join().unwrap().unwrap().starts_with(b"%PDF-"));
         }
     });
+}
+
+/// Latin digits → Persian digits, as the templates print them.
+fn fa(x: impl ToString) -> String {
+    x.to_string()
+        .chars()
+        .map(|c| match c.to_digit(10) {
+            Some(d) => char::from_u32(0x06F0 + d).unwrap(),
+            None => c,
+        })
+        .collect()
+}
+
+/// A valid Iranian national code from a number (nine digits and the published check digit).
+fn national_id(n: u64) -> String {
+    let body = format!("{:09}", 100_000_000 + n % 900_000_000);
+    let sum: u32 = body
+        .bytes()
+        .enumerate()
+        .map(|(i, b)| u32::from(b - b'0') * (10 - i as u32))
+        .sum();
+    let r = sum % 11;
+    format!("{body}{}", if r < 2 { r } else { 11 - r })
+}
+
+const GIVEN: [&str; 8] = [
+    "مریم",
+    "علی",
+    "زهرا",
+    "حسین",
+    "فاطمه",
+    "محمدرضا",
+    "نرگس",
+    "امیر",
+];
+const FAMILY: [&str; 7] = [
+    "احمدی",
+    "کریمی",
+    "موسوی",
+    "رضایی",
+    "حسینی",
+    "جعفری",
+    "نوروزی",
+];
+
+/// Form 5's column headers. A header that wraps in its cell comes back from pdftotext with its
+/// lines interleaved with the neighbouring cells', so each is checked by a word that stays on one
+/// line.
+fn assert_form5_header(text: &str) {
+    assert_contains_all(
+        text,
+        &[
+            "ردیف",
+            "ذینفع",
+            "کد ملی",
+            "سریال",
+            "صدور",
+            "مرکز یا آموزشگاه",
+            "تحویل گیرنده",
+            "امضاء",
+        ],
+    );
+}
+
+/// A delivery list of `n` certificates from two centres; every third card already handed over in
+/// person, every fifth (of the others) sent by post, the rest left for the receiver to fill in.
+fn delivery_list(n: usize) -> Form5 {
+    let rows = (0..n)
+        .map(|i| {
+            let full_name = format!("{} {}", GIVEN[i % GIVEN.len()], FAMILY[i % FAMILY.len()]);
+            let (receiver, note) = if i % 3 == 0 {
+                (full_name.clone(), "حضوری 1405/09/10".to_owned())
+            } else if i % 5 == 1 {
+                (
+                    full_name.clone(),
+                    format!("پست: {}", 681_234_500_000u64 + i as u64),
+                )
+            } else {
+                (String::new(), String::new())
+            };
+            Form5Row {
+                full_name,
+                national_id: national_id(2_000 + i as u64),
+                card_serial: 300_001 + i as u64,
+                issue_date: format!("1405/09/{:02}", 1 + i % 7),
+                centre: if i % 2 == 0 {
+                    "مرکز شماره 2 اصفهان".into()
+                } else {
+                    "آموزشگاه آزاد فن آوران".into()
+                },
+                receiver,
+                note,
+            }
+        })
+        .collect();
+    Form5 {
+        province: "اصفهان".into(),
+        list_no: "1405/D/17".into(),
+        date: "1405/09/12".into(),
+        group: "مرکز شماره 2 اصفهان".into(),
+        rows,
+        deliverer: person("سعید نوری", "مسئول تحویل گواهینامه"),
+    }
+}
+
+#[test]
+fn form5_delivery_minutes_small_list() {
+    let mut form = delivery_list(4);
+    form.group = String::new();
+    let (text, pages) = render(&Document::Form5(form));
+    assert_eq!(pages, 1);
+    assert_contains_all(
+        &text,
+        &[
+            "صورتجلسه تحویل گواهینامه به",
+            "ذینفعان",
+            "پیوست شماره",
+            "اداره سنجش و ارزشیابی مهارت",
+            "امضاء",
+            "۱۴۰۵/۰۹/۱۲",
+            "۱۴۰۵/D/۱۷",
+            "۳۰۰۰۰۱",
+            "۳۰۰۰۰۴",
+            "۱۴۰۵/۰۹/۰۴",
+            "آموزشگاه آزاد فن آوران",
+            "حضوری",
+            "۱۴۰۵/۰۹/۱۰",
+            "۶۸۱۲۳۴۵۰۰۰۰۱",
+            "مریم احمدی",
+            "سعید نوری",
+            "مسئول تحویل گواهینامه",
+        ],
+    );
+    assert_form5_header(&text);
+    assert!(text.contains(&fa(national_id(2_000))), "{text}");
+    // Rows in order, and the count line after the table.
+    assert_in_order(
+        &text,
+        &[
+            "۳۰۰۰۰۱",
+            "۳۰۰۰۰۲",
+            "۳۰۰۰۰۳",
+            "۳۰۰۰۰۴",
+            "تعداد گواهینامههای این صورتجلسه",
+            "۴",
+            "فقره",
+        ],
+    );
+    // No group: no «مرکز یا آموزشگاه:» line above the table (only the column header).
+    assert_eq!(
+        squash(&text).matches("مرکز یا آموزشگاه").count(),
+        1,
+        "{text}"
+    );
+    assert_no_latin_digits(&text);
+}
+
+#[test]
+fn form5_thousand_rows_breaks_across_pages_with_repeated_header() {
+    let form = delivery_list(1_000);
+    let start = Instant::now();
+    let (text, pages) = render(&Document::Form5(form));
+    let took = start.elapsed();
+    assert!(pages >= 10, "1,000 rows on only {pages} pages");
+    // Debug builds of this crate compile typst optimised (profile.dev.package."*"), so even a
+    // test build should stay far below this; the release-mode target is checked by the bench.
+    assert!(took.as_secs() < 30, "1,000 rows took {took:?}");
+    let page_texts: Vec<String> = text.split('\u{000C}').map(squash).collect();
+    let table_pages: Vec<&String> = page_texts
+        .iter()
+        .filter(|p| p.contains("۱۴۰۵/۰۹/۰"))
+        .collect();
+    assert!(
+        table_pages.len() >= 10,
+        "rows on only {} pages",
+        table_pages.len()
+    );
+    // The header repeats on every page of the table, e.g. on a page in the middle, which holds
+    // neither the first nor the last row.
+    for page in &table_pages {
+        assert_form5_header(page);
+    }
+    let later = table_pages[table_pages.len() / 2];
+    assert!(
+        !later.contains("۳۰۰۰۰۱") && !later.contains("۳۰۱۰۰۰"),
+        "{later}"
+    );
+    assert_form5_header(later);
+    // The last row (serial 301000) is on the last page of the table, with the count and the
+    // deliverer after it.
+    let last = page_texts
+        .iter()
+        .rposition(|p| p.contains("۳۰۱۰۰۰"))
+        .expect("the last row's serial is printed");
+    let tail = page_texts[last..].join(" ");
+    assert_in_order(
+        &tail,
+        &[
+            "۳۰۱۰۰۰",
+            "تعداد گواهینامههای این صورتجلسه",
+            "۱۰۰۰",
+            "فقره",
+            "سعید نوری",
+            "امضاء",
+        ],
+    );
+    // The first page has the letterhead, the group and the first row.
+    assert_contains_all(
+        &page_texts[0],
+        &[
+            "صورتجلسه تحویل گواهینامه به",
+            "ذینفعان",
+            "مرکز یا آموزشگاه",
+            "۳۰۰۰۰۱",
+        ],
+    );
+    assert!(page_texts[0].contains("مرکز شماره ۲"), "{}", page_texts[0]);
+    assert_no_latin_digits(&text);
+}
+
+#[test]
+fn form6_damaged_certificate_minutes() {
+    let causes = [
+        ("گیر کردن کارت در چاپگر", "نقص فنی چاپگر؛ نیاز به چاپ مجدد"),
+        ("خطای رایت تراشه", "تراشه معیوب؛ نیاز به چاپ مجدد"),
+        ("ترک خوردگی کارت", "ایراد کارت خام؛ نیاز به چاپ مجدد"),
+    ];
+    let rows = causes
+        .iter()
+        .enumerate()
+        .map(|(i, (cause, outcome))| Form6Row {
+            full_name: format!("{} {}", GIVEN[i], FAMILY[i]),
+            national_id: national_id(5_000 + i as u64),
+            card_serial: 400_117 + 13 * i as u64,
+            issue_date: format!("1405/09/0{}", 3 + i),
+            cause: (*cause).into(),
+            outcome: (*outcome).into(),
+        })
+        .collect();
+    let doc = Document::Form6(Form6 {
+        province: "اصفهان".into(),
+        minutes_no: "1405/M/6".into(),
+        date: "1405/09/08".into(),
+        rows,
+        clerk: person("نرگس جعفری", "کارشناس صدور گواهینامه"),
+        officer: person("امیر نوروزی", "کارشناس مسئول سنجش"),
+        head: person("علیرضا رضایی", "رئیس اداره سنجش"),
+    });
+    let (text, pages) = render(&doc);
+    assert_eq!(pages, 1);
+    assert_contains_all(
+        &text,
+        &[
+            "صورتجلسه گواهینامه مخدوشی",
+            "پیوست شماره",
+            "۱۴۰۵/M/۶",
+            // Table headers, by words that do not wrap in their cells.
+            "ردیف",
+            "ذینفع",
+            "کد ملی",
+            "سریال",
+            "تاریخ صدور",
+            "علت مخدوشی",
+            "نتیجه بررسی",
+            "۴۰۰۱۱۷",
+            "۴۰۰۱۳۰",
+            "۴۰۰۱۴۳",
+            "چاپگر",
+            "خطای رایت تراشه",
+            "ترک خوردگی کارت",
+            "نیاز به چاپ مجدد",
+            "امضاء کنندگان",
+            "کارشناس صدور گواهینامه",
+            "کارشناس مسئول سنجش",
+            "رئیس اداره سنجش و ارزشیابی",
+            "مهارت استان اصفهان",
+            "نرگس جعفری",
+            "امیر نوروزی",
+            "علیرضا رضایی",
+        ],
+    );
+    for i in 0..3 {
+        assert!(text.contains(&fa(national_id(5_000 + i))), "{text}");
+    }
+    // The opening sentence of the form, in logical order; the rows in order.
+    assert_in_order(
+        &text,
+        &[
+            "در تاریخ",
+            "۱۴۰۵/۰۹/۰۸",
+            "با حضور امضاء کنندگان ذیل این صورتجلسه",
+            "نسبت به بررسی", // «دلایل» has the lam-alef ligature
+            "مخدوشی کارتهای الکترونیکی",
+            "مندرج در جدول اقدام گردید",
+            "۴۰۰۱۱۷",
+            "۴۰۰۱۳۰",
+            "۴۰۰۱۴۳",
+        ],
+    );
+    assert_no_latin_digits(&text);
+}
+
+/// A clause number such as ۸-۱-۱ is printed right to left (۸ rightmost, as Persian readers
+/// expect), and pdftotext returns its parts in either order: accept both.
+fn assert_clause(text: &str, clause: &str) {
+    let reversed = clause.split('-').rev().collect::<Vec<_>>().join("-");
+    let text = squash(text);
+    assert!(
+        text.contains(&format!("بند {clause}")) || text.contains(&format!("بند {reversed}")),
+        "clause {clause} missing in:\n{text}"
+    );
+}
+
+fn damage_rows() -> Vec<DamageLetterRow> {
+    (0..3)
+        .map(|i| DamageLetterRow {
+            full_name: format!("{} {}", GIVEN[i + 3], FAMILY[i + 3]),
+            national_id: national_id(7_000 + i as u64),
+            certificate_no: format!("ESF-1405-{:06}", 812 + i),
+            card_serial: 400_117 + 13 * i as u64,
+        })
+        .collect()
+}
+
+#[test]
+fn damage_letter_to_hq() {
+    let doc = Document::DamageLetter(DamageLetter {
+        province: "اصفهان".into(),
+        letter_no: "12/7781".into(),
+        date: "1405/09/10".into(),
+        minutes_no: "1405/M/6".into(),
+        minutes_date: "1405/09/08".into(),
+        replacement: false,
+        rows: damage_rows(),
+        signer: person("محمد حسینی", ""),
+    });
+    let (text, _) = render(&doc);
+    assert_contains_all(
+        &text,
+        &[
+            "دفتر ارزشیابی مهارت سازمان آموزش فنی و حرفهای کشور",
+            "اصل گواهینامه مخدوشی",
+            "صورتجلسه گواهینامه مخدوشی",
+            "امکان چاپ مجدد",
+            "۱۲/۷۷۸۱",
+            "۱۴۰۵/۰۹/۱۰",
+            "۱۴۰۵/M/۶",
+            "۱۴۰۵/۰۹/۰۸",
+            "۴۰۰۱۱۷",
+            "۴۰۰۱۳۰",
+            "۴۰۰۱۴۳",
+            "۰۰۰۸۱۲",
+            "۰۰۰۸۱۴",
+            "حسین رضایی",
+            "محمدرضا جعفری",
+            "محمد حسینی",
+            "مدیر کل آموزش فنی و حرفهای استان اصفهان",
+        ],
+    );
+    for i in 0..3 {
+        assert!(text.contains(&fa(national_id(7_000 + i))), "{text}");
+    }
+    assert_clause(&text, "۸-۱-۱");
+    assert_clause(&text, "۸-۱-۲");
+    assert!(!text.contains("ابطال"), "{text}");
+    assert_in_order(
+        &text,
+        &[
+            "صورتجلسه",
+            "۱۴۰۵/M/۶",
+            "مورخ",
+            "۱۴۰۵/۰۹/۰۸",
+            "اصل",
+            "۳",
+            "فقره",
+        ],
+    );
+    assert_no_latin_digits(&text);
+}
+
+#[test]
+fn damage_letter_for_replacement_says_the_cards_were_voided() {
+    let doc = Document::DamageLetter(DamageLetter {
+        province: "فارس".into(),
+        letter_no: "55/102".into(),
+        date: "1405/10/01".into(),
+        minutes_no: "1405/B/3".into(),
+        minutes_date: "1405/09/25".into(),
+        replacement: true,
+        rows: damage_rows(),
+        signer: person("رضا کریمی", "مدیر کل"),
+    });
+    let (text, _) = render(&doc);
+    assert_contains_all(
+        &text,
+        &[
+            "ابطالشده جهت تعویض",
+            "ستاد ارزشیابی استان",
+            "تذکر ۴",
+            "باطل گردید",
+            "۱۴۰۵/B/۳",
+            "۱۴۰۵/۰۹/۲۵",
+            "۴۰۰۱۱۷",
+            "۴۰۰۱۳۰",
+            "۴۰۰۱۴۳",
+            "رضا کریمی",
+            "مدیر کل",
+        ],
+    );
+    assert_clause(&text, "۸-۱-۱");
+    assert_clause(&text, "۸-۱-۲");
+    assert!(!text.contains("گواهینامه مخدوشی"), "{text}");
+    assert_no_latin_digits(&text);
+}
+
+#[test]
+fn replacement_fee_notice_to_the_applicant() {
+    let doc = Document::ReplacementFeeNotice(ReplacementFeeNotice {
+        province: "اصفهان".into(),
+        notice_no: "1405/T/88".into(),
+        date: "1405/09/20".into(),
+        full_name: "فاطمه رضایی".into(),
+        national_id: national_id(9_001),
+        certificate_no: "ESF-1405-000123".into(),
+        card_serial: 400_999,
+        amount: 12_500_000,
+        reason: "اصلاح نام پدر طبق شناسنامه".into(),
+        signer: person("علیرضا رضایی", ""),
+    });
+    let (text, pages) = render(&doc);
+    assert_eq!(pages, 1);
+    assert_contains_all(
+        &text,
+        &[
+            // The title «اعلام پرداخت هزینه تعویض گواهینامه» wraps, and «اعلام» has lam-alef.
+            "پرداخت هزینه تعویض",
+            "فاطمه رضایی",
+            "۰۰۰۱۲۳",
+            "۴۰۰۹۹۹",
+            "اصالح نام پدر", // lam-alef comes back as «ال»
+            "ستاد ارزشیابی استان",
+            "هزینه تعویض گواهینامه",
+            "۱۲٬۵۰۰٬۰۰۰",
+            "ریال",
+            "رسید پرداخت",
+            "اصل کارت",
+            "علیرضا رضایی",
+            "رئیس اداره سنجش و ارزشیابی مهارت استان اصفهان",
+            "۱۴۰۵/T/۸۸",
+            "۱۴۰۵/۰۹/۲۰",
+        ],
+    );
+    assert!(text.contains(&fa(national_id(9_001))), "{text}");
+    assert_in_order(&text, &["مبلغ", "۱۲٬۵۰۰٬۰۰۰", "ریال", "رسید پرداخت"]);
+    assert_no_latin_digits(&text);
 }
