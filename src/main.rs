@@ -614,6 +614,12 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!("skillcard listening on http://{}", listener.local_addr()?);
+    // Notices to applicants go through the log until an SMS or e-mail gateway is configured.
+    tokio::spawn(skillcard_db::notify::run_outbox(
+        state.store.clone(),
+        skillcard_db::notify::LogSender,
+        std::time::Duration::from_secs(60),
+    ));
     skillcard_web::serve(listener, state).await?;
     Ok(())
 }

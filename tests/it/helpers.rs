@@ -404,7 +404,7 @@ pub fn handover_body(count: Option<u64>, ranges: &[(u64, u64)]) -> Value {
     b
 }
 
-pub const TABLES: [&str; 27] = [
+pub const TABLES: [&str; 31] = [
     "provinces",
     "users",
     "sessions",
@@ -432,6 +432,10 @@ pub const TABLES: [&str; 27] = [
     "payments",
     "certificates",
     "card_prints",
+    "delivery_lists",
+    "cases",
+    "case_items",
+    "notifications",
 ];
 
 /// Row counts of every table, cards per state, requests' handed counts and the audit head: equal
@@ -485,14 +489,41 @@ pub async fn db_fingerprint(store: &Store) -> BTreeMap<String, String> {
     for (id, score, d) in entries {
         fp.insert(format!("exam_entry.{id}"), format!("{score:?}/{d}"));
     }
-    let prints: Vec<(i64, String, Option<String>, Option<String>)> = sqlx::query_as(
-        "SELECT id, status, inspected_at, chip_verified_at FROM card_prints ORDER BY id",
+    #[allow(clippy::type_complexity)]
+    let prints: Vec<(
+        i64,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT id, status, inspected_at, chip_verified_at, delivery_list_id, delivered_at \
+             FROM card_prints ORDER BY id",
     )
     .fetch_all(pool)
     .await
     .unwrap();
-    for (id, s, i, c) in prints {
-        fp.insert(format!("card_print.{id}"), format!("{s}/{i:?}/{c:?}"));
+    for (id, s, i, c, l, d) in prints {
+        fp.insert(
+            format!("card_print.{id}"),
+            format!("{s}/{i:?}/{c:?}/{l:?}/{d:?}"),
+        );
+    }
+    let cases: Vec<(i64, String)> = sqlx::query_as("SELECT id, status FROM cases ORDER BY id")
+        .fetch_all(pool)
+        .await
+        .unwrap();
+    for (id, s) in cases {
+        fp.insert(format!("case.{id}"), s);
+    }
+    let scans: Vec<(i64, Option<String>)> =
+        sqlx::query_as("SELECT id, scan_at FROM delivery_lists ORDER BY id")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    for (id, s) in scans {
+        fp.insert(format!("delivery_list.{id}"), format!("{s:?}"));
     }
     let (seq, hash): (i64, String) =
         sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")

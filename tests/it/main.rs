@@ -5,6 +5,7 @@
 // The workspace denies these outside tests; a test that fails should panic loudly.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod aftercare;
 mod auth;
 mod concurrency;
 mod custody;

@@ -24,10 +24,21 @@ pub enum CardState {
     Bound,
     /// Found damaged at printing before registration: never used again.
     Spoiled,
+    /// A registered card handed to its holder or sent by post.
+    Delivered,
+    /// A registered card found damaged, held by the office under a damage case (R-8, Note 3).
+    Damaged,
+    /// A registered card voided by the office after the board approved its replacement (Note 4).
+    Void,
+    /// A damaged or void card sent to HQ with the minutes and the Director General's letter
+    ///
+    SentToHq,
+    /// A card HQ has recorded as arrived: out of the province's hands for good.
+    AtHq,
 }
 
 impl CardState {
-    pub const ALL: [CardState; 8] = [
+    pub const ALL: [CardState; 13] = [
         CardState::InTransit,
         CardState::InVault,
         CardState::WithOffice,
@@ -36,6 +47,11 @@ impl CardState {
         CardState::Printing,
         CardState::Bound,
         CardState::Spoiled,
+        CardState::Delivered,
+        CardState::Damaged,
+        CardState::Void,
+        CardState::SentToHq,
+        CardState::AtHq,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -48,6 +64,11 @@ impl CardState {
             CardState::Printing => "printing",
             CardState::Bound => "bound",
             CardState::Spoiled => "spoiled",
+            CardState::Delivered => "delivered",
+            CardState::Damaged => "damaged",
+            CardState::Void => "void",
+            CardState::SentToHq => "sent_to_hq",
+            CardState::AtHq => "at_hq",
         }
     }
 
@@ -65,6 +86,11 @@ impl CardState {
             CardState::Printing => "در حال چاپ",
             CardState::Bound => "صادرشده",
             CardState::Spoiled => "معیوب هنگام چاپ",
+            CardState::Delivered => "تحویل‌شده به دارنده",
+            CardState::Damaged => "مخدوش (در دست بررسی)",
+            CardState::Void => "باطل‌شده (تعویض)",
+            CardState::SentToHq => "ارسال‌شده به ستاد",
+            CardState::AtHq => "دریافت‌شده در ستاد",
         }
     }
 
@@ -80,6 +106,24 @@ impl CardState {
                 | (WithOffice, Printing)
                 | (Printing, Bound)
                 | (Printing, Spoiled)
+                | (Bound, Delivered)
+                | (Bound, Damaged)
+                | (Delivered, Damaged)
+                | (Bound, Void)
+                | (Delivered, Void)
+                | (Damaged, SentToHq)
+                | (Void, SentToHq)
+                | (SentToHq, AtHq)
+        )
+    }
+
+    /// Cards the Assessment Office has taken from its stock for a certificate: each has one
+    /// print record (see [`crate::printing::card_state_fits`]).
+    pub fn is_used(self) -> bool {
+        use CardState::*;
+        matches!(
+            self,
+            Printing | Bound | Spoiled | Delivered | Damaged | Void | SentToHq | AtHq
         )
     }
 }
@@ -100,5 +144,9 @@ mod tests {
         assert!(CardState::Printing.can_move_to(CardState::Spoiled));
         assert!(!CardState::Spoiled.can_move_to(CardState::WithOffice));
         assert!(!CardState::Bound.can_move_to(CardState::Printing));
+        assert!(CardState::Delivered.can_move_to(CardState::Void));
+        assert!(!CardState::Delivered.can_move_to(CardState::Bound));
+        assert!(!CardState::Spoiled.can_move_to(CardState::SentToHq));
+        assert!(!CardState::AtHq.can_move_to(CardState::WithOffice));
     }
 }

@@ -281,15 +281,12 @@ pub struct ProvinceCounts {
     pub ledger_balance: i64,
     /// Cards listed in this province's handovers.
     pub handed_over: u64,
-    /// Office cards taken for a certificate and not yet registered.
-    pub printing: u64,
-    /// Office cards registered against a certificate.
-    pub bound: u64,
-    /// Office cards spoiled at printing.
-    pub spoiled: u64,
-    /// Cards with a print record in each state, counted from the prints, not the cards:
-    /// `[printing, bound, spoiled]`.
-    pub prints: [u64; 3],
+    /// Cards taken from the office stock for a certificate, in any state since: printing,
+    /// registered, spoiled, delivered, damaged, void, sent to or at HQ
+    /// ([`crate::card::CardState::is_used`]).
+    pub used: u64,
+    /// Print records, counted from the prints, not the cards: one per used card.
+    pub prints: u64,
     /// Serials of in-transit shipments.
     pub shipped_in_transit: u64,
 }
@@ -303,15 +300,15 @@ pub struct Violation {
 }
 
 impl ProvinceCounts {
-    /// Cards the office has taken from its stock: printing, registered or spoiled.
+    /// Cards the office has taken from its stock for a certificate, whatever became of them.
     pub fn office_used(&self) -> u64 {
-        self.printing + self.bound + self.spoiled
+        self.used
     }
 }
 
 /// The custody invariants for one province:
 /// every shipped serial is in exactly one state; the ledger balance equals the cards in the vault;
-/// the office stock equals cards handed over minus cards used (printing, bound, spoiled); in-transit
+/// the office stock equals cards handed over minus cards used (taken for a certificate); in-transit
 /// cards are exactly those of shipments not yet received; each used card has one print record in
 /// the matching state, and each print record one card.
 pub fn check_province(c: &ProvinceCounts) -> Vec<Violation> {
@@ -355,14 +352,10 @@ pub fn check_province(c: &ProvinceCounts) -> Vec<Violation> {
             ),
         );
     }
-    if c.prints != [c.printing, c.bound, c.spoiled] {
+    if c.prints != c.used {
         fail(
             "prints_match_cards",
-            format!(
-                "prints printing/bound/spoiled {:?} but cards {:?}",
-                c.prints,
-                [c.printing, c.bound, c.spoiled]
-            ),
+            format!("{} print records but {} used cards", c.prints, c.used),
         );
     }
     if c.in_transit != c.shipped_in_transit {
@@ -517,15 +510,13 @@ mod tests {
         assert_eq!(check_province(&bad)[0].invariant, "ledger_equals_vault");
         let used = ProvinceCounts {
             with_office: 6,
-            printing: 1,
-            bound: 2,
-            spoiled: 1,
-            prints: [1, 2, 1],
+            used: 4,
+            prints: 4,
             ..good.clone()
         };
         assert!(check_province(&used).is_empty());
         let orphan = ProvinceCounts {
-            prints: [1, 1, 1],
+            prints: 3,
             ..used.clone()
         };
         assert_eq!(check_province(&orphan)[0].invariant, "prints_match_cards");

@@ -98,6 +98,21 @@ pub enum DomainError {
     ChipNotWritten,
     #[error("no active signing key")]
     NoSigningKey,
+    #[error("card print {print_id} is {status}: not a registered card awaiting its holder")]
+    NotDeliverable { print_id: i64, status: &'static str },
+    #[error("card print {print_id} is already on delivery list {list_id}")]
+    AlreadyListed { print_id: i64, list_id: i64 },
+    #[error("card print {print_id} is {status}: not a registered card in service")]
+    NotInService { print_id: i64, status: &'static str },
+    #[error("the case is {status}, expected {expected}")]
+    WrongCaseStatus {
+        status: &'static str,
+        expected: &'static str,
+    },
+    #[error(
+        "a registered card of this certificate was damaged or voided; HQ has not enabled a reprint"
+    )]
+    ReprintNotAuthorized,
     #[error("invalid username or password")]
     InvalidCredentials,
     #[error("not logged in")]
@@ -156,6 +171,11 @@ impl DomainError {
             NotInspected => "not_inspected",
             ChipNotWritten => "chip_not_written",
             NoSigningKey => "no_signing_key",
+            NotDeliverable { .. } => "not_deliverable",
+            AlreadyListed { .. } => "already_listed",
+            NotInService { .. } => "not_in_service",
+            WrongCaseStatus { .. } => "wrong_case_status",
+            ReprintNotAuthorized => "reprint_not_authorized",
             InvalidCredentials => "invalid_credentials",
             Unauthenticated => "unauthenticated",
             CsrfMismatch => "csrf_mismatch",
@@ -177,7 +197,12 @@ impl DomainError {
             | ListLocked { .. }
             | WrongListStatus { .. }
             | PrintInProgress { .. }
-            | NotPrinting { .. } => ErrorKind::Conflict,
+            | NotPrinting { .. }
+            | NotDeliverable { .. }
+            | AlreadyListed { .. }
+            | NotInService { .. }
+            | WrongCaseStatus { .. }
+            | ReprintNotAuthorized => ErrorKind::Conflict,
             InvalidCredentials | Unauthenticated => ErrorKind::Unauthenticated,
             _ => ErrorKind::Invalid,
         }
@@ -233,6 +258,16 @@ impl DomainError {
             PrintInProgress { print_id } => json!({ "print_id": print_id }),
             NotPrinting { print_id, status } => json!({ "print_id": print_id, "status": status }),
             CardNotInOfficeStock { serial } => json!({ "serial": serial }),
+            NotDeliverable { print_id, status } | NotInService { print_id, status } => {
+                json!({ "print_id": print_id, "status": status })
+            }
+            AlreadyListed { print_id, list_id } => {
+                json!({ "print_id": print_id, "list_id": list_id })
+            }
+            WrongCaseStatus { status, expected } => {
+                json!({ "status": status, "expected": expected })
+            }
+            ReprintNotAuthorized => json!({}),
             ChipMismatch { reason } => json!({ "reason": reason }),
             BadSignature | NotApproved | NotPassed | NotPaid => json!({}),
             NoOfficeStock | NotInspected | ChipNotWritten | NoSigningKey => json!({}),

@@ -128,6 +128,24 @@ pub fn error_message(e: &DomainError) -> String {
         NotInspected => "بازبینی کارت چاپ‌شده هنوز با نتیجه «سالم» ثبت نشده است (بند ۶-۷).".into(),
         ChipNotWritten => "تراشه کارت هنوز نوشته و بازخوانی نشده است (بند ۶-۸).".into(),
         NoSigningKey => "کلید امضای فعالی روی سرور نیست؛ مسئول فنی باید با «skillcard keys generate» کلید بسازد.".into(),
+        NotDeliverable { status, .. } => format!(
+            "این کارت ({}) کارت ثبت‌شده‌ای در انتظار تحویل به دارنده نیست (بند ۷).",
+            print_status(status)
+        ),
+        AlreadyListed { list_id, .. } => format!(
+            "این کارت پیش‌تر در فهرست تحویل شماره {} آمده است.",
+            fa_num(list_id)
+        ),
+        NotInService { status, .. } => format!(
+            "این کارت ({}) کارت ثبت‌شده و معتبری نیست.",
+            print_status(status)
+        ),
+        WrongCaseStatus { status, expected } => format!(
+            "این کار در وضعیت کنونی پرونده ({}) ممکن نیست؛ پرونده باید در وضعیت «{}» باشد.",
+            case_status(status),
+            case_status(expected)
+        ),
+        ReprintNotAuthorized => "کارت ثبت‌شده این گواهینامه مخدوش یا باطل شده است و دفتر ارزشیابی مهارت هنوز امکان چاپ مجدد را فراهم نکرده است (بند ۸-۱-۲).".into(),
         InvalidCredentials => "نام کاربری یا گذرواژه نادرست است.".into(),
         Unauthenticated => "ابتدا وارد سامانه شوید.".into(),
         CsrfMismatch => "نشست فرم منقضی شده است؛ صفحه را تازه کنید و دوباره بفرستید.".into(),
@@ -169,6 +187,9 @@ pub fn verification(result: &str) -> &'static str {
     match result {
         "valid" => "این گواهینامه و همین کارت معتبر است.",
         "void" => "این کارت باطل است و اعتبار ندارد.",
+        "replaced" => "این کارت برای تعویض گواهینامه باطل شده و اعتبار ندارد.",
+        "damaged" => "این کارت مخدوش اعلام شده و اعتبار ندارد.",
+        "damaged_reissued" => "این کارت مخدوش اعلام شده و گواهینامه روی کارت جدیدی دوباره صادر شده است؛ این کارت اعتبار ندارد.",
         "not_issued" => "این کارت هنوز صادر و ثبت نشده است و اعتبار ندارد.",
         "unknown" => "گواهینامه‌ای با این مشخصات یافت نشد.",
         "bad_signature" => "امضای این کارت معتبر نیست: اطلاعات آن دست‌کاری شده است.",
@@ -186,7 +207,56 @@ pub fn print_status(s: &str) -> &str {
     match s {
         "printing" => "در حال چاپ",
         "bound" => "ثبت‌شده",
-        "spoiled" => "معیوب",
+        "spoiled" => "معیوب هنگام چاپ",
+        "damaged" => "مخدوش",
+        "void" => "باطل (تعویض)",
+        other => other,
+    }
+}
+
+/// The Persian name of a damage or replacement case's status.
+pub fn case_status(s: &str) -> &str {
+    match s {
+        "open" => "گشوده (در دست بررسی)",
+        "reviewed" => "بررسی‌شده (صورتجلسه آماده امضا)",
+        "requested" => "درخواست ثبت‌شده",
+        "approved" => "تأییدشده در ستاد ارزشیابی استان",
+        "rejected" => "ردشده",
+        "voided" => "کارت قبلی باطل شد (در انتظار پرداخت هزینه تعویض)",
+        "paid" => "هزینه تعویض پرداخت شد",
+        "sent_to_hq" => "ارسال‌شده به دفتر ارزشیابی مهارت",
+        "at_hq" => "دریافت‌شده در ستاد",
+        "authorized" => "چاپ مجدد مجاز شد",
+        other => other,
+    }
+}
+
+/// The Persian name of a case's kind.
+pub fn case_kind(s: &str) -> &str {
+    match s {
+        "damage" => "گواهینامه مخدوش",
+        "replacement" => "تعویض گواهینامه",
+        other => other,
+    }
+}
+
+/// The Persian name of a cause of damage.
+pub fn damage_cause(s: &str) -> &str {
+    match s {
+        "print_defect" => "نقص چاپ",
+        "chip_fault" => "خرابی تراشه",
+        "physical" => "آسیب فیزیکی",
+        "data_error" => "مغایرت اطلاعات چاپ‌شده",
+        "other" => "سایر",
+        other => other,
+    }
+}
+
+/// How a card went to its holder, in Persian.
+pub fn delivery_method(s: &str) -> &str {
+    match s {
+        "in_person" => "حضوری",
+        "post" => "پست",
         other => other,
     }
 }
@@ -263,6 +333,41 @@ pub fn field_name(field: &str) -> &str {
         "certificate" => "گواهینامه",
         "card" => "کارت",
         "print" => "چاپ کارت",
+        "receiver" => "نام تحویل‌گیرنده",
+        "tracking_no" => "شماره مرسوله پستی",
+        "delivery" => "تحویل کارت",
+        "delivery_list" => "فهرست تحویل",
+        "cause" => "علت مخدوشی",
+        "cause_detail" => "شرح علت",
+        "cards" => "کارت‌ها",
+        "case" => "پرونده",
+        "outcome" => "نتیجه بررسی",
+        "minutes_no" => "شماره صورتجلسه",
+        "scan" => "تصویر سند امضاشده",
+        "notification" => "اعلان",
+        "contact" => "شماره همراه یا نشانی رایانامه",
+        "corrections" => "اصلاحات درخواستی",
+        "decision_reason" => "دلیل تصمیم",
+        "letter_date" => "تاریخ نامه",
+        "fee_reference" => "شماره پیگیری پرداخت هزینه تعویض",
         other => other,
+    }
+}
+
+/// The text of a notice to an applicant (SMS or e-mail), in Persian.
+pub fn notice_body(kind: &str, holder: &str, certificate_no: &str, amount_rials: u64) -> String {
+    let cert = crate::text::persian_digits(certificate_no);
+    match kind {
+        "fee_due" => format!(
+            "{holder} گرامی، درخواست تعویض گواهینامه شماره {cert} تأیید شد. لطفاً هزینه تعویض به مبلغ {} ریال را پرداخت کنید.",
+            crate::text::fa_num(amount_rials)
+        ),
+        "card_ready" => format!(
+            "{holder} گرامی، کارت گواهینامه مهارت شماره {cert} صادر شد و آماده تحویل است."
+        ),
+        "overdue_pickup" => format!(
+            "{holder} گرامی، کارت گواهینامه مهارت شماره {cert} بیش از یک هفته است که آماده تحویل است؛ لطفاً برای دریافت آن مراجعه کنید."
+        ),
+        other => other.to_string(),
     }
 }

@@ -8,8 +8,11 @@
 
 pub mod audit;
 pub mod card;
+pub mod cases;
 pub mod custody;
 pub mod date;
+pub mod delivery;
+pub mod notice;
 pub mod error;
 pub mod exam;
 pub mod fa;

@@ -166,6 +166,24 @@ pub enum Action {
     /// printing the card, recording its inspection, writing the chip and
     /// registering the serial (R-5.2: the issuance role only).
     PrintCard,
+    /// Form 5: delivery lists and handovers to holders.
+    DeliverCards,
+    /// the clerk opens a damage case for registered cards.
+    OpenDamageCase,
+    /// the review of a damage case (Form 6).
+    ReviewDamage,
+    /// the Director General's letter sending minutes and cards to HQ.
+    SendToHq,
+    /// HQ records the cards' arrival and enables reprints.
+    AuthorizeReprint,
+    /// R-9, Note 4: recording a holder's replacement request.
+    RequestReplacement,
+    /// Note 4: the provincial assessment board's decision.
+    DecideReplacement,
+    /// Note 4: the Assessment Office voids the old card.
+    VoidCard,
+    /// How to reach an applicant for notices (not printed on the card).
+    EditContact,
 }
 
 impl Action {
@@ -192,6 +210,15 @@ impl Action {
             Action::RecordPayment => "record_payment",
             Action::IssueCertificate => "issue_certificate",
             Action::PrintCard => "print_card",
+            Action::DeliverCards => "deliver_cards",
+            Action::OpenDamageCase => "open_damage_case",
+            Action::ReviewDamage => "review_damage",
+            Action::SendToHq => "send_to_hq",
+            Action::AuthorizeReprint => "authorize_reprint",
+            Action::RequestReplacement => "request_replacement",
+            Action::DecideReplacement => "decide_replacement",
+            Action::VoidCard => "void_card",
+            Action::EditContact => "edit_contact",
         }
     }
 
@@ -220,6 +247,33 @@ impl Action {
                 IssuanceClerk,
                 CenterExaminer,
                 DirectorGeneral,
+                DeliveryAgent,
+                AssessmentBoard,
+            ],
+            // "the person responsible for the handover"; the office may do it too.
+            Action::DeliverCards => &[
+                DeliveryAgent,
+                IssuanceClerk,
+                AssessmentOfficer,
+                AssessmentHead,
+            ],
+            // "the certificate issuance clerk".
+            Action::OpenDamageCase => &[IssuanceClerk],
+            // Form 6 is signed by the clerk, the responsible officer and the head.
+            Action::ReviewDamage => &[AssessmentOfficer, AssessmentHead],
+            // a letter from the provincial Director General (recorded by the office head).
+            Action::SendToHq => &[DirectorGeneral, AssessmentHead],
+            Action::AuthorizeReprint => &[Hq],
+            Action::RequestReplacement => &[IssuanceClerk, AssessmentOfficer],
+            // Note 4: "the provincial assessment board reviews the case".
+            Action::DecideReplacement => &[AssessmentBoard],
+            // Note 4: "the Assessment Office voids the previous certificate".
+            Action::VoidCard => &[AssessmentHead, AssessmentOfficer],
+            Action::EditContact => &[
+                IssuanceClerk,
+                AssessmentOfficer,
+                CenterExaminer,
+                DeliveryAgent,
             ],
             // "the Assessment and Security units draw up receipt minutes".
             Action::ReceiveShipment => &[Security, AssessmentHead],

@@ -10,16 +10,24 @@
 //! point leaves a print the clerk can resume or report as spoiled, never a lost card and never a
 //! second card bound to the same certificate.
 
+use crate::card::CardState;
 use crate::error::DomainError;
 use crate::text;
 
-/// Where a print stands; the card's state is the same word. The discriminants index
-/// `ProvinceCounts::prints`.
+/// Where a print stands. While it is printing, bound or spoiled its card's state is the same
+/// word; after registration the card moves on physically (delivered, sent to HQ…) while the
+/// print keeps what it means for the certificate ([`card_state_fits`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PrintStatus {
-    Printing = 0,
-    Bound = 1,
-    Spoiled = 2,
+    Printing,
+    /// Registered; the card stays valid whether delivered yet or not.
+    Bound,
+    /// Damaged at printing before registration.
+    Spoiled,
+    /// Registered, then found damaged: a damage case (R-8, Note 3).
+    Damaged,
+    /// Registered, then voided for a replacement (Note 4).
+    Void,
 }
 
 impl PrintStatus {
@@ -28,17 +36,34 @@ impl PrintStatus {
             PrintStatus::Printing => "printing",
             PrintStatus::Bound => "bound",
             PrintStatus::Spoiled => "spoiled",
+            PrintStatus::Damaged => "damaged",
+            PrintStatus::Void => "void",
         }
     }
 
+    pub const ALL: [PrintStatus; 5] = [
+        PrintStatus::Printing,
+        PrintStatus::Bound,
+        PrintStatus::Spoiled,
+        PrintStatus::Damaged,
+        PrintStatus::Void,
+    ];
+
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            PrintStatus::Printing,
-            PrintStatus::Bound,
-            PrintStatus::Spoiled,
-        ]
-        .into_iter()
-        .find(|p| p.as_str() == s)
+        Self::ALL.into_iter().find(|p| p.as_str() == s)
+    }
+}
+
+/// Invariant: the card of a print is in a state that fits the print's status. The custody check
+/// proves it for every print.
+pub fn card_state_fits(print: PrintStatus, card: CardState) -> bool {
+    use CardState as C;
+    match print {
+        PrintStatus::Printing => card == C::Printing,
+        PrintStatus::Spoiled => card == C::Spoiled,
+        PrintStatus::Bound => matches!(card, C::Bound | C::Delivered),
+        PrintStatus::Damaged => matches!(card, C::Damaged | C::SentToHq | C::AtHq),
+        PrintStatus::Void => matches!(card, C::Void | C::SentToHq | C::AtHq),
     }
 }
 
@@ -62,16 +87,29 @@ pub fn check_printing(p: &PrintProgress) -> Result<(), DomainError> {
     Ok(())
 }
 
-/// A certificate gets a new print only when it has none in progress and no bound card.
-pub fn r6_8_check_can_start(
-    open_print: Option<i64>,
-    bound_print: Option<i64>,
-) -> Result<(), DomainError> {
-    if let Some(print_id) = open_print {
+/// What storage knows of a certificate's earlier cards when a new print is asked for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CardHistory {
+    pub open_print: Option<i64>,
+    pub bound_print: Option<i64>,
+    /// A registered card of this certificate was damaged or voided (R-8, Note 4).
+    pub had_registered_card: bool,
+    /// HQ's authorisation to reprint that is not yet used by a registered card.
+    pub open_authorisation: Option<i64>,
+}
+
+/// A certificate gets a new print only when it has none in progress and no bound card; once a
+/// registered card of it was damaged or voided, only on HQ's authorisation. A card
+/// spoiled at printing, before registration, needs none (Note 3 applies to registered serials).
+pub fn r6_8_check_can_start(h: &CardHistory) -> Result<(), DomainError> {
+    if let Some(print_id) = h.open_print {
         return Err(DomainError::PrintInProgress { print_id });
     }
-    if bound_print.is_some() {
+    if h.bound_print.is_some() {
         return Err(DomainError::AlreadyRecorded { what: "card" });
+    }
+    if h.had_registered_card && h.open_authorisation.is_none() {
+        return Err(DomainError::ReprintNotAuthorized);
     }
     Ok(())
 }
@@ -126,14 +164,18 @@ pub fn r6_9_check_registrable(p: &PrintProgress) -> Result<(), DomainError> {
     Ok(())
 }
 
-/// What a verifier is told about a card of an issued certificate, from its print's status:
-/// only a registered card is valid; a card signed but never registered is not issued; a card
-/// spoiled at printing is void.
-pub fn public_standing(print: Option<PrintStatus>) -> &'static str {
+/// What a verifier is told about a card of an issued certificate, from its print's status and
+/// whether the certificate has a registered card again: only a registered card is valid; a card
+/// signed but never registered is not issued; a card spoiled at printing is void; a damaged
+/// card says whether the certificate was reissued; a card voided for replacement is replaced.
+pub fn public_standing(print: Option<PrintStatus>, reissued: bool) -> &'static str {
     match print {
         Some(PrintStatus::Bound) => "valid",
         Some(PrintStatus::Printing) | None => "not_issued",
         Some(PrintStatus::Spoiled) => "void",
+        Some(PrintStatus::Damaged) if reissued => "damaged_reissued",
+        Some(PrintStatus::Damaged) => "damaged",
+        Some(PrintStatus::Void) => "replaced",
     }
 }
 
@@ -175,12 +217,60 @@ mod tests {
 
     #[test]
     fn one_live_card_per_certificate() {
-        assert!(r6_8_check_can_start(None, None).is_ok());
+        let fresh = CardHistory::default();
+        assert!(r6_8_check_can_start(&fresh).is_ok());
+        let open = CardHistory {
+            open_print: Some(3),
+            ..fresh
+        };
         assert_eq!(
-            r6_8_check_can_start(Some(3), None),
+            r6_8_check_can_start(&open),
             Err(DomainError::PrintInProgress { print_id: 3 })
         );
-        assert!(r6_8_check_can_start(None, Some(4)).is_err());
+        let bound = CardHistory {
+            bound_print: Some(4),
+            ..fresh
+        };
+        assert!(r6_8_check_can_start(&bound).is_err());
+    }
+
+    #[test]
+    fn r8_1_2_reprint_needs_hq() {
+        let damaged = CardHistory {
+            had_registered_card: true,
+            ..CardHistory::default()
+        };
+        assert_eq!(
+            r6_8_check_can_start(&damaged),
+            Err(DomainError::ReprintNotAuthorized)
+        );
+        let authorised = CardHistory {
+            open_authorisation: Some(9),
+            ..damaged
+        };
+        assert!(r6_8_check_can_start(&authorised).is_ok());
+    }
+
+    #[test]
+    fn card_states_fit_prints() {
+        for s in CardState::ALL {
+            let fits = PrintStatus::ALL
+                .iter()
+                .filter(|p| card_state_fits(**p, s))
+                .count();
+            // A used card fits one print status, except a card at HQ or on its way (damaged or void).
+            let expected = match s {
+                CardState::SentToHq | CardState::AtHq => 2,
+                s if s.is_used() => 1,
+                _ => 0,
+            };
+            assert_eq!(fits, expected, "{s:?}");
+        }
+        assert_eq!(
+            public_standing(Some(PrintStatus::Damaged), true),
+            "damaged_reissued"
+        );
+        assert_eq!(public_standing(Some(PrintStatus::Void), true), "replaced");
     }
 
     #[test]
@@ -202,7 +292,7 @@ mod tests {
             r6_8_check_read_back(b"abc", b"u1", b"abd", b"u1"),
             Err(DomainError::ChipMismatch { reason: "payload" })
         );
-        for s in ["printing", "bound", "spoiled"] {
+        for s in ["printing", "bound", "spoiled", "damaged", "void"] {
             assert_eq!(PrintStatus::parse(s).map(PrintStatus::as_str), Some(s));
         }
     }

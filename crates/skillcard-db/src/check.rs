@@ -5,7 +5,7 @@ use serde::Serialize;
 use skillcard_core::audit::{verify_chain, AuditRecord};
 use skillcard_core::card::CardState;
 use skillcard_core::custody::{check_province, ProvinceCounts, Violation};
-use skillcard_core::printing::PrintStatus;
+use skillcard_core::printing::{card_state_fits, PrintStatus};
 use skillcard_core::serial::{self, SerialRange};
 use std::collections::BTreeMap;
 
@@ -154,10 +154,8 @@ impl Store {
                 Some(CardState::WithOffice) => c.with_office = n,
                 Some(CardState::MissingOnArrival) => c.missing_on_arrival = n,
                 Some(CardState::DamagedOnArrival) => c.damaged_on_arrival = n,
-                Some(CardState::Printing) => c.printing = n,
-                Some(CardState::Bound) => c.bound = n,
-                Some(CardState::Spoiled) => c.spoiled = n,
-                None => {}
+                Some(s) if s.is_used() => c.used += n,
+                _ => {}
             }
         }
         type Setter = fn(&mut ProvinceCounts, i64);
@@ -206,24 +204,42 @@ impl Store {
                 ..Default::default()
             });
             match PrintStatus::parse(&status) {
-                Some(s) => c.prints[s as usize] = n as u64,
+                Some(_) => c.prints += n as u64,
                 None => violations.push(global(
                     "known_states",
                     format!("{n} card prints in unknown status {status:?}"),
                 )),
             }
         }
-        // Each print's card is in the print's state, in the print's province.
+        // Each print's card is in a state that fits the print, in the print's province.
+        let pairs: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT p.status, c.state, CAST(COUNT(*) AS BIGINT) FROM card_prints p JOIN cards c ON c.serial = p.serial \
+             GROUP BY p.status, c.state",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        for (status, state, n) in pairs {
+            let fits = match (PrintStatus::parse(&status), CardState::parse(&state)) {
+                (Some(p), Some(c)) => card_state_fits(p, c),
+                _ => false,
+            };
+            if !fits {
+                violations.push(global(
+                    "print_card_state",
+                    format!("{n} card prints {status:?} whose card is {state:?}"),
+                ));
+            }
+        }
         let (astray,): (i64,) = sqlx::query_as(
             "SELECT CAST(COUNT(*) AS BIGINT) FROM card_prints p JOIN cards c ON c.serial = p.serial \
-             WHERE c.state <> p.status OR c.province_id <> p.province_id",
+             WHERE c.province_id <> p.province_id",
         )
         .fetch_one(&mut *conn)
         .await?;
         if astray > 0 {
             violations.push(global(
                 "print_card_state",
-                format!("{astray} card prints whose card is in another state or province"),
+                format!("{astray} card prints whose card is in another province"),
             ));
         }
         // One live card per certificate (the partial unique index enforces it; this proves it).

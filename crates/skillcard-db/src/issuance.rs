@@ -65,7 +65,7 @@ pub struct GatewayCallback {
     pub amount_rial: i64,
 }
 
-async fn fee_in(conn: &mut AnyConnection, kind: &str) -> Result<Option<i64>> {
+pub(crate) async fn fee_in(conn: &mut AnyConnection, kind: &str) -> Result<Option<i64>> {
     let row: Option<(i64,)> =
         sqlx::query_as("SELECT amount_rial FROM fees WHERE kind = $1 ORDER BY id DESC LIMIT 1")
             .bind(kind)

@@ -12,12 +12,15 @@
 //! migration directory per backend.
 
 mod auth;
+pub mod cases;
 mod check;
 mod custody;
+pub mod delivery;
 pub mod demo;
 mod error;
 pub mod exams;
 pub mod issuance;
+pub mod notify;
 pub mod printing;
 mod tx;
 pub mod verification;

@@ -15,7 +15,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use skillcard_core::card::CardState;
 use skillcard_core::policy::{authorize, Action, Actor};
-use skillcard_core::printing::{self as rules, Inspection, PrintProgress, PrintStatus};
+use skillcard_core::printing::{
+    self as rules, CardHistory, Inspection, PrintProgress, PrintStatus,
+};
 use skillcard_core::{fa, DomainError};
 use skillcard_credential::{sign, to_qr_text, Claims, IssuerKey};
 use sqlx::AnyConnection;
@@ -241,7 +243,12 @@ async fn take_card(w: &mut WriteTx, province_id: i64, serial: Option<u64>) -> Re
 }
 
 /// A guarded move of one card: it must be in `from`.
-async fn move_card(w: &mut WriteTx, serial: u64, from: CardState, to: CardState) -> Result<()> {
+pub(crate) async fn move_card(
+    w: &mut WriteTx,
+    serial: u64,
+    from: CardState,
+    to: CardState,
+) -> Result<()> {
     if !from.can_move_to(to) {
         return Err(StoreError::Corrupt(format!(
             "move {} → {} is not allowed",
@@ -272,6 +279,36 @@ fn check_uid(uid: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// What the certificate's earlier cards say about a new print (R-6.8, R-8.1.2).
+async fn card_history(conn: &mut AnyConnection, certificate_id: i64) -> Result<CardHistory> {
+    let prints: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, status FROM card_prints WHERE certificate_id = $1")
+            .bind(certificate_id)
+            .fetch_all(&mut *conn)
+            .await?;
+    let with = |s: PrintStatus| {
+        prints
+            .iter()
+            .find(|(_, st)| st == s.as_str())
+            .map(|(id, _)| *id)
+    };
+    let open_authorisation: Option<(i64,)> = sqlx::query_as(
+        "SELECT i.case_id FROM case_items i JOIN cases c ON c.id = i.case_id \
+         WHERE i.certificate_id = $1 AND c.status = 'authorized' AND i.reprint_print_id IS NULL \
+         ORDER BY i.case_id LIMIT 1",
+    )
+    .bind(certificate_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(CardHistory {
+        open_print: with(PrintStatus::Printing),
+        bound_print: with(PrintStatus::Bound),
+        had_registered_card: with(PrintStatus::Damaged).is_some()
+            || with(PrintStatus::Void).is_some(),
+        open_authorisation: open_authorisation.map(|(id,)| id),
+    })
+}
+
 impl Store {
     /// Opens a print for an issued certificate (R-6.8's first half): takes a card from the
     /// office stock, signs the credential for it and the chip whose UID the workstation read,
@@ -289,18 +326,8 @@ impl Store {
         let h = holder(&mut w.tx, certificate_id).await?;
         authorize(actor, Action::PrintCard, Some(h.province_id))?;
         let key = key.ok_or(DomainError::NoSigningKey)?;
-        let live: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT id, status FROM card_prints WHERE certificate_id = $1 AND status IN ('printing', 'bound')",
-        )
-        .bind(certificate_id)
-        .fetch_all(&mut *w.tx)
-        .await?;
-        let with = |s: PrintStatus| {
-            live.iter()
-                .find(|(_, st)| st == s.as_str())
-                .map(|(id, _)| *id)
-        };
-        rules::r6_8_check_can_start(with(PrintStatus::Printing), with(PrintStatus::Bound))?;
+        let history = card_history(&mut w.tx, certificate_id).await?;
+        rules::r6_8_check_can_start(&history)?;
         let serial = take_card(&mut w, h.province_id, serial).await?;
         let claims = Claims {
             certificate_no: h.certificate_no.clone(),
@@ -485,12 +512,35 @@ impl Store {
         let v = print_in(&mut w.tx, print_id).await?;
         authorize(actor, Action::PrintCard, Some(v.province_id))?;
         rules::r6_9_check_registrable(&v.progress()?)?;
-        move_card(&mut w, v.serial, CardState::Printing, CardState::Bound).await?;
-        sqlx::query("UPDATE card_prints SET status = 'bound', finished_at = $1 WHERE id = $2")
-            .bind(w.now_str())
+        // R-8.1.2: a reprint after a damaged or voided card uses up HQ's authorisation, once.
+        let history = card_history(&mut w.tx, v.certificate_id).await?;
+        rules::r6_8_check_can_start(&CardHistory {
+            open_print: None,
+            ..history
+        })?;
+        if let (true, Some(case_id)) = (history.had_registered_card, history.open_authorisation) {
+            let used = sqlx::query(
+                "UPDATE case_items SET reprint_print_id = $1 WHERE case_id = $2 AND certificate_id = $3 \
+                 AND reprint_print_id IS NULL",
+            )
             .bind(print_id)
+            .bind(case_id)
+            .bind(v.certificate_id)
             .execute(&mut *w.tx)
             .await?;
+            if used.rows_affected() != 1 {
+                return Err(DomainError::ReprintNotAuthorized.into());
+            }
+        }
+        move_card(&mut w, v.serial, CardState::Printing, CardState::Bound).await?;
+        sqlx::query(
+            "UPDATE card_prints SET status = 'bound', finished_at = $1, registered_on = $2 WHERE id = $3",
+        )
+        .bind(w.now_str())
+        .bind(w.today().to_string())
+        .bind(print_id)
+        .execute(&mut *w.tx)
+        .await?;
         w.audit(
             Some(actor),
             "card.register",
@@ -498,7 +548,17 @@ impl Store {
             print_id,
             Some(v.province_id),
             json!({ "serial": v.serial, "state": "printing" }),
-            json!({ "serial": v.serial, "state": "bound", "certificate": v.certificate_no }),
+            json!({
+                "serial": v.serial, "state": "bound", "certificate": v.certificate_no,
+                "reprint_of_case": history.had_registered_card.then_some(history.open_authorisation).flatten(),
+            }),
+        )
+        .await?;
+        crate::notify::enqueue_for_certificate(
+            &mut w,
+            v.certificate_id,
+            skillcard_core::notice::NoticeKind::CardReady,
+            0,
         )
         .await?;
         w.commit().await?;

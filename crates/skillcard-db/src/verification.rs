@@ -57,7 +57,7 @@ impl Store {
         &self,
         certificate_id: i64,
         serial: Option<u64>,
-    ) -> Result<(Option<PrintStatus>, Option<u64>)> {
+    ) -> Result<(Option<PrintStatus>, Option<u64>, bool)> {
         let row: Option<(String, i64)> = match serial {
             Some(s) => sqlx::query_as("SELECT status, serial FROM card_prints WHERE certificate_id = $1 AND serial = $2")
                 .bind(certificate_id)
@@ -69,16 +69,38 @@ impl Store {
                 .fetch_optional(&self.pool)
                 .await?,
         };
+        let row = match row {
+            Some(r) => Some(r),
+            // No valid card: what became of the latest one.
+            None if serial.is_none() => sqlx::query_as(
+                "SELECT status, serial FROM card_prints WHERE certificate_id = $1 AND status <> 'printing' ORDER BY id DESC LIMIT 1",
+            )
+            .bind(certificate_id)
+            .fetch_optional(&self.pool)
+            .await?,
+            None => None,
+        };
+        let (reissued,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM card_prints WHERE certificate_id = $1 AND status = 'bound'",
+        )
+        .bind(certificate_id)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(match row {
-            Some((st, s)) => (PrintStatus::parse(&st), Some(s as u64)),
-            None => (None, None),
+            Some((st, s)) => (PrintStatus::parse(&st), Some(s as u64), reissued > 0),
+            None => (None, None, reissued > 0),
         })
     }
 
-    fn public_status(row: Row, print: Option<PrintStatus>, serial: Option<u64>) -> PublicStatus {
+    fn public_status(
+        row: Row,
+        print: Option<PrintStatus>,
+        serial: Option<u64>,
+        reissued: bool,
+    ) -> PublicStatus {
         let (_, number, first, last, nid, title, code, score, on) = row;
         PublicStatus {
-            standing: public_standing(print).to_string(),
+            standing: public_standing(print, reissued).to_string(),
             certificate_no: number,
             given_name: first,
             family_name: last,
@@ -102,8 +124,8 @@ impl Store {
         let Some(row) = self.public_row(certificate_no).await? else {
             return Ok(None);
         };
-        let (print, serial) = self.print_status_of(row.0, Some(serial)).await?;
-        Ok(Some(Self::public_status(row, print, serial)))
+        let (print, serial, reissued) = self.print_status_of(row.0, Some(serial)).await?;
+        Ok(Some(Self::public_status(row, print, serial, reissued)))
     }
 
     /// A lookup by certificate number and the holder's national code (both must match).
@@ -118,7 +140,7 @@ impl Store {
         if row.4 != national_id.as_str() {
             return Ok(None);
         }
-        let (print, serial) = self.print_status_of(row.0, None).await?;
-        Ok(Some(Self::public_status(row, print, serial)))
+        let (print, serial, reissued) = self.print_status_of(row.0, None).await?;
+        Ok(Some(Self::public_status(row, print, serial, reissued)))
     }
 }

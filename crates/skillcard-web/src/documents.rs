@@ -263,3 +263,132 @@ pub fn exam_sheet(l: &skillcard_db::exams::ExamListView, province: String) -> Do
             .collect(),
     })
 }
+
+/// Form 5: the minutes of a handover list, a row per card; receivers already recorded are
+/// printed, the others left for the hand.
+pub fn form5(l: &skillcard_db::delivery::DeliveryListView, deliverer: &str) -> Document {
+    use skillcard_docs::{Form5, Form5Row};
+    let note = |c: &skillcard_db::delivery::DeliveryCard| match (
+        c.delivery_method.as_deref(),
+        &c.tracking_no,
+    ) {
+        (Some("post"), Some(t)) => format!("پست: {t}"),
+        (Some(_), _) => c
+            .delivered_at
+            .as_deref()
+            .map(|d| format!("حضوری {}", jalali(d.get(..10).unwrap_or(d))))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    Document::Form5(Form5 {
+        province: l.province_name.clone(),
+        list_no: l.id.to_string(),
+        date: jalali(l.created_at.get(..10).unwrap_or(&l.created_at)),
+        group: l.label.clone(),
+        rows: l
+            .cards
+            .iter()
+            .map(|c| Form5Row {
+                full_name: c.holder.clone(),
+                national_id: c.national_id.clone(),
+                card_serial: c.serial,
+                issue_date: jalali(&c.registered_on),
+                centre: c.centre.clone(),
+                receiver: c.receiver.clone().unwrap_or_default(),
+                note: note(c),
+            })
+            .collect(),
+        deliverer: person(
+            deliverer,
+            skillcard_core::policy::Role::DeliveryAgent.label_fa(),
+        ),
+    })
+}
+
+fn case_date(c: &skillcard_db::cases::CaseView) -> String {
+    jalali(c.created_at.get(..10).unwrap_or(&c.created_at))
+}
+
+/// Form 6 (R-8.1, Note 3): the damaged-card minutes of a case, with the clerk's, the officer's
+/// and the head's signature blocks.
+pub fn form6(c: &skillcard_db::cases::CaseView) -> Document {
+    use skillcard_core::policy::Role;
+    use skillcard_docs::{Form6, Form6Row};
+    Document::Form6(Form6 {
+        province: c.province_name.clone(),
+        minutes_no: c.id.to_string(),
+        date: case_date(c),
+        rows: c
+            .items
+            .iter()
+            .map(|i| Form6Row {
+                full_name: i.holder.clone(),
+                national_id: i.national_id.clone(),
+                card_serial: i.serial,
+                issue_date: jalali(&i.issued_on),
+                cause: match (
+                    &i.cause_fa,
+                    i.cause_detail.as_deref().filter(|d| !d.is_empty()),
+                ) {
+                    (Some(c), Some(d)) => format!("{c} — {d}"),
+                    (Some(c), None) => c.clone(),
+                    (None, _) => String::new(),
+                },
+                outcome: i.outcome.clone().unwrap_or_default(),
+            })
+            .collect(),
+        clerk: person("", Role::IssuanceClerk.label_fa()),
+        officer: person("", Role::AssessmentOfficer.label_fa()),
+        head: person("", Role::AssessmentHead.label_fa()),
+    })
+}
+
+/// the Director General's letter to HQ sending a case's minutes and cards.
+pub fn damage_letter(c: &skillcard_db::cases::CaseView) -> Result<Document, AppError> {
+    use skillcard_docs::{DamageLetter, DamageLetterRow};
+    let letter_no = c
+        .letter_no
+        .clone()
+        .ok_or(AppError::Domain(DomainError::NotFound { what: "letter" }))?;
+    Ok(Document::DamageLetter(DamageLetter {
+        province: c.province_name.clone(),
+        letter_no,
+        date: c.letter_date.as_deref().map(jalali).unwrap_or_default(),
+        minutes_no: c.id.to_string(),
+        minutes_date: case_date(c),
+        replacement: c.kind == "replacement",
+        rows: c
+            .items
+            .iter()
+            .map(|i| DamageLetterRow {
+                full_name: i.holder.clone(),
+                national_id: i.national_id.clone(),
+                certificate_no: i.certificate_no.clone(),
+                card_serial: i.serial,
+            })
+            .collect(),
+        signer: person("", ""),
+    }))
+}
+
+/// Note 4: the notice telling the applicant to pay the replacement fee (once the card is void).
+pub fn fee_notice(c: &skillcard_db::cases::CaseView) -> Result<Document, AppError> {
+    use skillcard_docs::ReplacementFeeNotice;
+    let missing = || AppError::Domain(DomainError::NotFound { what: "document" });
+    let item = c.items.first().ok_or_else(missing)?;
+    let amount = c.fee_amount.ok_or_else(missing)?;
+    Ok(Document::ReplacementFeeNotice(ReplacementFeeNotice {
+        province: c.province_name.clone(),
+        notice_no: c.id.to_string(),
+        date: jalali(
+            &skillcard_core::date::tehran_date(time::OffsetDateTime::now_utc()).to_string(),
+        ),
+        full_name: item.holder.clone(),
+        national_id: item.national_id.clone(),
+        certificate_no: item.certificate_no.clone(),
+        card_serial: item.serial,
+        amount: amount.max(0) as u64,
+        reason: c.reason.clone().unwrap_or_default(),
+        signer: person("", ""),
+    }))
+}

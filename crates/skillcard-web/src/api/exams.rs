@@ -255,7 +255,7 @@ async fn register_candidate(
 }
 
 /// Standard base64 (RFC 4648), padding optional; `None` on any invalid character.
-fn decode_base64(input: &str) -> Option<Vec<u8>> {
+pub(crate) fn decode_base64(input: &str) -> Option<Vec<u8>> {
     let mut out = Vec::with_capacity(input.len() * 3 / 4);
     let (mut acc, mut bits) = (0u32, 0u32);
     for c in input

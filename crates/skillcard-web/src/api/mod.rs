@@ -20,6 +20,7 @@ use skillcard_db::{
 };
 use utoipa::{OpenApi, ToSchema};
 
+mod aftercare;
 mod exams;
 mod issuance;
 mod printing;
@@ -87,6 +88,7 @@ pub fn routes() -> Router<AppState> {
         .merge(issuance::routes())
         .merge(printing::routes())
         .merge(verify::routes())
+        .merge(aftercare::routes())
 }
 
 #[derive(OpenApi)]
@@ -135,6 +137,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(issuance::IssuanceDoc::openapi());
     doc.merge(printing::PrintingDoc::openapi());
     doc.merge(verify::VerifyDoc::openapi());
+    doc.merge(aftercare::AftercareDoc::openapi());
     Json(doc)
 }
 

@@ -1,0 +1,115 @@
+//! Notices to applicants (Part 3): the fee to pay for a replacement, a card ready to collect, a
+//! pickup overdue under. Storage keeps them in an outbox and a sender (SMS or e-mail
+//! gateway) delivers them; what is retried, and when, is decided here so every deployment and
+//! every test agrees.
+
+use crate::error::DomainError;
+use crate::text;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// Note 4: the replacement was approved and the old card voided; the fee is due.
+    FeeDue,
+    /// the card is registered and waits at the office.
+    CardReady,
+    /// the card is still at the office a week after issue.
+    OverduePickup,
+}
+
+impl NoticeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeKind::FeeDue => "fee_due",
+            NoticeKind::CardReady => "card_ready",
+            NoticeKind::OverduePickup => "overdue_pickup",
+        }
+    }
+}
+
+/// Where a notice can go: a mobile number (SMS) or an e-mail address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Contact {
+    Mobile(String),
+    Email(String),
+}
+
+impl Contact {
+    pub fn as_str(&self) -> &str {
+        match self {
+            Contact::Mobile(s) | Contact::Email(s) => s,
+        }
+    }
+}
+
+/// Parses an applicant's contact: an Iranian mobile number (`09…`, 11 digits, in any digit
+/// script, `+98` folded to `0`) or an e-mail address.
+pub fn parse_contact(input: &str) -> Result<Contact, DomainError> {
+    let s = text::required("contact", input, 120)?;
+    if s.contains('@') {
+        let (local, domain) = s.split_once('@').unwrap_or_default();
+        if local.is_empty() || !domain.contains('.') || s.contains(char::is_whitespace) {
+            return Err(DomainError::InvalidValue { field: "contact" });
+        }
+        return Ok(Contact::Email(s.to_lowercase()));
+    }
+    let digits: String = s
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')'))
+        .collect();
+    let digits = match digits.strip_prefix("+98") {
+        Some(rest) => format!("0{rest}"),
+        None => digits,
+    };
+    if digits.len() != 11
+        || !digits.starts_with("09")
+        || !digits.bytes().all(|b| b.is_ascii_digit())
+    {
+        return Err(DomainError::InvalidValue { field: "contact" });
+    }
+    Ok(Contact::Mobile(digits))
+}
+
+/// Sending is tried at most this many times before the notice is marked failed.
+pub const MAX_ATTEMPTS: i64 = 6;
+
+/// After `attempts` failed tries, how long to wait before the next (1, 2, 4, 8, 16 minutes),
+/// or `None` when the notice has failed for good.
+pub fn retry_delay(attempts: i64) -> Option<time::Duration> {
+    if attempts >= MAX_ATTEMPTS {
+        return None;
+    }
+    let minutes = 1i64 << (attempts - 1).clamp(0, 10);
+    Some(time::Duration::minutes(minutes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contacts() {
+        assert_eq!(
+            parse_contact("۰۹۱۲ ۳۴۵ ۶۷۸۹").unwrap(),
+            Contact::Mobile("09123456789".into())
+        );
+        assert_eq!(
+            parse_contact("+989123456789").unwrap(),
+            Contact::Mobile("09123456789".into())
+        );
+        assert_eq!(
+            parse_contact("Ali@Example.IR").unwrap(),
+            Contact::Email("ali@example.ir".into())
+        );
+        for bad in ["", "0912345", "08123456789", "a@b", "@x.ir"] {
+            assert!(parse_contact(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn retries_back_off_then_stop() {
+        let delays: Vec<i64> = (1..=MAX_ATTEMPTS)
+            .map(|a| retry_delay(a).map_or(-1, |d| d.whole_minutes()))
+            .collect();
+        assert_eq!(delays, vec![1, 2, 4, 8, 16, -1]);
+    }
+}

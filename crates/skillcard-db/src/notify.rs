@@ -1,0 +1,330 @@
+//! The outbox of notices to applicants (fee due, card ready, pickup overdue).
+//!
+//! A notice is written in the same transaction as the change it announces, so it is sent if and
+//! only if that change committed. A dispatcher then hands due notices to a [`Sender`] (an SMS or
+//! e-mail gateway; [`LogSender`] for development) and records the outcome: sent, retried after
+//! `skillcard_core::notice::retry_delay`, or failed for good. Each notice is claimed with a
+//! guarded update first, so two nodes dispatching at once never send it twice.
+
+use crate::tx::WriteTx;
+use crate::{Result, Store};
+use serde::Serialize;
+use skillcard_core::notice::{self, Contact, NoticeKind};
+use skillcard_core::policy::{authorize, Action, Actor};
+use skillcard_core::{fa, DomainError};
+use std::future::Future;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+/// One notice handed to a sender.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    pub id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub body: String,
+}
+
+/// A gateway that delivers notices; an `Err` is retried later.
+pub trait Sender: Send + Sync {
+    fn send(&self, n: &Outgoing) -> impl Future<Output = std::result::Result<(), String>> + Send;
+}
+
+/// The development sender: writes each notice to the log and succeeds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogSender;
+
+impl Sender for LogSender {
+    async fn send(&self, n: &Outgoing) -> std::result::Result<(), String> {
+        tracing::info!(id = n.id, kind = %n.kind, recipient = %n.recipient, body = %n.body, "notice sent (log sender)");
+        Ok(())
+    }
+}
+
+/// Outbox times are compared as text, so they are written at a fixed width (whole seconds, UTC):
+/// RFC 3339 with a trimmed fraction does not sort.
+fn outbox_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// How long a claimed notice is left alone before another dispatcher may take it again (a node
+/// that crashed mid-send).
+const CLAIM_MINUTES: i64 = 5;
+
+/// Queues a notice to the holder of a certificate, if the applicant left a contact; returns
+/// whether one was queued.
+pub(crate) async fn enqueue_for_certificate(
+    w: &mut WriteTx,
+    certificate_id: i64,
+    kind: NoticeKind,
+    amount: u64,
+) -> Result<bool> {
+    let row: Option<(i64, i64, Option<String>, String, String, String)> = sqlx::query_as(
+        "SELECT c.province_id, k.id, k.contact, k.first_name, k.last_name, c.number FROM certificates c \
+         JOIN candidates k ON k.id = c.candidate_id WHERE c.id = $1",
+    )
+    .bind(certificate_id)
+    .fetch_optional(&mut *w.tx)
+    .await?;
+    let Some((province_id, candidate_id, Some(contact), first, last, number)) = row else {
+        return Ok(false);
+    };
+    let body = fa::notice_body(kind.as_str(), &format!("{first} {last}"), &number, amount);
+    sqlx::query(
+        "INSERT INTO notifications (province_id, candidate_id, kind, recipient, body, status, attempts, next_attempt_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, 'pending', 0, $6, $6)",
+    )
+    .bind(province_id)
+    .bind(candidate_id)
+    .bind(kind.as_str())
+    .bind(contact)
+    .bind(body)
+    .bind(outbox_time(w.now))
+    .execute(&mut *w.tx)
+    .await?;
+    Ok(true)
+}
+
+/// What one dispatch round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DispatchReport {
+    pub sent: u64,
+    pub retried: u64,
+    pub failed: u64,
+}
+
+/// A notice in the outbox, for the office's page and the API.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct NotificationView {
+    pub id: i64,
+    pub province_id: i64,
+    pub candidate_id: i64,
+    pub kind: String,
+    pub recipient: String,
+    pub body: String,
+    /// `pending`, `sent` or `failed`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+type NoticeRow = (
+    i64,
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+impl Store {
+    /// Sends the notices due at `now`, at most `limit` of them.
+    pub async fn dispatch_notifications<S: Sender>(
+        &self,
+        sender: &S,
+        now: OffsetDateTime,
+        limit: i64,
+    ) -> Result<DispatchReport> {
+        let now_s = outbox_time(now);
+        let due: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, kind, recipient, body, attempts FROM notifications \
+             WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2",
+        )
+        .bind(&now_s)
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut report = DispatchReport::default();
+        for (id, kind, recipient, body, attempts) in due {
+            let claimed = sqlx::query(
+                "UPDATE notifications SET attempts = attempts + 1, next_attempt_at = $1 \
+                 WHERE id = $2 AND status = 'pending' AND attempts = $3",
+            )
+            .bind(outbox_time(now + time::Duration::minutes(CLAIM_MINUTES)))
+            .bind(id)
+            .bind(attempts)
+            .execute(&self.pool)
+            .await?;
+            if claimed.rows_affected() != 1 {
+                continue;
+            }
+            let attempts = attempts + 1;
+            let n = Outgoing {
+                id,
+                kind,
+                recipient,
+                body,
+            };
+            match sender.send(&n).await {
+                Ok(()) => {
+                    sqlx::query("UPDATE notifications SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2")
+                        .bind(&now_s)
+                        .bind(id)
+                        .execute(&self.pool)
+                        .await?;
+                    report.sent += 1;
+                }
+                Err(e) => {
+                    let (status, next) = match notice::retry_delay(attempts) {
+                        Some(d) => ("pending", outbox_time(now + d)),
+                        None => ("failed", now_s.clone()),
+                    };
+                    sqlx::query(
+                        "UPDATE notifications SET status = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4",
+                    )
+                    .bind(status)
+                    .bind(next)
+                    .bind(e.chars().take(500).collect::<String>())
+                    .bind(id)
+                    .execute(&self.pool)
+                    .await?;
+                    if status == "failed" {
+                        report.failed += 1;
+                    } else {
+                        report.retried += 1;
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// The newest notices in the actor's reach.
+    pub async fn notifications(&self, actor: &Actor) -> Result<Vec<NotificationView>> {
+        authorize(actor, Action::ViewExams, None)?;
+        let rows: Vec<NoticeRow> = sqlx::query_as(
+            "SELECT id, province_id, candidate_id, kind, recipient, body, status, attempts, next_attempt_at, \
+             last_error, created_at, sent_at FROM notifications WHERE ($1 IS NULL OR province_id = $1) \
+             ORDER BY id DESC LIMIT 200",
+        )
+        .bind(actor.scope().province_filter())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| NotificationView {
+                id: r.0,
+                province_id: r.1,
+                candidate_id: r.2,
+                kind: r.3,
+                recipient: r.4,
+                body: r.5,
+                status: r.6,
+                attempts: r.7,
+                next_attempt_at: r.8,
+                last_error: r.9,
+                created_at: r.10,
+                sent_at: r.11,
+            })
+            .collect())
+    }
+
+    /// Records how to reach an applicant (not personal data printed on the card, so it stays
+    /// editable after printing).
+    pub async fn set_candidate_contact(
+        &self,
+        actor: &Actor,
+        candidate_id: i64,
+        contact: &Contact,
+    ) -> Result<()> {
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let row: Option<(i64, Option<String>)> =
+            sqlx::query_as("SELECT province_id, contact FROM candidates WHERE id = $1")
+                .bind(candidate_id)
+                .fetch_optional(&mut *w.tx)
+                .await?;
+        let (province_id, before) = row.ok_or(DomainError::NotFound { what: "candidate" })?;
+        authorize(actor, Action::EditContact, Some(province_id))?;
+        sqlx::query("UPDATE candidates SET contact = $1 WHERE id = $2")
+            .bind(contact.as_str())
+            .bind(candidate_id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.audit(
+            Some(actor),
+            "candidate.contact",
+            "candidate",
+            candidate_id,
+            Some(province_id),
+            serde_json::json!({ "contact": before }),
+            serde_json::json!({ "contact": contact.as_str() }),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// R-5.4: queues one overdue-pickup notice per card past the week that has none yet;
+    /// returns how many were queued.
+    pub async fn notify_overdue(&self, day: time::Date) -> Result<u64> {
+        let cutoff = skillcard_core::delivery::r5_4_overdue_cutoff(day).to_string();
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let due: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT id, certificate_id FROM card_prints WHERE status = 'bound' AND delivered_at IS NULL \
+             AND registered_on <= $1 AND overdue_notified_at IS NULL ORDER BY id LIMIT 1000",
+        )
+        .bind(cutoff)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let mut queued = 0;
+        for (print_id, certificate_id) in due {
+            if enqueue_for_certificate(&mut w, certificate_id, NoticeKind::OverduePickup, 0).await?
+            {
+                queued += 1;
+            }
+            sqlx::query("UPDATE card_prints SET overdue_notified_at = $1 WHERE id = $2")
+                .bind(w.now_str())
+                .bind(print_id)
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        w.commit().await?;
+        Ok(queued)
+    }
+}
+
+/// The outbox worker of a serving node: every `every`, queues R-5.4's overdue-pickup notices and
+/// sends what is due. Errors are logged and the loop goes on (a database blip must not stop
+/// notices for good).
+pub async fn run_outbox<S: Sender>(store: Store, sender: S, every: std::time::Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        let now = OffsetDateTime::now_utc();
+        if let Err(e) = store
+            .notify_overdue(skillcard_core::date::tehran_date(now))
+            .await
+        {
+            tracing::warn!(error = %e, "queueing overdue notices failed");
+        }
+        match store.dispatch_notifications(&sender, now, 200).await {
+            Ok(r) if r != DispatchReport::default() => {
+                tracing::info!(
+                    sent = r.sent,
+                    retried = r.retried,
+                    failed = r.failed,
+                    "notices dispatched"
+                )
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "dispatching notices failed"),
+        }
+    }
+}

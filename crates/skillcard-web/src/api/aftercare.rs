@@ -1,0 +1,596 @@
+//! Part 3 in the API: delivery lists and handovers (R-5.4, R-7, Form 5), damage cases and
+//! replacements on their road to HQ and back (R-8, R-9, Notes 3–4, Form 6, the Director
+//! General's letter, the fee notice), and the outbox of notices to applicants.
+
+use super::{pdf, ApiJson, ApiResult};
+use crate::auth::ApiActor;
+use crate::documents;
+use crate::error::{ApiError, ErrorBody};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use skillcard_core::cases::{r8_1_damaged_card, CaseStatus, Corrections};
+use skillcard_core::delivery::{r7_1_in_person, r7_post};
+use skillcard_core::notice::parse_contact;
+use skillcard_core::DomainError;
+use skillcard_db::cases::{CaseItemView, CaseView};
+use skillcard_db::delivery::{DeliveryCard, DeliveryListView, ProvinceOverdue};
+use skillcard_db::notify::NotificationView;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/deliveries/undelivered", get(undelivered))
+        .route("/api/v1/deliveries/overdue", get(overdue))
+        .route(
+            "/api/v1/deliveries/overdue/provinces",
+            get(overdue_provinces),
+        )
+        .route("/api/v1/delivery-lists", get(list_lists).post(create_list))
+        .route("/api/v1/delivery-lists/{id}", get(get_list))
+        .route("/api/v1/delivery-lists/{id}/form5.pdf", get(form5_pdf))
+        .route(
+            "/api/v1/delivery-lists/{id}/scan",
+            get(get_list_scan).put(put_list_scan),
+        )
+        .route("/api/v1/prints/{id}/delivery", post(deliver))
+        .route("/api/v1/cases", get(list_cases))
+        .route("/api/v1/cases/damage", post(open_damage))
+        .route("/api/v1/prints/{id}/replacement", post(request_replacement))
+        .route("/api/v1/cases/{id}", get(get_case))
+        .route("/api/v1/cases/{id}/review", post(review))
+        .route("/api/v1/cases/{id}/decision", post(decide))
+        .route("/api/v1/cases/{id}/void", post(void))
+        .route("/api/v1/cases/{id}/fee", post(fee))
+        .route("/api/v1/cases/{id}/send", post(send))
+        .route("/api/v1/cases/{id}/arrival", post(arrival))
+        .route("/api/v1/cases/{id}/authorization", post(authorization))
+        .route("/api/v1/cases/{id}/form6.pdf", get(form6_pdf))
+        .route("/api/v1/cases/{id}/letter.pdf", get(letter_pdf))
+        .route("/api/v1/cases/{id}/fee-notice.pdf", get(fee_notice_pdf))
+        .route("/api/v1/cases/{id}/scans/{which}", get(case_scan))
+        .route("/api/v1/candidates/{id}/contact", put(set_contact))
+        .route("/api/v1/notifications", get(notifications))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    paths(
+        undelivered,
+        overdue,
+        overdue_provinces,
+        list_lists,
+        create_list,
+        get_list,
+        form5_pdf,
+        get_list_scan,
+        put_list_scan,
+        deliver,
+        list_cases,
+        open_damage,
+        request_replacement,
+        get_case,
+        review,
+        decide,
+        void,
+        fee,
+        send,
+        arrival,
+        authorization,
+        form6_pdf,
+        letter_pdf,
+        fee_notice_pdf,
+        case_scan,
+        set_contact,
+        notifications
+    ),
+    components(schemas(
+        ErrorBody,
+        DeliveryCard,
+        DeliveryListView,
+        ProvinceOverdue,
+        CaseView,
+        CaseItemView,
+        NotificationView
+    ))
+)]
+pub struct AftercareDoc;
+
+fn base64(field: &'static str, input: &str) -> Result<Vec<u8>, DomainError> {
+    super::exams::decode_base64(input).ok_or(DomainError::InvalidValue { field })
+}
+
+fn file(bytes: Vec<u8>, media: &str, name: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, media.to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("inline; filename=\"{name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        bytes,
+    )
+        .into_response()
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct UndeliveredQuery {
+    /// Only cards on no handover list yet (to group into a new Form 5).
+    #[serde(default)]
+    unlisted: bool,
+}
+
+/// Registered cards still at the office, oldest first, with R-5.4's days overdue.
+#[utoipa::path(get, path = "/api/v1/deliveries/undelivered", params(UndeliveredQuery),
+    responses((status = 200, body = [DeliveryCard])))]
+async fn undelivered(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<UndeliveredQuery>,
+) -> ApiResult<Vec<DeliveryCard>> {
+    Ok(Json(
+        s.store
+            .undelivered_cards(&a, false, q.unlisted, 2000)
+            .await?,
+    ))
+}
+
+/// the cards not delivered within 7 days of issue, with the days overdue.
+#[utoipa::path(get, path = "/api/v1/deliveries/overdue", responses((status = 200, body = [DeliveryCard])))]
+async fn overdue(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiResult<Vec<DeliveryCard>> {
+    Ok(Json(
+        s.store.undelivered_cards(&a, true, false, 2000).await?,
+    ))
+}
+
+/// for HQ: per province, the cards overdue, undelivered, and the worst delay.
+#[utoipa::path(get, path = "/api/v1/deliveries/overdue/provinces", responses((status = 200, body = [ProvinceOverdue])))]
+async fn overdue_provinces(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<Vec<ProvinceOverdue>> {
+    Ok(Json(s.store.overdue_by_province(&a).await?))
+}
+
+/// The newest handover lists.
+#[utoipa::path(get, path = "/api/v1/delivery-lists", responses((status = 200, body = [DeliveryListView])))]
+async fn list_lists(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<Vec<DeliveryListView>> {
+    Ok(Json(s.store.delivery_lists(&a).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewListBody {
+    /// What the list groups (a centre or school, or a name for a hand-made list).
+    label: String,
+    /// The prints (registered, undelivered, on no other list) to hand over.
+    print_ids: Vec<i64>,
+}
+
+/// groups registered cards into a handover list (Form 5).
+#[utoipa::path(post, path = "/api/v1/delivery-lists", request_body = NewListBody,
+    responses((status = 200, body = DeliveryListView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_list(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<NewListBody>,
+) -> ApiResult<DeliveryListView> {
+    Ok(Json(
+        s.store
+            .create_delivery_list(&a, &b.label, &b.print_ids)
+            .await?,
+    ))
+}
+
+/// One handover list with its cards.
+#[utoipa::path(get, path = "/api/v1/delivery-lists/{id}", responses((status = 200, body = DeliveryListView), (status = 404, body = ErrorBody)))]
+async fn get_list(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<DeliveryListView> {
+    Ok(Json(s.store.delivery_list(&a, id).await?))
+}
+
+/// Form 5 of a handover list (PDF).
+#[utoipa::path(get, path = "/api/v1/delivery-lists/{id}/form5.pdf", responses((status = 200, content_type = "application/pdf")))]
+async fn form5_pdf(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let l = s.store.delivery_list(&a, id).await?;
+    let doc = documents::form5(&l, &a.full_name);
+    Ok(pdf(
+        documents::render(&s, doc).await?,
+        &format!("form5-{id}.pdf"),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ScanBody {
+    /// The scan (PDF, JPEG or PNG), base64; at most 8 MiB.
+    scan_base64: String,
+}
+
+/// keeps the scan of the signed Form 5 with its list.
+#[utoipa::path(put, path = "/api/v1/delivery-lists/{id}/scan", request_body = ScanBody,
+    responses((status = 200, body = DeliveryListView), (status = 422, body = ErrorBody)))]
+async fn put_list_scan(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ScanBody>,
+) -> ApiResult<DeliveryListView> {
+    let scan = base64("scan", &b.scan_base64)?;
+    Ok(Json(s.store.attach_delivery_scan(&a, id, &scan).await?))
+}
+
+/// The scan of a list's signed Form 5.
+#[utoipa::path(get, path = "/api/v1/delivery-lists/{id}/scan", responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody)))]
+async fn get_list_scan(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let (bytes, media) = s.store.delivery_scan(&a, id).await?;
+    Ok(file(bytes, &media, &format!("form5-{id}-signed")))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DeliveryBody {
+    /// `in_person` or `post`.
+    method: String,
+    /// In person: who received the card (the holder or a representative).
+    #[serde(default)]
+    receiver: String,
+    /// By post: the tracking number.
+    #[serde(default)]
+    tracking_no: String,
+}
+
+/// confirms a card's handover, in person or by post.
+#[utoipa::path(post, path = "/api/v1/prints/{id}/delivery", request_body = DeliveryBody,
+    responses((status = 200, body = DeliveryCard), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn deliver(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<DeliveryBody>,
+) -> ApiResult<DeliveryCard> {
+    let handover = match b.method.as_str() {
+        "in_person" => r7_1_in_person(&b.receiver)?,
+        "post" => r7_post(&b.tracking_no)?,
+        _ => return Err(DomainError::InvalidValue { field: "delivery" }.into()),
+    };
+    Ok(Json(s.store.confirm_delivery(&a, id, &handover).await?))
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct CasesQuery {
+    /// Only cases in this status (e.g. `sent_to_hq` for HQ's queue).
+    status: Option<String>,
+}
+
+/// Damage cases and replacement requests, newest first.
+#[utoipa::path(get, path = "/api/v1/cases", params(CasesQuery), responses((status = 200, body = [CaseView])))]
+async fn list_cases(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Query(q): Query<CasesQuery>,
+) -> ApiResult<Vec<CaseView>> {
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(st) => {
+            Some(CaseStatus::parse(st).ok_or(DomainError::InvalidValue { field: "status" })?)
+        }
+        None => None,
+    };
+    Ok(Json(s.store.cases(&a, status).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DamagedCardBody {
+    print_id: i64,
+    /// `print_defect`, `chip_fault`, `physical`, `data_error` or `other`.
+    cause: String,
+    /// Free text; required with `other`.
+    #[serde(default)]
+    detail: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DamageBody {
+    cards: Vec<DamagedCardBody>,
+}
+
+/// R-8.1 / Note 3: opens a damage case for registered cards found damaged; they leave service.
+#[utoipa::path(post, path = "/api/v1/cases/damage", request_body = DamageBody,
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn open_damage(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<DamageBody>,
+) -> ApiResult<CaseView> {
+    let cards = b
+        .cards
+        .iter()
+        .map(|c| r8_1_damaged_card(c.print_id, &c.cause, &c.detail))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Json(s.store.open_damage_case(&a, &cards).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReplacementBody {
+    reason: String,
+    #[serde(default)]
+    first_name: String,
+    #[serde(default)]
+    last_name: String,
+    #[serde(default)]
+    father_name: String,
+    /// The supporting document (PDF, JPEG or PNG), base64.
+    #[serde(default)]
+    scan_base64: Option<String>,
+    /// A mobile number or e-mail address for notices.
+    #[serde(default)]
+    contact: Option<String>,
+}
+
+/// R-9 / Note 4: the holder's request to replace a registered card (with corrections).
+#[utoipa::path(post, path = "/api/v1/prints/{id}/replacement", request_body = ReplacementBody,
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn request_replacement(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ReplacementBody>,
+) -> ApiResult<CaseView> {
+    let corrections = Corrections::parse(&b.first_name, &b.last_name, &b.father_name)?;
+    let scan = b
+        .scan_base64
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| base64("scan", s))
+        .transpose()?;
+    let contact = b
+        .contact
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+        .map(parse_contact)
+        .transpose()?;
+    Ok(Json(
+        s.store
+            .request_replacement(
+                &a,
+                id,
+                &b.reason,
+                &corrections,
+                scan.as_deref(),
+                contact.as_ref(),
+            )
+            .await?,
+    ))
+}
+
+/// One case with its cards.
+#[utoipa::path(get, path = "/api/v1/cases/{id}", responses((status = 200, body = CaseView), (status = 404, body = ErrorBody)))]
+async fn get_case(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<CaseView> {
+    Ok(Json(s.store.case(&a, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReviewBody {
+    /// The review's finding, written on Form 6.
+    outcome: String,
+}
+
+/// records the review's outcome; Form 6 is then ready for signature.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/review", request_body = ReviewBody,
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
+async fn review(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ReviewBody>,
+) -> ApiResult<CaseView> {
+    Ok(Json(s.store.review_damage(&a, id, &b.outcome).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct DecisionBody {
+    approve: bool,
+    /// Required to reject.
+    #[serde(default)]
+    reason: String,
+}
+
+/// Note 4: the provincial assessment board approves or rejects a replacement.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/decision", request_body = DecisionBody,
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn decide(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<DecisionBody>,
+) -> ApiResult<CaseView> {
+    Ok(Json(
+        s.store
+            .decide_replacement(&a, id, b.approve, &b.reason)
+            .await?,
+    ))
+}
+
+/// Note 4: voids the old card of an approved replacement; the fee becomes due.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/void", responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
+async fn void(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<CaseView> {
+    Ok(Json(s.store.void_for_replacement(&a, id).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct FeeBody {
+    reference: String,
+    amount_rial: i64,
+}
+
+/// Note 4: records the replacement fee's payment (a bank receipt).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/fee", request_body = FeeBody,
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn fee(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<FeeBody>,
+) -> ApiResult<CaseView> {
+    Ok(Json(
+        s.store
+            .record_replacement_fee(&a, id, &b.reference, b.amount_rial)
+            .await?,
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct SendBody {
+    letter_no: String,
+    /// Solar Hijri, e.g. `1405/09/05` (any digits).
+    letter_date: String,
+    /// The scan of the signed minutes (PDF, JPEG or PNG), base64.
+    minutes_scan_base64: String,
+}
+
+/// the Director General's letter sends the minutes and the cards to HQ.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/send", request_body = SendBody,
+    responses((status = 200, body = CaseView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn send(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<SendBody>,
+) -> ApiResult<CaseView> {
+    let date = crate::forms::optional_date(Some(&b.letter_date))?.ok_or(DomainError::Required {
+        field: "letter_date",
+    })?;
+    let scan = base64("scan", &b.minutes_scan_base64)?;
+    Ok(Json(
+        s.store
+            .send_case_to_hq(&a, id, &b.letter_no, date, &scan)
+            .await?,
+    ))
+}
+
+/// HQ records the arrival of the letter and the cards.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/arrival", responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
+async fn arrival(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<CaseView> {
+    Ok(Json(s.store.receive_case_at_hq(&a, id).await?))
+}
+
+/// HQ authorises the reprint (once per card; corrections of a replacement apply now).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/authorization", responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
+async fn authorization(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> ApiResult<CaseView> {
+    Ok(Json(s.store.authorize_reprint(&a, id).await?))
+}
+
+/// Form 6, the damaged-card minutes (PDF).
+#[utoipa::path(get, path = "/api/v1/cases/{id}/form6.pdf", responses((status = 200, content_type = "application/pdf")))]
+async fn form6_pdf(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let c = s.store.case(&a, id).await?;
+    Ok(pdf(
+        documents::render(&s, documents::form6(&c)).await?,
+        &format!("form6-{id}.pdf"),
+    ))
+}
+
+/// the Director General's letter to HQ (PDF), once its number is recorded.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/letter.pdf", responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody)))]
+async fn letter_pdf(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let c = s.store.case(&a, id).await?;
+    Ok(pdf(
+        documents::render(&s, documents::damage_letter(&c)?).await?,
+        &format!("letter-{id}.pdf"),
+    ))
+}
+
+/// Note 4: the replacement-fee notice (PDF), once the card is void.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/fee-notice.pdf", responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody)))]
+async fn fee_notice_pdf(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let c = s.store.case(&a, id).await?;
+    Ok(pdf(
+        documents::render(&s, documents::fee_notice(&c)?).await?,
+        &format!("fee-notice-{id}.pdf"),
+    ))
+}
+
+/// A scan kept with a case: `request` or `minutes`.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/scans/{which}", responses((status = 200, content_type = "application/pdf"), (status = 404, body = ErrorBody)))]
+async fn case_scan(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path((id, which)): Path<(i64, String)>,
+) -> Result<Response, ApiError> {
+    let (bytes, media) = s.store.case_scan(&a, id, &which).await?;
+    Ok(file(bytes, &media, &format!("case-{id}-{which}")))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ContactBody {
+    /// A mobile number (`09…`) or an e-mail address.
+    contact: String,
+}
+
+/// How to reach an applicant for notices (not printed on the card; editable after printing).
+#[utoipa::path(put, path = "/api/v1/candidates/{id}/contact", request_body = ContactBody,
+    responses((status = 204), (status = 422, body = ErrorBody)))]
+async fn set_contact(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<ContactBody>,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let contact = parse_contact(&b.contact)?;
+    s.store.set_candidate_contact(&a, id, &contact).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}
+
+/// The outbox of notices to applicants, newest first.
+#[utoipa::path(get, path = "/api/v1/notifications", responses((status = 200, body = [NotificationView])))]
+async fn notifications(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<Vec<NotificationView>> {
+    Ok(Json(s.store.notifications(&a).await?))
+}
