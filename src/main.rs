@@ -56,6 +56,10 @@ enum Command {
         /// . Without one, printing is refused; `--demo` makes a key if there is none.
         #[arg(long, env = "SKILLCARD_KEY_DIR", default_value = "./skillcard-keys")]
         key_dir: PathBuf,
+        /// Requests a minute each client address may make to the public verification page and
+        /// API (bursts of a quarter of it); 0 lifts the limit.
+        #[arg(long, env = "SKILLCARD_PUBLIC_RATE", default_value_t = 120)]
+        public_rate: u32,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -244,6 +248,7 @@ async fn main() -> anyhow::Result<()> {
             secure_cookies,
             gateway_secret,
             key_dir,
+            public_rate,
         } => {
             let opts = ServeOptions {
                 listen,
@@ -251,6 +256,7 @@ async fn main() -> anyhow::Result<()> {
                 secure_cookies,
                 gateway_secret,
                 key_dir,
+                public_rate,
             };
             serve(store.clone(), opts).await?
         }
@@ -545,6 +551,7 @@ struct ServeOptions {
     secure_cookies: Option<bool>,
     gateway_secret: String,
     key_dir: PathBuf,
+    public_rate: u32,
 }
 
 /// The active signing key, if the key directory has one. A demo server makes a key in an empty
@@ -577,6 +584,7 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         secure_cookies,
         gateway_secret,
         key_dir,
+        public_rate,
     } = opts;
     let key = signing_key(&key_dir, demo)?;
     let public_keys = keys::KeyDir::open(&key_dir)?.public_set().ok();
@@ -601,7 +609,8 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         },
         docs,
     )
-    .with_gateway_secret(gateway_secret.as_bytes());
+    .with_gateway_secret(gateway_secret.as_bytes())
+    .with_public_rate_limit(public_rate, (public_rate / 4).max(1));
     let state = match key {
         Some(k) => state.with_signing_key(k),
         None => state,

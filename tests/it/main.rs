@@ -20,3 +20,4 @@ mod openapi;
 mod print_properties;
 mod printing;
 mod properties;
+mod public_limits;

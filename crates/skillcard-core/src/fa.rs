@@ -371,3 +371,11 @@ pub fn notice_body(kind: &str, holder: &str, certificate_no: &str, amount_rials:
         other => other.to_string(),
     }
 }
+
+/// A public endpoint's answer when one address asked too often.
+pub fn rate_limited(retry_after_secs: u64) -> String {
+    format!(
+        "درخواست‌های شما بیش از حد مجاز است؛ لطفاً {} ثانیه دیگر دوباره تلاش کنید.",
+        crate::text::fa_num(retry_after_secs)
+    )
+}

@@ -23,6 +23,8 @@ pub enum AppError {
     Sheet(#[from] skillcard_sheets::SheetError),
     #[error("no Persian font is installed, documents cannot be rendered")]
     NoFonts,
+    #[error("rate limited: retry after {retry_after_secs}s")]
+    RateLimited { retry_after_secs: u64 },
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("internal: {0}")]
@@ -63,6 +65,7 @@ impl AppError {
                 ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
             },
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Sheet(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NoFonts => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
@@ -85,6 +88,11 @@ impl AppError {
                 code: e.code().into(),
                 message: e.message_fa(),
                 details: serde_json::json!({}),
+            },
+            AppError::RateLimited { retry_after_secs } => ErrorBody {
+                code: "rate_limited".into(),
+                message: skillcard_core::fa::rate_limited(*retry_after_secs),
+                details: serde_json::json!({ "retry_after_secs": retry_after_secs }),
             },
             AppError::NoFonts => ErrorBody {
                 code: "fonts_missing".into(),

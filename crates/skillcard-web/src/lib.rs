@@ -10,6 +10,7 @@ mod documents;
 pub mod error;
 mod forms;
 mod pages;
+pub mod ratelimit;
 pub mod verification;
 
 use axum::Router;
@@ -40,6 +41,8 @@ pub struct AppState {
     /// The published key set public verification checks credentials against (retired keys
     /// included); `None` answers QR verification with a clear error.
     pub public_keys: Option<Arc<PublicKeySet>>,
+    /// The per-address limit on the public endpoints; `None` leaves them unlimited.
+    pub public_limit: Option<Arc<ratelimit::PublicLimit>>,
 }
 
 impl AppState {
@@ -51,12 +54,20 @@ impl AppState {
             gateway_secret: None,
             signing_key: None,
             public_keys: None,
+            public_limit: None,
         }
     }
 
     /// Enables public verification of QR texts against the published key set.
     pub fn with_public_keys(mut self, keys: PublicKeySet) -> Self {
         self.public_keys = Some(Arc::new(keys));
+        self
+    }
+
+    /// Limits the public endpoints to `per_minute` requests a minute per client address, with
+    /// bursts of `burst`; 0 disables the limit.
+    pub fn with_public_rate_limit(mut self, per_minute: u32, burst: u32) -> Self {
+        self.public_limit = ratelimit::PublicLimit::new(per_minute, burst).map(Arc::new);
         self
     }
 
@@ -82,6 +93,10 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             auth::authenticate,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            ratelimit::limit,
+        ))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(
             tower_http::set_header::SetResponseHeaderLayer::if_not_present(
@@ -100,8 +115,11 @@ pub fn router(state: AppState) -> Router {
 
 /// Serves until ctrl-c / SIGTERM.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown())
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown())
         .await
 }
 

@@ -1,0 +1,111 @@
+//! Abuse resistance for the public endpoints (the verification page and API): a token bucket
+//! per client address (`governor`'s GCRA). Over the limit, the caller gets a clear 429 — JSON for
+//! the API, a Persian page for people — with `Retry-After`. Signed-in work is not limited here.
+//!
+//! The address is the TCP peer's. Behind a reverse proxy every client shares the proxy's
+//! address, so the proxy must do its own per-client limiting (or the limit be raised).
+
+use crate::error::{ApiError, AppError, PageError};
+use crate::AppState;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::num::NonZeroU32;
+
+/// Paths anyone may call without an account, and so the ones limited per address.
+pub fn is_public(path: &str) -> bool {
+    path == "/verify" || path.starts_with("/api/v1/public/")
+}
+
+/// Forget addresses idle long enough to be full again once this many are tracked.
+const RETAIN_ABOVE: usize = 100_000;
+
+pub struct PublicLimit {
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
+    clock: DefaultClock,
+}
+
+impl PublicLimit {
+    /// `per_minute` requests a minute per address, up to `burst` at once; `None` when
+    /// `per_minute` is 0 (no limit).
+    pub fn new(per_minute: u32, burst: u32) -> Option<Self> {
+        let rate = NonZeroU32::new(per_minute)?;
+        let burst = NonZeroU32::new(burst.max(1)).unwrap_or(rate);
+        Some(PublicLimit {
+            limiter: RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst)),
+            clock: DefaultClock::default(),
+        })
+    }
+
+    /// `Err(seconds to wait)` when `ip` is over its quota.
+    fn check(&self, ip: IpAddr) -> Result<(), u64> {
+        if self.limiter.len() > RETAIN_ABOVE {
+            self.limiter.retain_recent();
+        }
+        self.limiter.check_key(&ip).map_err(|not_until| {
+            not_until
+                .wait_time_from(self.clock.now())
+                .as_secs()
+                .saturating_add(1)
+        })
+    }
+}
+
+/// The middleware: limits public paths when the state carries a limit.
+pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let Some(limit) = state.public_limit.as_deref() else {
+        return next.run(req).await;
+    };
+    let path = req.uri().path();
+    if !is_public(path) {
+        return next.run(req).await;
+    }
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    match limit.check(ip) {
+        Ok(()) => next.run(req).await,
+        Err(retry_after_secs) => {
+            let e = AppError::RateLimited { retry_after_secs };
+            let mut resp = if path.starts_with("/api/") {
+                ApiError(e).into_response()
+            } else {
+                PageError(e).into_response()
+            };
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            resp
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn burst_then_refused_per_address() {
+        let l = PublicLimit::new(60, 3).unwrap_or_else(|| unreachable!());
+        let a: IpAddr = "10.0.0.1"
+            .parse()
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let b: IpAddr = "10.0.0.2"
+            .parse()
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        for _ in 0..3 {
+            assert!(l.check(a).is_ok());
+        }
+        let wait = l.check(a).err();
+        assert!(matches!(wait, Some(1..=2)), "{wait:?}");
+        assert!(l.check(b).is_ok(), "another address has its own bucket");
+        assert!(PublicLimit::new(0, 5).is_none());
+        assert!(is_public("/api/v1/public/verify") && is_public("/verify"));
+        assert!(!is_public("/api/v1/prints"));
+    }
+}

@@ -1,0 +1,60 @@
+//! Abuse resistance of the public endpoints: a client address over its quota gets a clear 429
+//! (JSON with a stable code and a Persian message for the API, a Persian page for people) and
+//! `Retry-After`; signed-in work is not limited.
+
+use crate::helpers::*;
+use reqwest::StatusCode;
+use serde_json::Value;
+
+#[tokio::test]
+async fn public_verification_is_rate_limited_per_address() {
+    let (store, _url) = fresh_store().await;
+    skillcard_db::demo::seed(&store).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let state = skillcard_web::AppState::new(
+        store,
+        skillcard_web::WebConfig {
+            secure_cookies: false,
+        },
+        None,
+    )
+    .with_public_keys(test_public_keys())
+    .with_public_rate_limit(6, 3);
+    tokio::spawn(async move {
+        let _ = skillcard_web::serve(listener, state).await;
+    });
+    let client = reqwest::Client::new();
+    let api =
+        format!("http://{addr}/api/v1/public/verify?number=ESF-1405-1&national_id=0499370899");
+    for _ in 0..3 {
+        let r = client.get(&api).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+    }
+    let r = client.get(&api).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let wait: u64 = r.headers()[reqwest::header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=11).contains(&wait), "{wait}");
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["code"], "rate_limited");
+    assert!(b["message"].as_str().unwrap().contains("ثانیه"), "{b}");
+    // The page shares the address's quota and answers in Persian.
+    let r = client
+        .get(format!("http://{addr}/verify"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.text().await.unwrap().contains("ثانیه"));
+    // Signed-in and non-public paths are not limited.
+    let r = client
+        .get(format!("http://{addr}/health"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
