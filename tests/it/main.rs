@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod aftercare;
+mod aftercare_pages;
 mod auth;
 mod concurrency;
 mod custody;

@@ -573,6 +573,20 @@ impl Store {
         Ok(v)
     }
 
+    /// The print of a card serial, if the serial was ever taken for a certificate, within the
+    /// actor's reach (a serial of another province reads as not found).
+    pub async fn print_id_by_serial(&self, actor: &Actor, serial: u64) -> Result<Option<i64>> {
+        authorize(actor, Action::ViewExams, None)?;
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM card_prints WHERE serial = $1 AND ($2 IS NULL OR province_id = $2)",
+        )
+        .bind(serial as i64)
+        .bind(actor.scope().province_filter())
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(|(id,)| id))
+    }
+
     /// The prints of one certificate, oldest first (spoiled ones included).
     pub async fn certificate_prints(
         &self,

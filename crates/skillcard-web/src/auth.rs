@@ -23,6 +23,8 @@ use std::sync::Arc;
 pub const SESSION_COOKIE: &str = "skillcard_session";
 pub const PRE_SESSION_COOKIE: &str = "skillcard_pre";
 const FORM_LIMIT: usize = 1 << 20;
+/// A page form uploading a scan (`multipart/form-data`): the largest scan plus the other fields.
+pub const UPLOAD_LIMIT: usize = skillcard_core::delivery::MAX_SCAN_BYTES + (256 << 10);
 
 #[derive(Debug, Clone)]
 pub enum Auth {
@@ -98,14 +100,19 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
             _ => cookie(&headers, PRE_SESSION_COOKIE),
         };
         let (parts, body) = req.into_parts();
-        let bytes = match axum::body::to_bytes(body, FORM_LIMIT).await {
+        let limit = if is_multipart_form(&headers) {
+            UPLOAD_LIMIT
+        } else {
+            FORM_LIMIT
+        };
+        let bytes = match axum::body::to_bytes(body, limit).await {
             Ok(b) => b,
             Err(_) => {
                 return reject(
                     &path,
                     DomainError::TooLong {
                         field: "body",
-                        max: FORM_LIMIT,
+                        max: limit,
                     },
                 )
             }
@@ -127,7 +134,22 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
     next.run(req).await
 }
 
+fn is_multipart_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(crate::multipart::is_multipart)
+}
+
 fn form_field(headers: &HeaderMap, body: &[u8], name: &str) -> Option<String> {
+    if is_multipart_form(headers) {
+        let ct = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+        let parts = crate::multipart::parse(ct, body)?;
+        return parts
+            .into_iter()
+            .find(|p| p.name == name && p.filename.is_none())
+            .and_then(|p| String::from_utf8(p.data).ok());
+    }
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -9,6 +9,7 @@ pub mod auth;
 mod documents;
 pub mod error;
 mod forms;
+mod multipart;
 mod pages;
 pub mod ratelimit;
 pub mod verification;

@@ -55,6 +55,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/cases/{id}/scans/{which}", get(case_scan))
         .route("/api/v1/candidates/{id}/contact", put(set_contact))
         .route("/api/v1/notifications", get(notifications))
+        // Scans travel base64 in JSON: the largest scan, a third larger, plus the other fields.
+        .layer(axum::extract::DefaultBodyLimit::max(
+            skillcard_core::delivery::MAX_SCAN_BYTES / 3 * 4 + (256 << 10),
+        ))
 }
 
 #[derive(OpenApi)]

@@ -21,6 +21,7 @@ use skillcard_db::{
     HandoverInput, InspectionInput, NewRequest, NewShipment, ReceiptInput, ReceiptNoticeInput,
 };
 
+mod aftercare;
 mod exams;
 mod verify;
 
@@ -115,6 +116,7 @@ pub fn routes() -> Router<AppState> {
         .route("/handovers/{id}", get(handover))
         .route("/audit", get(audit))
         .merge(exams::routes())
+        .merge(aftercare::routes())
 }
 
 async fn css() -> Response {
@@ -247,6 +249,8 @@ struct DashboardPage {
     today: String,
     todo: Vec<(String, String)>,
     stock: Vec<StockView>,
+    /// The office's outbox of notices to applicants: (queued, failed).
+    outbox: Option<(usize, usize)>,
 }
 
 async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
@@ -326,6 +330,8 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
         }
     }
     todo.extend(exams::dashboard_todo(&s, a).await?);
+    let part3 = aftercare::dashboard(&s, a).await?;
+    todo.extend(part3.todo);
     let today = fa_date(skillcard_core::date::tehran_date(
         time::OffsetDateTime::now_utc(),
     ));
@@ -335,6 +341,7 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
         today,
         todo,
         stock,
+        outbox: part3.outbox,
     })
 }
 

@@ -1,0 +1,736 @@
+//! Part 3 pages: handing registered cards to their holders (R-5.4, R-7, R-7.1, Form 5), damage
+//! cases (R-8, Note 3, Form 6) and replacement requests (R-9, Note 4) on their road through the
+//! Director General's letter and HQ back to a reprint, and the outbox of
+//! notices to applicants. Each handler calls the same store operation as the API; the forms a
+//! page shows follow `can`, but the store decides.
+//!
+//! Forms that carry a scan are `multipart/form-data` (read by [`crate::multipart`]; the
+//! authentication middleware finds their `_csrf` field there too).
+
+use super::{can, filters, html, nav, Nav, PageResult};
+use crate::auth::{PageActor, UPLOAD_LIMIT};
+use crate::error::{AppError, PageError};
+use crate::multipart::{self, Part};
+use crate::AppState;
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Form, Path, Query, State};
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Redirect};
+use axum::routing::{get, post};
+use axum::Router;
+use serde::Deserialize;
+use skillcard_core::cases::{r8_1_damaged_card, CaseStatus, Corrections, DamageCause};
+use skillcard_core::delivery::{r7_1_in_person, r7_post};
+use skillcard_core::notice::parse_contact;
+use skillcard_core::policy::{Action, Actor, Scope};
+use skillcard_core::printing::PrintStatus;
+use skillcard_core::text::{fa_num, persian_digits};
+use skillcard_core::{fa, text, DomainError};
+use skillcard_db::cases::CaseView;
+use skillcard_db::delivery::{DeliveryCard, DeliveryListView, ProvinceOverdue};
+use skillcard_db::notify::NotificationView;
+use skillcard_db::printing::PrintView;
+
+pub fn routes() -> Router<AppState> {
+    // The forms that upload a scan may be as large as the largest scan.
+    let uploads = Router::new()
+        .route("/deliveries/{id}/scan", post(upload_list_scan))
+        .route("/cases/{id}/send", post(send_to_hq))
+        .route("/prints/{id}/replacement", post(request_replacement))
+        .layer(DefaultBodyLimit::max(UPLOAD_LIMIT));
+    Router::new()
+        .route("/deliveries", get(deliveries).post(create_list))
+        .route("/deliveries/{id}", get(delivery_list))
+        .route("/prints/{id}/delivery", post(deliver))
+        .route("/cases", get(cases).post(open_damage_case))
+        .route("/cases/{id}", get(case))
+        .route("/cases/{id}/review", post(review))
+        .route("/cases/{id}/decision", post(decide))
+        .route("/cases/{id}/void", post(void))
+        .route("/cases/{id}/fee", post(fee))
+        .route("/cases/{id}/arrival", post(arrival))
+        .route("/cases/{id}/authorization", post(authorize_reprint))
+        .route("/notifications", get(notifications))
+        .merge(uploads)
+}
+
+/// The statuses of a case at which someone must act, and the action that moves it on.
+fn next_action(kind: &str, status: CaseStatus) -> Option<Action> {
+    match status {
+        CaseStatus::Open => Some(Action::ReviewDamage),
+        CaseStatus::Requested => Some(Action::DecideReplacement),
+        CaseStatus::Approved => Some(Action::VoidCard),
+        CaseStatus::Voided => Some(Action::RecordPayment),
+        CaseStatus::Reviewed if kind == "damage" => Some(Action::SendToHq),
+        CaseStatus::Paid => Some(Action::SendToHq),
+        CaseStatus::SentToHq | CaseStatus::AtHq => Some(Action::AuthorizeReprint),
+        _ => None,
+    }
+}
+
+/// What the step of a case in `status` is, in Persian, for the dashboard.
+fn step_fa(status: CaseStatus) -> &'static str {
+    match status {
+        CaseStatus::Open => "بررسی علت و تنظیم صورتجلسه (فرم ۶)",
+        CaseStatus::Requested => "تصمیم ستاد ارزشیابی استان درباره درخواست تعویض",
+        CaseStatus::Approved => "ابطال کارت قبلی",
+        CaseStatus::Voided => "ثبت پرداخت هزینه تعویض",
+        CaseStatus::Reviewed | CaseStatus::Paid => "نامه مدیر کل و ارسال کارت‌ها به ستاد",
+        CaseStatus::SentToHq => "ثبت دریافت نامه و کارت‌ها در ستاد",
+        CaseStatus::AtHq => "صدور مجوز چاپ مجدد",
+        _ => "",
+    }
+}
+
+fn case_label(c: &CaseView) -> String {
+    let serials: Vec<String> = c.items.iter().map(|i| fa_num(i.serial)).collect();
+    format!(
+        "پرونده {} ({}) — کارت {}",
+        fa_num(c.id),
+        c.kind_fa,
+        serials.join("، ")
+    )
+}
+
+/// What the dashboard shows of Part 3.
+pub struct Dashboard {
+    /// Cards waiting for their holders, HQ's overdue provinces, cases waiting for the user's
+    /// step, notices that could not be sent: (what, link).
+    pub todo: Vec<(String, String)>,
+    /// The office's outbox of notices to applicants: (queued, failed).
+    pub outbox: Option<(usize, usize)>,
+}
+
+pub async fn dashboard(s: &AppState, a: &Actor) -> Result<Dashboard, PageError> {
+    let mut todo = Vec::new();
+    if !can(a, Action::ViewExams, None) {
+        return Ok(Dashboard { todo, outbox: None });
+    }
+    let national = a.scope() == Scope::National;
+    let office = !national && can(a, Action::DeliverCards, a.province_id);
+    if office {
+        let waiting = s.store.undelivered_cards(a, false, false, 5000).await?;
+        if !waiting.is_empty() {
+            let overdue = waiting.iter().filter(|c| c.days_overdue.is_some()).count();
+            let mut line = format!(
+                "تحویل {} کارت ثبت‌شده به دارندگان (بند ۷)",
+                fa_num(waiting.len())
+            );
+            if overdue > 0 {
+                line.push_str(&format!(
+                    " — {} کارت بیش از یک هفته در انتظار (بند ۵-۴)",
+                    fa_num(overdue)
+                ));
+            }
+            todo.push((line, "/deliveries".into()));
+        }
+    }
+    if national {
+        for p in s
+            .store
+            .overdue_by_province(a)
+            .await?
+            .into_iter()
+            .filter(|p| p.overdue > 0)
+        {
+            todo.push((
+                format!(
+                    "استان {}: {} کارت بیش از یک هفته تحویل نشده (بند ۵-۴)",
+                    p.province_name,
+                    fa_num(p.overdue)
+                ),
+                "/deliveries#overdue".into(),
+            ));
+        }
+    }
+    // One look-up per status at which this user has a step to take.
+    for status in CaseStatus::ALL {
+        let mine = ["damage", "replacement"]
+            .into_iter()
+            .filter_map(|k| next_action(k, status))
+            .any(|action| can(a, action, a.province_id));
+        if !mine {
+            continue;
+        }
+        for c in s.store.cases(a, Some(status)).await? {
+            let Some(action) = next_action(&c.kind, status) else {
+                continue;
+            };
+            if can(a, action, Some(c.province_id)) {
+                todo.push((
+                    format!("{}: {}", step_fa(status), case_label(&c)),
+                    format!("/cases/{}", c.id),
+                ));
+            }
+        }
+    }
+    let outbox = if office {
+        let notices = s.store.notifications(a).await?;
+        let pending = notices.iter().filter(|n| n.status == "pending").count();
+        let failed = notices.iter().filter(|n| n.status == "failed").count();
+        if failed > 0 {
+            todo.push((
+                format!(
+                    "{} اعلان به متقاضیان ارسال نشد؛ نشانی تماس را بررسی کنید",
+                    fa_num(failed)
+                ),
+                "/notifications".into(),
+            ));
+        }
+        Some((pending, failed))
+    } else {
+        None
+    };
+    Ok(Dashboard { todo, outbox })
+}
+
+/// A Persian date for an ISO date or timestamp (the first ten characters).
+fn date_fa(iso: &str) -> String {
+    iso.get(..10)
+        .and_then(|d| {
+            time::Date::parse(d, &time::format_description::well_known::Iso8601::DATE).ok()
+        })
+        .map(skillcard_core::date::fa_date)
+        .unwrap_or_else(|| persian_digits(iso))
+}
+
+fn id_of(field: &'static str, v: &str) -> Result<i64, DomainError> {
+    let n = crate::forms::required_number(field, v)?;
+    i64::try_from(n).map_err(|_| DomainError::InvalidValue { field })
+}
+
+/// The fields of a page form that uploads a file.
+fn multipart_form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Part>, PageError> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    multipart::parse(ct, body)
+        .ok_or_else(|| AppError::BadRequest("expected a multipart/form-data form".into()).into())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivery (R-5.4, R-7, R-7.1, Form 5)
+
+#[derive(Template)]
+#[template(path = "deliveries.html")]
+struct DeliveriesPage {
+    nav: Option<Nav>,
+    csrf: String,
+    /// The user may group cards and confirm handovers in their province.
+    can_deliver: bool,
+    /// Overdue first, then oldest first.
+    cards: Vec<DeliveryCard>,
+    overdue_count: usize,
+    lists: Vec<DeliveryListView>,
+    /// HQ's per-province view of.
+    provinces: Vec<ProvinceOverdue>,
+}
+
+async fn deliveries(State(s): State<AppState>, p: PageActor) -> PageResult {
+    let a = &p.actor;
+    let mut cards = s.store.undelivered_cards(a, false, false, 2000).await?;
+    cards.sort_by_key(|c| std::cmp::Reverse(c.days_overdue.unwrap_or(-1)));
+    let provinces = if a.scope() == Scope::National {
+        s.store.overdue_by_province(a).await?
+    } else {
+        Vec::new()
+    };
+    html(DeliveriesPage {
+        nav: Some(nav(&s, &p).await),
+        csrf: p.csrf.clone(),
+        can_deliver: a.scope() != Scope::National && can(a, Action::DeliverCards, a.province_id),
+        overdue_count: cards.iter().filter(|c| c.days_overdue.is_some()).count(),
+        cards,
+        lists: s.store.delivery_lists(a).await?,
+        provinces,
+    })
+}
+
+/// `label` and one `print_id` per checked card.
+async fn create_list(
+    State(s): State<AppState>,
+    p: PageActor,
+    Form(f): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let label = f
+        .iter()
+        .find(|(k, _)| k == "label")
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default();
+    let ids = f
+        .iter()
+        .filter(|(k, _)| k == "print_id")
+        .map(|(_, v)| id_of("cards", v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let l = s.store.create_delivery_list(&p.actor, label, &ids).await?;
+    Ok(Redirect::to(&format!("/deliveries/{}", l.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "delivery_list.html")]
+struct DeliveryListPage {
+    nav: Option<Nav>,
+    csrf: String,
+    can_deliver: bool,
+    l: DeliveryListView,
+}
+
+impl DeliveryListPage {
+    fn method(&self, m: &str) -> String {
+        fa::delivery_method(m).to_string()
+    }
+    fn print_status(&self, st: &str) -> String {
+        fa::print_status(st).to_string()
+    }
+    fn when(&self, iso: &str) -> String {
+        date_fa(iso)
+    }
+}
+
+async fn delivery_list(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> PageResult {
+    let l = s.store.delivery_list(&p.actor, id).await?;
+    html(DeliveryListPage {
+        nav: Some(nav(&s, &p).await),
+        csrf: p.csrf.clone(),
+        can_deliver: can(&p.actor, Action::DeliverCards, Some(l.province_id)),
+        l,
+    })
+}
+
+#[derive(Deserialize)]
+struct DeliverForm {
+    /// `in_person` or `post`.
+    method: String,
+    #[serde(default)]
+    receiver: String,
+    #[serde(default)]
+    tracking_no: String,
+}
+
+async fn deliver(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(print_id): Path<i64>,
+    Form(f): Form<DeliverForm>,
+) -> PageResult {
+    let handover = match f.method.as_str() {
+        "in_person" => r7_1_in_person(&f.receiver)?,
+        "post" => r7_post(&f.tracking_no)?,
+        _ => return Err(DomainError::InvalidValue { field: "delivery" }.into()),
+    };
+    let c = s
+        .store
+        .confirm_delivery(&p.actor, print_id, &handover)
+        .await?;
+    let to = match c.delivery_list_id {
+        Some(l) => format!("/deliveries/{l}#card-{print_id}"),
+        None => "/deliveries".to_string(),
+    };
+    Ok(Redirect::to(&to).into_response())
+}
+
+async fn upload_list_scan(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let parts = multipart_form(&headers, &body)?;
+    let scan = multipart::file(&parts, "scan").ok_or(DomainError::Required { field: "scan" })?;
+    s.store.attach_delivery_scan(&p.actor, id, scan).await?;
+    Ok(Redirect::to(&format!("/deliveries/{id}")).into_response())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Damage cases and replacements (R-8, R-9, Notes 3–4, Form 6)
+
+#[derive(Template)]
+#[template(path = "cases.html")]
+struct CasesPage {
+    nav: Option<Nav>,
+    csrf: String,
+    /// The status filter, `""` for all.
+    status: String,
+    statuses: Vec<(&'static str, String)>,
+    causes: Vec<(&'static str, String)>,
+    can_open_damage: bool,
+    /// A card chosen from its certificate's page (`?print=`) or found by serial (`?serial=`).
+    card: Option<PrintView>,
+    card_can_damage: bool,
+    card_can_replace: bool,
+    /// The searched serial, shown back in the search field.
+    serial: String,
+    cases: Vec<CaseView>,
+}
+
+impl CasesPage {
+    fn when(&self, iso: &str) -> String {
+        date_fa(iso)
+    }
+}
+
+#[derive(Deserialize)]
+struct CasesQuery {
+    status: Option<String>,
+    print: Option<String>,
+    serial: Option<String>,
+}
+
+/// The card of a serial within the actor's reach (the store then decides whether it may enter
+/// a case).
+async fn card_by_serial(s: &AppState, a: &Actor, serial: u64) -> Result<Option<i64>, PageError> {
+    Ok(s.store.print_id_by_serial(a, serial).await?)
+}
+
+async fn cases(State(s): State<AppState>, p: PageActor, Query(q): Query<CasesQuery>) -> PageResult {
+    let a = &p.actor;
+    let status = q.status.unwrap_or_default();
+    let filter = match status.as_str() {
+        "" => None,
+        st => Some(CaseStatus::parse(st).ok_or(DomainError::InvalidValue { field: "status" })?),
+    };
+    let serial = q.serial.unwrap_or_default();
+    let print_id = match (q.print.as_deref().filter(|v| !v.is_empty()), serial.trim()) {
+        (Some(id), _) => Some(id_of("print", id)?),
+        (None, "") => None,
+        (None, sn) => {
+            let sn = crate::forms::required_number("serial", sn)?;
+            Some(
+                card_by_serial(&s, a, sn)
+                    .await?
+                    .ok_or(DomainError::NotFound { what: "card" })?,
+            )
+        }
+    };
+    let card = match print_id {
+        Some(id) => Some(s.store.card_print(a, id).await?),
+        None => None,
+    };
+    let bound = |c: &PrintView| c.status == PrintStatus::Bound.as_str();
+    let (card_can_damage, card_can_replace) = match &card {
+        Some(c) if bound(c) => (
+            can(a, Action::OpenDamageCase, Some(c.province_id)),
+            can(a, Action::RequestReplacement, Some(c.province_id)),
+        ),
+        _ => (false, false),
+    };
+    html(CasesPage {
+        nav: Some(nav(&s, &p).await),
+        csrf: p.csrf.clone(),
+        statuses: CaseStatus::ALL
+            .into_iter()
+            .map(|c| (c.as_str(), fa::case_status(c.as_str()).to_string()))
+            .collect(),
+        causes: DamageCause::ALL
+            .into_iter()
+            .map(|c| (c.as_str(), fa::damage_cause(c.as_str()).to_string()))
+            .collect(),
+        can_open_damage: a.scope() != Scope::National
+            && can(a, Action::OpenDamageCase, a.province_id),
+        card,
+        card_can_damage,
+        card_can_replace,
+        serial,
+        cases: s.store.cases(a, filter).await?,
+        status,
+    })
+}
+
+/// `print_id` (checked cards), `serials` (typed, separated by spaces, commas or lines),
+/// `cause` and `detail` (the same for every card of this minutes).
+async fn open_damage_case(
+    State(s): State<AppState>,
+    p: PageActor,
+    Form(f): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let field = |name: &str| {
+        f.iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let (cause, detail) = (field("cause"), field("detail"));
+    let mut ids = f
+        .iter()
+        .filter(|(k, _)| k == "print_id")
+        .map(|(_, v)| id_of("cards", v))
+        .collect::<Result<Vec<_>, _>>()?;
+    let typed = text::normalize(field("serials"));
+    for token in typed
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '،' | '؛' | ';'))
+        .filter(|t| !t.is_empty())
+    {
+        let serial = text::parse_u64(token).ok_or(DomainError::InvalidValue { field: "serial" })?;
+        let id = card_by_serial(&s, &p.actor, serial)
+            .await?
+            .ok_or(DomainError::NotFound { what: "card" })?;
+        ids.push(id);
+    }
+    let cards = ids
+        .into_iter()
+        .map(|id| r8_1_damaged_card(id, cause, detail))
+        .collect::<Result<Vec<_>, _>>()?;
+    let c = s.store.open_damage_case(&p.actor, &cards).await?;
+    Ok(Redirect::to(&format!("/cases/{}", c.id)).into_response())
+}
+
+/// Multipart: `reason`, `first_name`, `last_name`, `father_name`, `contact`, `scan` (optional).
+async fn request_replacement(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(print_id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let parts = multipart_form(&headers, &body)?;
+    let field = |name: &str| multipart::text(&parts, name);
+    let corrections = Corrections::parse(
+        &field("first_name"),
+        &field("last_name"),
+        &field("father_name"),
+    )?;
+    let contact = field("contact");
+    let contact = match contact.trim() {
+        "" => None,
+        c => Some(parse_contact(c)?),
+    };
+    let c = s
+        .store
+        .request_replacement(
+            &p.actor,
+            print_id,
+            &field("reason"),
+            &corrections,
+            multipart::file(&parts, "scan"),
+            contact.as_ref(),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/cases/{}", c.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "case.html")]
+struct CasePage {
+    nav: Option<Nav>,
+    csrf: String,
+    can_review: bool,
+    can_decide: bool,
+    can_void: bool,
+    can_fee: bool,
+    can_send: bool,
+    can_arrive: bool,
+    can_authorize: bool,
+    /// The replacement's card is void: the fee notice exists.
+    fee_notice: bool,
+    c: CaseView,
+}
+
+impl CasePage {
+    fn when(&self, iso: &str) -> String {
+        date_fa(iso)
+    }
+    fn print_status(&self, st: &str) -> String {
+        fa::print_status(st).to_string()
+    }
+    fn corrections(&self) -> Vec<(&'static str, String)> {
+        let Some(k) = &self.c.corrections else {
+            return Vec::new();
+        };
+        [
+            ("نام", &k.first_name),
+            ("نام خانوادگی", &k.last_name),
+            ("نام پدر", &k.father_name),
+        ]
+        .into_iter()
+        .filter_map(|(label, v)| v.clone().map(|v| (label, v)))
+        .collect()
+    }
+}
+
+async fn case(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> PageResult {
+    let a = &p.actor;
+    let c = s.store.case(a, id).await?;
+    let status = CaseStatus::parse(&c.status);
+    let pid = Some(c.province_id);
+    let step = |st: CaseStatus, action: Action| status == Some(st) && can(a, action, pid);
+    let damage = c.kind == "damage";
+    html(CasePage {
+        nav: Some(nav(&s, &p).await),
+        csrf: p.csrf.clone(),
+        can_review: step(CaseStatus::Open, Action::ReviewDamage),
+        can_decide: step(CaseStatus::Requested, Action::DecideReplacement),
+        can_void: step(CaseStatus::Approved, Action::VoidCard),
+        can_fee: step(CaseStatus::Voided, Action::RecordPayment),
+        can_send: if damage {
+            step(CaseStatus::Reviewed, Action::SendToHq)
+        } else {
+            step(CaseStatus::Paid, Action::SendToHq)
+        },
+        can_arrive: step(CaseStatus::SentToHq, Action::AuthorizeReprint),
+        can_authorize: step(CaseStatus::AtHq, Action::AuthorizeReprint),
+        fee_notice: !damage
+            && matches!(
+                status,
+                Some(
+                    CaseStatus::Voided
+                        | CaseStatus::Paid
+                        | CaseStatus::SentToHq
+                        | CaseStatus::AtHq
+                        | CaseStatus::Authorized
+                )
+            ),
+        c,
+    })
+}
+
+fn back(id: i64) -> PageResult {
+    Ok(Redirect::to(&format!("/cases/{id}")).into_response())
+}
+
+#[derive(Deserialize)]
+struct ReviewForm {
+    outcome: String,
+}
+
+async fn review(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    Form(f): Form<ReviewForm>,
+) -> PageResult {
+    s.store.review_damage(&p.actor, id, &f.outcome).await?;
+    back(id)
+}
+
+#[derive(Deserialize)]
+struct DecisionForm {
+    /// `approve` or `reject`.
+    outcome: String,
+    #[serde(default)]
+    reason: String,
+}
+
+async fn decide(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    Form(f): Form<DecisionForm>,
+) -> PageResult {
+    let approve = match f.outcome.as_str() {
+        "approve" => true,
+        "reject" => false,
+        _ => return Err(DomainError::InvalidValue { field: "decision" }.into()),
+    };
+    s.store
+        .decide_replacement(&p.actor, id, approve, &f.reason)
+        .await?;
+    back(id)
+}
+
+async fn void(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> PageResult {
+    s.store.void_for_replacement(&p.actor, id).await?;
+    back(id)
+}
+
+#[derive(Deserialize)]
+struct FeeForm {
+    reference: String,
+    amount_rial: String,
+}
+
+async fn fee(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    Form(f): Form<FeeForm>,
+) -> PageResult {
+    let amount = id_of("amount", &f.amount_rial)?;
+    s.store
+        .record_replacement_fee(&p.actor, id, &f.reference, amount)
+        .await?;
+    back(id)
+}
+
+/// Multipart: `letter_no`, `letter_date` (Solar Hijri), `scan` (the signed minutes).
+async fn send_to_hq(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> PageResult {
+    let parts = multipart_form(&headers, &body)?;
+    let date = crate::forms::optional_date(Some(&multipart::text(&parts, "letter_date")))?.ok_or(
+        DomainError::Required {
+            field: "letter_date",
+        },
+    )?;
+    let scan = multipart::file(&parts, "scan").ok_or(DomainError::Required { field: "scan" })?;
+    s.store
+        .send_case_to_hq(
+            &p.actor,
+            id,
+            &multipart::text(&parts, "letter_no"),
+            date,
+            scan,
+        )
+        .await?;
+    back(id)
+}
+
+async fn arrival(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> PageResult {
+    s.store.receive_case_at_hq(&p.actor, id).await?;
+    back(id)
+}
+
+async fn authorize_reprint(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(id): Path<i64>,
+) -> PageResult {
+    s.store.authorize_reprint(&p.actor, id).await?;
+    back(id)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notices to applicants
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    nav: Option<Nav>,
+    notices: Vec<NotificationView>,
+}
+
+impl NotificationsPage {
+    fn when(&self, iso: &str) -> String {
+        date_fa(iso)
+    }
+    fn status(&self, st: &str) -> &'static str {
+        match st {
+            "pending" => "در صف ارسال",
+            "sent" => "ارسال‌شده",
+            "failed" => "ناموفق",
+            _ => "نامشخص",
+        }
+    }
+    fn kind(&self, k: &str) -> &'static str {
+        match k {
+            "card_ready" => "آماده بودن کارت برای تحویل",
+            "overdue_pickup" => "یادآوری دریافت کارت (بند ۵-۴)",
+            "fee_due" => "پرداخت هزینه تعویض (تبصره ۴)",
+            _ => "اعلان",
+        }
+    }
+}
+
+async fn notifications(State(s): State<AppState>, p: PageActor) -> PageResult {
+    let notices = s.store.notifications(&p.actor).await?;
+    html(NotificationsPage {
+        nav: Some(nav(&s, &p).await),
+        notices,
+    })
+}
