@@ -803,7 +803,10 @@ async fn check_covers_delivered_damaged_and_void_cards() {
         .unwrap();
     let report = app.store.check().await.unwrap();
     assert!(
-        report.violations.iter().any(|v| v.invariant == "print_card_state"),
+        report
+            .violations
+            .iter()
+            .any(|v| v.invariant == "print_card_state"),
         "{report:?}"
     );
     sqlx::query("UPDATE card_prints SET status = 'bound' WHERE id = $1")

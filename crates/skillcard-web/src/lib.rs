@@ -121,7 +121,7 @@ pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::i
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown())
-        .await
+    .await
 }
 
 async fn shutdown() {
