@@ -392,22 +392,34 @@ impl Store {
         } else {
             "9999-12-31".to_string()
         };
-        let rows: Vec<CardRow> = sqlx::query_as(&format!(
-            "{CARD_SQL} WHERE p.status = 'bound' AND p.delivered_at IS NULL AND ($1 IS NULL OR p.province_id = $1) \
-             AND p.registered_on <= $2 AND ($3 = 0 OR p.delivery_list_id IS NULL) \
-             ORDER BY p.registered_on, p.id LIMIT $4"
-        ))
-        .bind(actor.scope().province_filter())
-        .bind(cutoff)
-        .bind(i64::from(unlisted_only))
-        .bind(limit.clamp(1, 5000))
-        .fetch_all(&self.pool)
-        .await?;
+        // The province is spelled out only when there is one, so that both backends seek it in
+        // the partial index of undelivered cards (a `$n IS NULL OR …` term cannot be seeked).
+        let province = actor.scope().province_filter();
+        let in_province = if province.is_some() {
+            "AND p.province_id = $4"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "{CARD_SQL} WHERE p.status = 'bound' AND p.delivered_at IS NULL {in_province} \
+             AND p.registered_on <= $1 AND ($2 = 0 OR p.delivery_list_id IS NULL) \
+             ORDER BY p.registered_on, p.id LIMIT $3"
+        );
+        let mut query = sqlx::query_as(&sql)
+            .bind(cutoff)
+            .bind(i64::from(unlisted_only))
+            .bind(limit.clamp(1, 5000));
+        if let Some(p) = province {
+            query = query.bind(p);
+        }
+        let rows: Vec<CardRow> = query.fetch_all(&self.pool).await?;
         Ok(rows.into_iter().map(|r| card(r, day)).collect())
     }
 
     /// R-5.4 for HQ (and a province's own line): per province, the cards past the week, the
-    /// cards undelivered, and the worst delay. Reads only the partial index of undelivered cards.
+    /// cards undelivered, and the worst delay. Reads only the partial index of undelivered cards
+    /// (as a covering index: the aggregate runs on `card_prints` alone, under the index's own
+    /// condition, before the provinces are joined to it).
     pub async fn overdue_by_province(&self, actor: &Actor) -> Result<Vec<ProvinceOverdue>> {
         self.overdue_by_province_on(actor, today()).await
     }
@@ -420,18 +432,27 @@ impl Store {
     ) -> Result<Vec<ProvinceOverdue>> {
         authorize(actor, Action::ViewExams, None)?;
         let cutoff = rules::r5_4_overdue_cutoff(day).to_string();
-        let rows: Vec<(i64, String, i64, i64, Option<String>)> = sqlx::query_as(
-            "SELECT pr.id, pr.name_fa, \
-             CAST(COALESCE(SUM(CASE WHEN u.registered_on <= $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
-             CAST(COUNT(u.id) AS BIGINT), MIN(u.registered_on) \
-             FROM provinces pr LEFT JOIN card_prints u ON u.province_id = pr.id AND u.status = 'bound' \
-             AND u.delivered_at IS NULL \
-             WHERE ($1 IS NULL OR pr.id = $1) GROUP BY pr.id, pr.name_fa ORDER BY pr.id",
-        )
-        .bind(actor.scope().province_filter())
-        .bind(cutoff)
-        .fetch_all(&self.pool)
-        .await?;
+        let province = actor.scope().province_filter();
+        let (in_province, province_only) = if province.is_some() {
+            ("AND province_id = $2", "WHERE pr.id = $2")
+        } else {
+            ("", "")
+        };
+        let sql = format!(
+            "SELECT pr.id, pr.name_fa, CAST(COALESCE(u.overdue, 0) AS BIGINT), \
+             CAST(COALESCE(u.undelivered, 0) AS BIGINT), u.oldest \
+             FROM provinces pr LEFT JOIN (SELECT province_id, \
+             SUM(CASE WHEN registered_on <= $1 THEN 1 ELSE 0 END) AS overdue, \
+             COUNT(*) AS undelivered, MIN(registered_on) AS oldest FROM card_prints \
+             WHERE status = 'bound' AND delivered_at IS NULL {in_province} GROUP BY province_id) u \
+             ON u.province_id = pr.id {province_only} ORDER BY pr.id"
+        );
+        let mut query = sqlx::query_as(&sql).bind(cutoff);
+        if let Some(p) = province {
+            query = query.bind(p);
+        }
+        let rows: Vec<(i64, String, i64, i64, Option<String>)> =
+            query.fetch_all(&self.pool).await?;
         Ok(rows
             .into_iter()
             .map(|(id, name, overdue, undelivered, oldest)| ProvinceOverdue {
