@@ -6,7 +6,7 @@
 //! the Persian error page and changes nothing.
 
 use crate::aftercare::registered_card;
-use crate::exam_pages::login;
+use crate::exam_pages::{location, login, page, post_form};
 use crate::helpers::*;
 use crate::printing::issued_certificates;
 use reqwest::StatusCode;
@@ -14,46 +14,6 @@ use serde_json::json;
 use skillcard_core::text::{fa_num, persian_digits};
 
 const SCAN: &[u8] = b"%PDF-1.4\n% signed paper, scanned\n";
-
-fn location(r: &reqwest::Response) -> String {
-    r.headers()
-        .get(reqwest::header::LOCATION)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
-}
-
-/// GET a page, expect 200 and RTL; returns its HTML and form token.
-async fn page(app: &TestApp, web: &reqwest::Client, path: &str) -> (String, String) {
-    let r = web.get(app.url(path)).send().await.unwrap();
-    let status = r.status();
-    let html = r.text().await.unwrap();
-    assert_eq!(status, StatusCode::OK, "GET {path}: {html}");
-    assert!(html.contains("dir=\"rtl\""), "{path} is not RTL");
-    let csrf = extract_csrf(&html).unwrap();
-    (html, csrf)
-}
-
-/// POST a page form, expect a redirect; returns where it goes.
-async fn post_form(
-    app: &TestApp,
-    web: &reqwest::Client,
-    path: &str,
-    csrf: &str,
-    fields: &[(&str, &str)],
-) -> String {
-    let mut form: Vec<(&str, &str)> = fields.to_vec();
-    form.push(("_csrf", csrf));
-    let r = web.post(app.url(path)).form(&form).send().await.unwrap();
-    let status = r.status();
-    let to = location(&r);
-    assert!(
-        status.is_redirection(),
-        "POST {path}: {status} {}",
-        r.text().await.unwrap()
-    );
-    to
-}
 
 /// Asserts a refused post answered with the Persian error page, `status` and `code`, and that
 /// nothing changed; returns the page.

@@ -8,7 +8,7 @@ use serde_json::json;
 
 const ESF: i64 = ISFAHAN;
 
-fn location(r: &reqwest::Response) -> String {
+pub fn location(r: &reqwest::Response) -> String {
     r.headers()
         .get(reqwest::header::LOCATION)
         .and_then(|v| v.to_str().ok())
@@ -40,7 +40,7 @@ pub async fn login(app: &TestApp, username: &str) -> reqwest::Client {
 }
 
 /// GET a page, expect 200, and return its HTML and form token.
-async fn page(app: &TestApp, web: &reqwest::Client, path: &str) -> (String, String) {
+pub async fn page(app: &TestApp, web: &reqwest::Client, path: &str) -> (String, String) {
     let r = web.get(app.url(path)).send().await.unwrap();
     let status = r.status();
     let html = r.text().await.unwrap();
@@ -51,7 +51,7 @@ async fn page(app: &TestApp, web: &reqwest::Client, path: &str) -> (String, Stri
 }
 
 /// POST a page form and expect a redirect; returns where it goes.
-async fn post_form(
+pub async fn post_form(
     app: &TestApp,
     web: &reqwest::Client,
     path: &str,

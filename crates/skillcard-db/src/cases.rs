@@ -203,6 +203,13 @@ async fn print_for_case(
     Ok((r.0, r.1, r.2 as u64, status, state))
 }
 
+/// Ends a case's step: the case as the step left it, read inside the transaction, then commit.
+async fn committed(mut w: WriteTx, case_id: i64) -> Result<CaseView> {
+    let case = case_in(&mut w.tx, case_id).await?;
+    w.commit().await?;
+    Ok(case)
+}
+
 /// A card may be in one live case at a time (a rejected request is over).
 async fn check_no_open_case(conn: &mut AnyConnection, print_id: i64) -> Result<()> {
     let open: Option<(i64,)> = sqlx::query_as(
@@ -392,9 +399,7 @@ impl Store {
             "card.damage",
         )
         .await?;
-        let case = case_in(&mut w.tx, case_id).await?;
-        w.commit().await?;
-        Ok(case)
+        committed(w, case_id).await
     }
 
     /// the review's outcome is written on the minutes (Form 6), ready for the clerk's,
@@ -432,9 +437,7 @@ impl Store {
             json!({ "outcome": outcome }),
         )
         .await?;
-        let case = case_in(&mut w.tx, case_id).await?;
-        w.commit().await?;
-        Ok(case)
+        committed(w, case_id).await
     }
 
     /// R-9 / Note 4: the holder's request to replace a registered card, with the reason, the
@@ -505,9 +508,7 @@ impl Store {
             }),
         )
         .await?;
-        let case = case_in(&mut w.tx, case_id).await?;
-        w.commit().await?;
-        Ok(case)
+        committed(w, case_id).await
     }
 
     /// Note 4: the provincial assessment board approves or rejects a replacement (a rejection
@@ -544,9 +545,7 @@ impl Store {
             json!({ "approve": approve, "reason": reason }),
         )
         .await?;
-        let case = case_in(&mut w.tx, case_id).await?;
-        w.commit().await?;
-        Ok(case)
+        committed(w, case_id).await
     }
 
     /// Note 4: after approval the Assessment Office voids the old card (verification then says
@@ -593,9 +592,7 @@ impl Store {
             )
             .await?;
         }
-        let case = case_in(&mut w.tx, case_id).await?;
-        w.commit().await?;
-        Ok(case)
+        committed(w, case_id).await
     }
 
     /// Note 4: the replacement fee, paid (a bank receipt's reference and the amount in force
@@ -654,9 +651,7 @@ impl Store {
             json!({ "reference": reference, "amount_rial": amount }),
         )
         .await?;
-        let case = case_in(&mut w.tx, case_id).await?;
-        w.commit().await?;
-        Ok(case)
+        committed(w, case_id).await
     }
 
     /// the Director General's letter (number, date) sends the signed minutes and the
@@ -708,9 +703,7 @@ impl Store {
             json!({ "letter_no": letter_no, "letter_date": letter_date.to_string() }),
         )
         .await?;
-        let case = case_in(&mut w.tx, case_id).await?;
-        w.commit().await?;
-        Ok(case)
+        committed(w, case_id).await
     }
 
     /// HQ records that the letter and the cards arrived.
@@ -745,9 +738,7 @@ impl Store {
             json!(null),
         )
         .await?;
-        let case = case_in(&mut w.tx, case_id).await?;
-        w.commit().await?;
-        Ok(case)
+        committed(w, case_id).await
     }
 
     /// HQ enables the reprint. For a replacement the holder's corrected data is applied
@@ -780,9 +771,7 @@ impl Store {
             json!(null),
         )
         .await?;
-        let case = case_in(&mut w.tx, case_id).await?;
-        w.commit().await?;
-        Ok(case)
+        committed(w, case_id).await
     }
 
     pub async fn case(&self, actor: &Actor, case_id: i64) -> Result<CaseView> {

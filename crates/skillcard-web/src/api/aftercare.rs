@@ -5,7 +5,7 @@
 use super::{pdf, ApiJson, ApiResult};
 use crate::auth::ApiActor;
 use crate::documents;
-use crate::error::{ApiError, ErrorBody};
+use crate::error::{ApiError, AppError, ErrorBody};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
 use axum::http::header;
@@ -517,6 +517,21 @@ async fn authorization(
     Ok(Json(s.store.authorize_reprint(&a, id).await?))
 }
 
+/// One of a case's documents as a PDF named `<name>-<id>.pdf`.
+async fn case_pdf(
+    s: &AppState,
+    a: &skillcard_core::policy::Actor,
+    id: i64,
+    build: impl FnOnce(&CaseView) -> Result<skillcard_docs::Document, AppError>,
+    name: &str,
+) -> Result<Response, ApiError> {
+    let c = s.store.case(a, id).await?;
+    Ok(pdf(
+        documents::render(s, build(&c)?).await?,
+        &format!("{name}-{id}.pdf"),
+    ))
+}
+
 /// Form 6, the damaged-card minutes (PDF).
 #[utoipa::path(get, path = "/api/v1/cases/{id}/form6.pdf", responses((status = 200, content_type = "application/pdf")))]
 async fn form6_pdf(
@@ -524,11 +539,7 @@ async fn form6_pdf(
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let c = s.store.case(&a, id).await?;
-    Ok(pdf(
-        documents::render(&s, documents::form6(&c)).await?,
-        &format!("form6-{id}.pdf"),
-    ))
+    case_pdf(&s, &a, id, |c| Ok(documents::form6(c)), "form6").await
 }
 
 /// the Director General's letter to HQ (PDF), once its number is recorded.
@@ -538,11 +549,7 @@ async fn letter_pdf(
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let c = s.store.case(&a, id).await?;
-    Ok(pdf(
-        documents::render(&s, documents::damage_letter(&c)?).await?,
-        &format!("letter-{id}.pdf"),
-    ))
+    case_pdf(&s, &a, id, documents::damage_letter, "letter").await
 }
 
 /// Note 4: the replacement-fee notice (PDF), once the card is void.
@@ -552,11 +559,7 @@ async fn fee_notice_pdf(
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
-    let c = s.store.case(&a, id).await?;
-    Ok(pdf(
-        documents::render(&s, documents::fee_notice(&c)?).await?,
-        &format!("fee-notice-{id}.pdf"),
-    ))
+    case_pdf(&s, &a, id, documents::fee_notice, "fee-notice").await
 }
 
 /// A scan kept with a case: `request` or `minutes`.
