@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod million;
+
 use anyhow::{Context, Result};
 use skillcard_core::policy::{Actor, Role};
 use skillcard_db::{NewUser, Store};

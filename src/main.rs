@@ -7,6 +7,7 @@ mod keys;
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use skillcard_core::policy::Role;
+use skillcard_credential::transparency::{verify_inclusion, InclusionBundle, LogError, StatusList};
 use skillcard_credential::KeyStatus;
 use skillcard_db::{NewUser, Store};
 use std::net::SocketAddr;
@@ -83,6 +84,14 @@ enum Command {
         /// The UID read from the chip (hex), when verifying a payload read from a card.
         #[arg(long)]
         chip_uid: Option<String>,
+        /// A downloaded status list (`/api/v1/public/status-list`): a card on it is reported
+        /// void or damaged and fails.
+        #[arg(long)]
+        status_list: Option<PathBuf>,
+        /// A downloaded inclusion proof (`/api/v1/public/log/inclusion`): the card must be in
+        /// the transparency log under a tree head signed by a published key.
+        #[arg(long)]
+        log_proof: Option<PathBuf>,
         /// The QR text (`SC1:…`), or `@FILE` holding QR text or the raw signed bytes.
         payload: String,
     },
@@ -228,10 +237,16 @@ async fn main() -> anyhow::Result<()> {
             keys,
             key_dir,
             chip_uid,
+            status_list,
+            log_proof,
             payload,
         } => {
             let keys = keys.unwrap_or_else(|| key_dir.join("public-keys.json"));
-            return run_verify(&keys, chip_uid.as_deref(), &payload);
+            let extra = OfflineEvidence {
+                status_list,
+                log_proof,
+            };
+            return run_verify(&keys, chip_uid.as_deref(), &payload, &extra);
         }
         Command::Card { command } => return run_card(command).await,
         command => Cli { command, ..cli },
@@ -382,8 +397,20 @@ fn load_key_set(path: &std::path::Path) -> anyhow::Result<skillcard_credential::
         .with_context(|| format!("loading the public key set {}", path.display()))
 }
 
-/// `skillcard verify`: the same library function the verification page and API will use.
-fn run_verify(keys: &std::path::Path, chip_uid: Option<&str>, payload: &str) -> anyhow::Result<()> {
+/// What `skillcard verify` may check besides the signature, from downloaded files.
+struct OfflineEvidence {
+    status_list: Option<PathBuf>,
+    log_proof: Option<PathBuf>,
+}
+
+/// `skillcard verify`: the same library function the verification page and API use, then the
+/// downloaded status list and log proof, if given.
+fn run_verify(
+    keys: &std::path::Path,
+    chip_uid: Option<&str>,
+    payload: &str,
+    extra: &OfflineEvidence,
+) -> anyhow::Result<()> {
     let set = load_key_set(keys)?;
     let chip_uid = chip_uid
         .map(|h| hex_bytes(h).with_context(|| format!("--chip-uid {h:?} is not hex")))
@@ -400,27 +427,77 @@ fn run_verify(keys: &std::path::Path, chip_uid: Option<&str>, payload: &str) -> 
         Some(t) => skillcard_credential::from_qr_text(t).map_err(|e| e.to_string()),
         None => Ok(bytes),
     };
-    report(match signed {
-        Ok(b) => skillcard_credential::verify(&b, &set, chip_uid.as_deref()),
-        Err(e) => skillcard_credential::Verdict::Malformed(e),
-    })
+    let (verdict, credential) = match signed {
+        Ok(b) => (
+            skillcard_credential::verify(&b, &set, chip_uid.as_deref()),
+            b,
+        ),
+        Err(e) => (skillcard_credential::Verdict::Malformed(e), Vec::new()),
+    };
+    let mut out = verdict_json(&verdict);
+    let mut problems = Vec::new();
+    if let (Some(path), true) = (&extra.status_list, verdict.is_valid()) {
+        let list = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        out["status"] = match StatusList::verify(&list, &set) {
+            Ok((list, kid)) => {
+                let status = list.status_of(&credential);
+                if let Some(r) = status {
+                    problems.push(format!("the card is {} (status list)", r.as_str()));
+                }
+                serde_json::json!({
+                    "result": status.map_or("good", |r| r.as_str()),
+                    "list_issued_at": list.issued_at, "list_tree_size": list.tree_size,
+                    "entries": list.len(), "kid": kid,
+                })
+            }
+            Err(v) => {
+                problems.push(format!("the status list cannot be trusted: {v}"));
+                serde_json::json!({ "result": "untrusted_list", "detail": v.to_string() })
+            }
+        };
+    }
+    if let (Some(path), true) = (&extra.log_proof, verdict.is_valid()) {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let checked = serde_json::from_str::<InclusionBundle>(&text)
+            .map_err(|e| LogError::Unreadable(e.to_string()))
+            .and_then(|b| verify_inclusion(&credential, &b, &set));
+        out["log"] = match checked {
+            Ok(included) => serde_json::json!({ "result": "included", "proof": included }),
+            Err(e) => {
+                problems.push(format!("not shown to be in the transparency log: {e}"));
+                serde_json::json!({ "result": "not_included", "detail": e.to_string() })
+            }
+        };
+    }
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    if !verdict.is_valid() {
+        bail!("not valid: {}", verdict.code());
+    }
+    if !problems.is_empty() {
+        bail!("not valid: {}", problems.join("; "));
+    }
+    Ok(())
 }
 
-/// Prints a verdict as JSON; an error (exit 1) unless it is valid.
-fn report(verdict: skillcard_credential::Verdict) -> anyhow::Result<()> {
-    let claims = match &verdict {
+fn verdict_json(verdict: &skillcard_credential::Verdict) -> serde_json::Value {
+    let claims = match verdict {
         skillcard_credential::Verdict::Valid { claims, kid, .. } => {
             serde_json::json!({ "kid": kid, "claims": claims })
         }
         _ => serde_json::json!(null),
     };
-    let out = serde_json::json!({
+    serde_json::json!({
         "verdict": verdict.code(),
         "message": verdict.message_fa(),
         "detail": verdict.to_string(),
         "credential": claims,
-    });
-    println!("{}", serde_json::to_string_pretty(&out)?);
+    })
+}
+
+/// Prints a verdict as JSON; an error (exit 1) unless it is valid.
+fn report(verdict: skillcard_credential::Verdict) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(&verdict_json(&verdict))?);
     if !verdict.is_valid() {
         bail!("not valid: {}", verdict.code());
     }

@@ -404,7 +404,7 @@ pub fn handover_body(count: Option<u64>, ranges: &[(u64, u64)]) -> Value {
     b
 }
 
-pub const TABLES: [&str; 31] = [
+pub const TABLES: [&str; 33] = [
     "provinces",
     "users",
     "sessions",
@@ -436,6 +436,8 @@ pub const TABLES: [&str; 31] = [
     "cases",
     "case_items",
     "notifications",
+    "log_entries",
+    "log_nodes",
 ];
 
 /// Row counts of every table, cards per state, requests' handed counts and the audit head: equal

@@ -22,3 +22,4 @@ mod print_properties;
 mod printing;
 mod properties;
 mod public_limits;
+mod transparency;

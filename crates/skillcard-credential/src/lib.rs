@@ -20,7 +20,9 @@
 
 pub mod claims;
 pub mod keys;
+pub mod merkle;
 pub mod qr;
+pub mod transparency;
 
 use coset::{iana, CborSerializable as _, CoseSign1, CoseSign1Builder, HeaderBuilder};
 use coset::{ContentType, RegisteredLabelWithPrivate, TaggedCborSerializable as _};
@@ -48,12 +50,26 @@ pub enum SignError {
 ///
 /// Whether `key` may still sign (status `active` in the published set) is the caller's check.
 pub fn sign(claims: &Claims, key: &IssuerKey) -> Result<Vec<u8>, SignError> {
-    let payload = claims.to_cbor()?;
-    let protected = HeaderBuilder::new()
+    sign_payload(
+        claims.to_cbor()?,
+        ContentType::Assigned(iana::CoapContentFormat::Cbor),
+        key,
+    )
+}
+
+/// Signs `payload` as a tagged COSE_Sign1 with `key`, its id and `content_type` in the
+/// protected header. The content type keeps the kinds of signed document apart: a credential
+/// is `application/cbor`, the log's tree head and the status list have their own.
+pub(crate) fn sign_payload(
+    payload: Vec<u8>,
+    content_type: ContentType,
+    key: &IssuerKey,
+) -> Result<Vec<u8>, SignError> {
+    let mut protected = HeaderBuilder::new()
         .algorithm(iana::Algorithm::EdDSA)
         .key_id(key.kid().as_bytes().to_vec())
-        .content_format(iana::CoapContentFormat::Cbor)
         .build();
+    protected.content_type = Some(content_type);
     CoseSign1Builder::new()
         .protected(protected)
         .payload(payload)
@@ -173,71 +189,21 @@ impl std::fmt::Display for Verdict {
 /// = EdDSA, `kid` in the protected header, content type, key known, key not revoked, signature,
 /// claims, key `not_after` against `issued_on`, chip UID.
 pub fn verify(bytes: &[u8], keys: &PublicKeySet, expected_chip_uid: Option<&[u8]>) -> Verdict {
-    if bytes.is_empty() {
-        return Verdict::Malformed("empty input".to_owned());
-    }
-    if bytes.len() > MAX_CREDENTIAL_BYTES {
-        return Verdict::Malformed(format!(
-            "{} bytes is longer than any credential",
-            bytes.len()
-        ));
-    }
-    let parsed = if bytes.first() == Some(&0xd2) {
-        CoseSign1::from_tagged_slice(bytes)
-    } else {
-        CoseSign1::from_slice(bytes)
+    let opened = match open_signed(
+        bytes,
+        MAX_CREDENTIAL_BYTES,
+        &ContentType::Assigned(iana::CoapContentFormat::Cbor),
+        keys,
+    ) {
+        Ok(o) => o,
+        Err(v) => return v,
     };
-    let cose = match parsed {
-        Ok(c) => c,
-        Err(e) => return Verdict::Malformed(format!("not a COSE_Sign1: {e}")),
-    };
-    let header = &cose.protected.header;
-    if !header.crit.is_empty() {
-        return Verdict::Malformed("unknown critical header".to_owned());
-    }
-    match &header.alg {
-        Some(RegisteredLabelWithPrivate::Assigned(iana::Algorithm::EdDSA)) => {}
-        Some(other) => return Verdict::UnsupportedAlgorithm(format!("{other:?}")),
-        None => return Verdict::Malformed("no algorithm in the protected header".to_owned()),
-    }
-    if header.key_id.is_empty() {
-        return Verdict::Malformed("no key id in the protected header".to_owned());
-    }
-    let Ok(kid) = std::str::from_utf8(&header.key_id) else {
-        return Verdict::Malformed("key id is not UTF-8".to_owned());
-    };
-    if header.content_type != Some(ContentType::Assigned(iana::CoapContentFormat::Cbor)) {
-        return Verdict::Malformed("content type is not application/cbor".to_owned());
-    }
-    let Some(payload) = cose.payload.as_deref() else {
-        return Verdict::Malformed("detached payload".to_owned());
-    };
-    let Some(key) = keys.get(kid) else {
-        return Verdict::UnknownKey(kid.to_owned());
-    };
-    if key.status == KeyStatus::Revoked {
-        return Verdict::RevokedKey(kid.to_owned());
-    }
-    let Ok(signature) = ed25519_dalek::Signature::from_slice(&cose.signature) else {
-        return Verdict::Malformed("signature is not 64 bytes".to_owned());
-    };
-    let tbs = cose.tbs_data(&[]);
-    if key.key.verify_strict(&tbs, &signature).is_err() {
-        return Verdict::BadSignature(kid.to_owned());
-    }
-    let claims = match Claims::from_cbor(payload) {
+    let claims = match Claims::from_cbor(&opened.payload) {
         Ok(c) => c,
         Err(e) => return Verdict::Malformed(e.to_string()),
     };
-    if let Some(not_after) = &key.not_after {
-        // Both are validated YYYY-MM-DD strings, so text order is date order.
-        if claims.issued_on.as_str() > not_after.as_str() {
-            return Verdict::ExpiredKey {
-                kid: kid.to_owned(),
-                not_after: not_after.clone(),
-                issued_on: claims.issued_on,
-            };
-        }
+    if let Err(expired) = opened.check_not_after(&claims.issued_on) {
+        return expired;
     }
     if let Some(read) = expected_chip_uid {
         if read != claims.chip_uid.as_slice() {
@@ -249,9 +215,102 @@ pub fn verify(bytes: &[u8], keys: &PublicKeySet, expected_chip_uid: Option<&[u8]
     }
     Verdict::Valid {
         claims: Box::new(claims),
+        kid: opened.kid,
+        key_status: opened.key_status,
+    }
+}
+
+/// A COSE_Sign1 whose signature checked out against a known, unrevoked key.
+pub(crate) struct Opened {
+    pub payload: Vec<u8>,
+    pub kid: String,
+    pub key_status: KeyStatus,
+    pub not_after: Option<String>,
+}
+
+impl Opened {
+    /// A key may not sign after its `not_after`; `date` is the signed document's
+    /// `YYYY-MM-DD` (validated, so text order is date order).
+    pub fn check_not_after(&self, date: &str) -> Result<(), Verdict> {
+        match &self.not_after {
+            Some(not_after) if date > not_after.as_str() => Err(Verdict::ExpiredKey {
+                kid: self.kid.clone(),
+                not_after: not_after.clone(),
+                issued_on: date.to_owned(),
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The checks every signed document shares, in order: size, COSE_Sign1 structure (tag 18 or
+/// untagged), no `crit` header, `alg` = EdDSA, `kid` in the protected header, content type,
+/// key known, key not revoked, signature.
+pub(crate) fn open_signed(
+    bytes: &[u8],
+    max_len: usize,
+    content_type: &ContentType,
+    keys: &PublicKeySet,
+) -> Result<Opened, Verdict> {
+    let malformed = |why: &str| Err(Verdict::Malformed(why.to_owned()));
+    if bytes.is_empty() {
+        return malformed("empty input");
+    }
+    if bytes.len() > max_len {
+        return Err(Verdict::Malformed(format!(
+            "{} bytes is longer than any such document",
+            bytes.len()
+        )));
+    }
+    let parsed = if bytes.first() == Some(&0xd2) {
+        CoseSign1::from_tagged_slice(bytes)
+    } else {
+        CoseSign1::from_slice(bytes)
+    };
+    let cose = match parsed {
+        Ok(c) => c,
+        Err(e) => return Err(Verdict::Malformed(format!("not a COSE_Sign1: {e}"))),
+    };
+    let header = &cose.protected.header;
+    if !header.crit.is_empty() {
+        return malformed("unknown critical header");
+    }
+    match &header.alg {
+        Some(RegisteredLabelWithPrivate::Assigned(iana::Algorithm::EdDSA)) => {}
+        Some(other) => return Err(Verdict::UnsupportedAlgorithm(format!("{other:?}"))),
+        None => return malformed("no algorithm in the protected header"),
+    }
+    if header.key_id.is_empty() {
+        return malformed("no key id in the protected header");
+    }
+    let Ok(kid) = std::str::from_utf8(&header.key_id) else {
+        return malformed("key id is not UTF-8");
+    };
+    if header.content_type.as_ref() != Some(content_type) {
+        return malformed("unexpected content type");
+    }
+    let Some(payload) = cose.payload.as_deref() else {
+        return malformed("detached payload");
+    };
+    let Some(key) = keys.get(kid) else {
+        return Err(Verdict::UnknownKey(kid.to_owned()));
+    };
+    if key.status == KeyStatus::Revoked {
+        return Err(Verdict::RevokedKey(kid.to_owned()));
+    }
+    let Ok(signature) = ed25519_dalek::Signature::from_slice(&cose.signature) else {
+        return malformed("signature is not 64 bytes");
+    };
+    let tbs = cose.tbs_data(&[]);
+    if key.key.verify_strict(&tbs, &signature).is_err() {
+        return Err(Verdict::BadSignature(kid.to_owned()));
+    }
+    Ok(Opened {
+        payload: payload.to_vec(),
         kid: kid.to_owned(),
         key_status: key.status,
-    }
+        not_after: key.not_after.clone(),
+    })
 }
 
 /// Verifies the QR text form: [`from_qr_text`] then [`verify`] with no chip. A text that does

@@ -11,6 +11,7 @@ mod common;
 
 use common::*;
 use proptest::prelude::*;
+use skillcard_credential::transparency::{self, Revocation, StatusList, TreeHead};
 use skillcard_credential::*;
 use std::path::PathBuf;
 
@@ -20,6 +21,25 @@ fn corpus_dir() -> PathBuf {
 
 fn valid_bytes() -> Vec<u8> {
     sign(&claims(), &active_key()).unwrap()
+}
+
+fn signed_tree_head() -> Vec<u8> {
+    TreeHead {
+        tree_size: 1234,
+        root_hash: [5; 32],
+        timestamp: "2026-11-26T08:00:00Z".into(),
+    }
+    .sign(&active_key())
+    .unwrap()
+}
+
+fn signed_status_list() -> Vec<u8> {
+    let revoked: Vec<_> = (0u8..20)
+        .map(|i| (transparency::credential_digest(&[i]), Revocation::Void))
+        .collect();
+    StatusList::new("2026-11-26T08:00:00Z", 99, &revoked)
+        .sign(&active_key())
+        .unwrap()
 }
 
 proptest! {
@@ -82,6 +102,44 @@ proptest! {
         let v = verify_qr(&text, &key_set());
         if text.trim() != orig {
             prop_assert!(!v.is_valid() || from_qr_text(&text).ok() == Some(valid_bytes()));
+        }
+    }
+
+    #[test]
+    fn random_bytes_are_no_tree_head_nor_status_list(
+        bytes in proptest::collection::vec(any::<u8>(), 0..700)
+    ) {
+        let keys = key_set();
+        prop_assert!(TreeHead::verify(&bytes, &keys).is_err());
+        prop_assert!(StatusList::verify(&bytes, &keys).is_err());
+    }
+
+    #[test]
+    fn mutated_tree_heads_and_status_lists_never_panic_nor_change(
+        edits in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>(), 0u8..4), 1..6)
+    ) {
+        let keys = key_set();
+        let head = signed_tree_head();
+        let list = signed_status_list();
+        for orig in [&head, &list] {
+            let mut bytes = orig.clone();
+            for (idx, b, op) in &edits {
+                if bytes.is_empty() { break; }
+                let i = idx.index(bytes.len());
+                match op {
+                    0 => bytes[i] = *b,
+                    1 => { bytes.remove(i); }
+                    2 => bytes.insert(i, *b),
+                    _ => bytes.truncate(i),
+                }
+            }
+            // As for credentials: the framing may bend, what is signed may not.
+            if let Ok((h, _)) = TreeHead::verify(&bytes, &keys) {
+                prop_assert_eq!(h, TreeHead::verify(&head, &keys).unwrap().0);
+            }
+            if let Ok((l, _)) = StatusList::verify(&bytes, &keys) {
+                prop_assert_eq!(l, StatusList::verify(&list, &keys).unwrap().0);
+            }
         }
     }
 

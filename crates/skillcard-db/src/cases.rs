@@ -19,6 +19,7 @@ use skillcard_core::notice::{Contact, NoticeKind};
 use skillcard_core::policy::{authorize, Action, Actor};
 use skillcard_core::printing::PrintStatus;
 use skillcard_core::{fa, DomainError};
+use skillcard_credential::transparency::LogEvent;
 use sqlx::AnyConnection;
 use utoipa::ToSchema;
 
@@ -312,6 +313,12 @@ impl Store {
                 }
                 .into());
             }
+            let event = if print == PrintStatus::Void {
+                LogEvent::Void
+            } else {
+                LogEvent::Damaged
+            };
+            crate::transparency::append(w, item.print_id, event).await?;
         }
         Self::move_case_cards(
             w,

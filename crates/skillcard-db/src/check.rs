@@ -271,6 +271,9 @@ impl Store {
         for c in per.values() {
             violations.extend(check_province(c));
         }
+        for problem in self.check_log(&mut conn).await? {
+            violations.push(global("transparency_log", problem));
+        }
         Ok(CheckReport {
             audit_records: records.len() as i64,
             cards,

@@ -22,6 +22,7 @@ pub mod exams;
 pub mod issuance;
 pub mod notify;
 pub mod printing;
+pub mod transparency;
 mod tx;
 pub mod verification;
 pub mod views;
@@ -104,7 +105,7 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
-        Ok(())
+        self.backfill_log().await
     }
 
     /// The pool, for tests and benchmarks that need to look behind the application's back.

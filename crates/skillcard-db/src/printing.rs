@@ -19,6 +19,7 @@ use skillcard_core::printing::{
     self as rules, CardHistory, Inspection, PrintProgress, PrintStatus,
 };
 use skillcard_core::{fa, DomainError};
+use skillcard_credential::transparency::LogEvent;
 use skillcard_credential::{sign, to_qr_text, Claims, IssuerKey};
 use sqlx::AnyConnection;
 use utoipa::ToSchema;
@@ -554,6 +555,12 @@ impl Store {
             }),
         )
         .await?;
+        let event = if history.had_registered_card {
+            LogEvent::Reissued
+        } else {
+            LogEvent::Issued
+        };
+        crate::transparency::append(&mut w, print_id, event).await?;
         crate::notify::enqueue_for_certificate(
             &mut w,
             v.certificate_id,

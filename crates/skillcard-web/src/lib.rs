@@ -44,6 +44,16 @@ pub struct AppState {
     pub public_keys: Option<Arc<PublicKeySet>>,
     /// The per-address limit on the public endpoints; `None` leaves them unlimited.
     pub public_limit: Option<Arc<ratelimit::PublicLimit>>,
+    /// The last signed status list, reused while the transparency log has not grown.
+    pub status_list: Arc<std::sync::Mutex<Option<SignedStatusList>>>,
+}
+
+/// A signed status list and the log size it reflects.
+#[derive(Clone)]
+pub struct SignedStatusList {
+    pub tree_size: u64,
+    pub kid: String,
+    pub bytes: Arc<Vec<u8>>,
 }
 
 impl AppState {
@@ -56,6 +66,7 @@ impl AppState {
             signing_key: None,
             public_keys: None,
             public_limit: None,
+            status_list: Arc::default(),
         }
     }
 

@@ -24,6 +24,7 @@ mod aftercare;
 mod exams;
 mod issuance;
 mod printing;
+mod transparency;
 mod verify;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;
@@ -88,6 +89,7 @@ pub fn routes() -> Router<AppState> {
         .merge(issuance::routes())
         .merge(printing::routes())
         .merge(verify::routes())
+        .merge(transparency::routes())
         .merge(aftercare::routes())
 }
 
@@ -137,6 +139,7 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(issuance::IssuanceDoc::openapi());
     doc.merge(printing::PrintingDoc::openapi());
     doc.merge(verify::VerifyDoc::openapi());
+    doc.merge(transparency::TransparencyDoc::openapi());
     doc.merge(aftercare::AftercareDoc::openapi());
     Json(doc)
 }

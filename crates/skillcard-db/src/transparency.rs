@@ -1,0 +1,391 @@
+//! The transparency log in the store: an append-only Merkle tree (RFC 9162 hashing) with one
+//! leaf per issuance, reissue, damage or void of a card.
+//!
+//! [`append`] runs inside the write transaction of the change it records, so the log and the
+//! cards never disagree; writers are serialised by the audit head, so leaf indexes have no
+//! gaps. The arithmetic (which perfect subtrees a root or proof needs, how they fold) is
+//! `skillcard_credential::merkle`; this module only stores and fetches `log_nodes` rows.
+//!
+//! Reads are public: entries name cards by their credential's SHA-256 only.
+
+use crate::tx::WriteTx;
+use crate::{Result, Store, StoreError};
+use serde::Serialize;
+use skillcard_core::DomainError;
+use skillcard_credential::merkle::{self, Hash, NodeId, Plan};
+use skillcard_credential::transparency::{LogEntry, LogEvent, Revocation};
+use sqlx::AnyConnection;
+use std::collections::HashMap;
+use utoipa::ToSchema;
+
+/// The most entries one page of [`Store::log_entries`] returns.
+pub const MAX_ENTRIES_PAGE: u64 = 1000;
+
+fn hash_from(hex_text: &str) -> Result<Hash> {
+    skillcard_credential::transparency::parse_hash(hex_text)
+        .ok_or_else(|| StoreError::Corrupt(format!("log hash {hex_text:?}")))
+}
+
+async fn node(conn: &mut AnyConnection, id: NodeId) -> Result<Hash> {
+    let row: Option<(String,)> =
+        sqlx::query_as("SELECT hash FROM log_nodes WHERE level = $1 AND idx = $2")
+            .bind(i64::from(id.level))
+            .bind(id.index as i64)
+            .fetch_optional(&mut *conn)
+            .await?;
+    match row {
+        Some((h,)) => hash_from(&h),
+        None => Err(StoreError::Corrupt(format!(
+            "log node {}/{} missing",
+            id.level, id.index
+        ))),
+    }
+}
+
+async fn fetch(conn: &mut AnyConnection, plan: &Plan) -> Result<Vec<Hash>> {
+    let mut nodes = HashMap::new();
+    for id in plan.nodes() {
+        nodes.insert(id, node(conn, id).await?);
+    }
+    plan.assemble(&nodes)
+        .ok_or_else(|| StoreError::Corrupt("log node missing".to_owned()))
+}
+
+async fn size_in(conn: &mut AnyConnection) -> Result<u64> {
+    let (n,): (i64,) =
+        sqlx::query_as("SELECT CAST(COALESCE(MAX(idx) + 1, 0) AS BIGINT) FROM log_entries")
+            .fetch_one(&mut *conn)
+            .await?;
+    Ok(n as u64)
+}
+
+/// Appends the leaf recording `event` for the card of `print_id`, and the perfect subtrees it
+/// completes, in the caller's transaction.
+pub(crate) async fn append(w: &mut WriteTx, print_id: i64, event: LogEvent) -> Result<()> {
+    let (credential, province): (Vec<u8>, String) = sqlx::query_as(
+        "SELECT p.credential, v.code FROM card_prints p JOIN provinces v ON v.id = p.province_id WHERE p.id = $1",
+    )
+    .bind(print_id)
+    .fetch_one(&mut *w.tx)
+    .await?;
+    let index = size_in(&mut w.tx).await?;
+    let now = w.now_str();
+    let entry = LogEntry::new(event, &credential, &province, &now);
+    let bytes = entry.to_bytes();
+    let text = String::from_utf8(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    sqlx::query(
+        "INSERT INTO log_entries (idx, event, credential_sha256, print_id, entry, logged_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(index as i64)
+    .bind(event.as_str())
+    .bind(&entry.credential_sha256)
+    .bind(print_id)
+    .bind(&text)
+    .bind(&now)
+    .execute(&mut *w.tx)
+    .await?;
+    let mut acc = merkle::leaf_hash(text.as_bytes());
+    for id in merkle::completed_by(index) {
+        if id.level > 0 {
+            let sibling = NodeId {
+                level: id.level - 1,
+                index: id.index * 2,
+            };
+            acc = merkle::node_hash(&node(&mut w.tx, sibling).await?, &acc);
+        }
+        sqlx::query("INSERT INTO log_nodes (level, idx, hash) VALUES ($1, $2, $3)")
+            .bind(i64::from(id.level))
+            .bind(id.index as i64)
+            .bind(hex::encode(acc))
+            .execute(&mut *w.tx)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The log's state at one size: what a tree head signs.
+#[derive(Debug, Clone)]
+pub struct LogHead {
+    pub tree_size: u64,
+    pub root_hash: Hash,
+    /// When the last entry was appended (the empty log: now).
+    pub timestamp: String,
+}
+
+/// A leaf's inclusion proof in a tree of a given size.
+#[derive(Debug, Clone)]
+pub struct LogInclusion {
+    pub leaf_index: u64,
+    pub tree_size: u64,
+    pub entry: String,
+    pub audit_path: Vec<Hash>,
+}
+
+/// One published entry.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PublicLogEntry {
+    pub index: u64,
+    /// The leaf's exact bytes (JSON).
+    pub entry: String,
+}
+
+fn bad(field: &'static str) -> StoreError {
+    DomainError::InvalidValue { field }.into()
+}
+
+impl Store {
+    /// The number of entries in the log.
+    pub async fn log_size(&self) -> Result<u64> {
+        let mut conn = self.pool.acquire().await?;
+        size_in(&mut conn).await
+    }
+
+    /// The current head: size, root and the time of the last entry.
+    pub async fn log_head(&self) -> Result<LogHead> {
+        let mut conn = self.pool.acquire().await?;
+        let size = size_in(&mut conn).await?;
+        if size == 0 {
+            return Ok(LogHead {
+                tree_size: 0,
+                root_hash: merkle::empty_root(),
+                timestamp: crate::tx::rfc3339(time::OffsetDateTime::now_utc()),
+            });
+        }
+        let (timestamp,): (String,) =
+            sqlx::query_as("SELECT logged_at FROM log_entries WHERE idx = $1")
+                .bind(size as i64 - 1)
+                .fetch_one(&mut *conn)
+                .await?;
+        let root = fetch(&mut conn, &merkle::root_plan(size)).await?;
+        Ok(LogHead {
+            tree_size: size,
+            root_hash: root[0],
+            timestamp,
+        })
+    }
+
+    /// The inclusion proof of the card whose credential has this SHA-256 (hex), as issued or
+    /// reissued, in the current tree.
+    pub async fn log_inclusion(&self, credential_sha256: &str) -> Result<LogInclusion> {
+        let digest = credential_sha256.trim().to_ascii_lowercase();
+        if skillcard_credential::transparency::parse_hash(&digest).is_none() {
+            return Err(bad("digest"));
+        }
+        let mut conn = self.pool.acquire().await?;
+        let row: Option<(i64, String)> = sqlx::query_as(
+            "SELECT idx, entry FROM log_entries WHERE credential_sha256 = $1 AND event IN ('issued', 'reissued') \
+             ORDER BY idx LIMIT 1",
+        )
+        .bind(&digest)
+        .fetch_optional(&mut *conn)
+        .await?;
+        let Some((index, entry)) = row else {
+            return Err(DomainError::NotFound { what: "log_entry" }.into());
+        };
+        let size = size_in(&mut conn).await?;
+        let index = index as u64;
+        let audit_path = fetch(&mut conn, &merkle::inclusion_plan(index, size)).await?;
+        Ok(LogInclusion {
+            leaf_index: index,
+            tree_size: size,
+            entry,
+            audit_path,
+        })
+    }
+
+    /// The consistency proof between two sizes of the log (RFC 9162 §2.1.4.1).
+    pub async fn log_consistency(&self, first: u64, second: u64) -> Result<Vec<Hash>> {
+        let mut conn = self.pool.acquire().await?;
+        let size = size_in(&mut conn).await?;
+        if first == 0 || first > second {
+            return Err(bad("first"));
+        }
+        if second > size {
+            return Err(bad("second"));
+        }
+        fetch(&mut conn, &merkle::consistency_plan(first, second)).await
+    }
+
+    /// Entries `[start, end)` of the log, at most [`MAX_ENTRIES_PAGE`], for monitors that
+    /// rebuild the tree.
+    pub async fn log_entries(&self, start: u64, end: u64) -> Result<Vec<PublicLogEntry>> {
+        if end < start || end - start > MAX_ENTRIES_PAGE {
+            return Err(bad("end"));
+        }
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT idx, entry FROM log_entries WHERE idx >= $1 AND idx < $2 ORDER BY idx",
+        )
+        .bind(start as i64)
+        .bind(end as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(i, entry)| PublicLogEntry {
+                index: i as u64,
+                entry,
+            })
+            .collect())
+    }
+
+    /// The cards out of service, by their credential's SHA-256, with the log size they reflect.
+    pub async fn revoked_credentials(&self) -> Result<(u64, Vec<(Hash, Revocation)>)> {
+        let mut tx = self.pool.begin().await?;
+        let size = size_in(&mut tx).await?;
+        let rows: Vec<(String, String)> = sqlx::query_as(
+            "SELECT credential_sha256, event FROM log_entries WHERE event IN ('damaged', 'void') AND idx < $1",
+        )
+        .bind(size as i64)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (digest, event) in rows {
+            let reason = if event == "void" {
+                Revocation::Void
+            } else {
+                Revocation::Damaged
+            };
+            out.push((hash_from(&digest)?, reason));
+        }
+        Ok((size, out))
+    }
+
+    /// Logs the cards registered, damaged or voided before the log existed (databases created
+    /// before migration 0007), in print order, once. A no-op on any log that has entries.
+    pub(crate) async fn backfill_log(&self) -> Result<()> {
+        let (pending,): (i64,) = sqlx::query_as(
+            "SELECT CAST(COUNT(*) AS BIGINT) FROM card_prints WHERE status IN ('bound', 'damaged', 'void') \
+             AND NOT EXISTS (SELECT 1 FROM log_entries)",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        if pending == 0 {
+            return Ok(());
+        }
+        let mut w = WriteTx::begin(&self.pool).await?;
+        let prints: Vec<(i64, i64, String)> = sqlx::query_as(
+            "SELECT id, certificate_id, status FROM card_prints WHERE status IN ('bound', 'damaged', 'void') ORDER BY id",
+        )
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let mut seen = std::collections::HashSet::new();
+        for (id, certificate, status) in &prints {
+            let event = if seen.insert(*certificate) {
+                LogEvent::Issued
+            } else {
+                LogEvent::Reissued
+            };
+            append(&mut w, *id, event).await?;
+            match status.as_str() {
+                "damaged" => append(&mut w, *id, LogEvent::Damaged).await?,
+                "void" => append(&mut w, *id, LogEvent::Void).await?,
+                _ => {}
+            }
+        }
+        w.audit(
+            None,
+            "log.backfill",
+            "log",
+            0,
+            None,
+            serde_json::json!(null),
+            serde_json::json!({ "prints": prints.len() }),
+        )
+        .await?;
+        w.commit().await
+    }
+
+    /// `skillcard check`'s part: every stored node is the hash the entries give, and the log
+    /// and the cards agree. Returns the problems found.
+    pub(crate) async fn check_log(&self, conn: &mut AnyConnection) -> Result<Vec<String>> {
+        let mut problems = Vec::new();
+        let entries: Vec<(i64, String, String, i64, String)> = sqlx::query_as(
+            "SELECT idx, event, credential_sha256, print_id, entry FROM log_entries ORDER BY idx",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let stored: Vec<(i64, i64, String)> =
+            sqlx::query_as("SELECT level, idx, hash FROM log_nodes")
+                .fetch_all(&mut *conn)
+                .await?;
+        let mut expected: HashMap<NodeId, Hash> = HashMap::new();
+        for (i, (idx, _, digest, _, entry)) in entries.iter().enumerate() {
+            if *idx != i as i64 {
+                problems.push(format!("log entry {idx} out of sequence (expected {i})"));
+                break;
+            }
+            let parsed: std::result::Result<LogEntry, _> = serde_json::from_str(entry);
+            if !parsed.is_ok_and(|e| &e.credential_sha256 == digest) {
+                problems.push(format!("log entry {idx} does not name its credential"));
+            }
+            let mut acc = merkle::leaf_hash(entry.as_bytes());
+            for id in merkle::completed_by(i as u64) {
+                if id.level > 0 {
+                    let sibling = NodeId {
+                        level: id.level - 1,
+                        index: id.index * 2,
+                    };
+                    acc = merkle::node_hash(&expected[&sibling], &acc);
+                }
+                expected.insert(id, acc);
+            }
+        }
+        if stored.len() != expected.len() {
+            problems.push(format!(
+                "{} log nodes stored, the entries make {}",
+                stored.len(),
+                expected.len()
+            ));
+        }
+        for (level, idx, hash) in stored {
+            let id = NodeId {
+                level: level as u32,
+                index: idx as u64,
+            };
+            if expected.get(&id).map(hex::encode).as_deref() != Some(hash.as_str()) {
+                problems.push(format!(
+                    "log node {level}/{idx} is not the hash of its leaves"
+                ));
+            }
+        }
+        // Each card registered, damaged or voided has its entries, naming its credential.
+        let prints: Vec<(i64, String, Vec<u8>)> = sqlx::query_as(
+            "SELECT id, status, credential FROM card_prints WHERE status IN ('bound', 'damaged', 'void')",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut by_print: HashMap<i64, Vec<(&str, &str)>> = HashMap::new();
+        for (_, event, digest, print, _) in &entries {
+            by_print
+                .entry(*print)
+                .or_default()
+                .push((event.as_str(), digest.as_str()));
+        }
+        for (id, status, credential) in &prints {
+            let digest = hex::encode(skillcard_credential::transparency::credential_digest(
+                credential,
+            ));
+            let logged = by_print.remove(id).unwrap_or_default();
+            let mut want = vec!["issued"];
+            if status != "bound" {
+                want.push(status);
+            }
+            let got: Vec<&str> = logged
+                .iter()
+                .map(|(e, _)| if *e == "reissued" { "issued" } else { e })
+                .collect();
+            if got != want || logged.iter().any(|(_, d)| *d != digest) {
+                problems.push(format!(
+                    "card print {id} ({status}) is logged as {got:?}, expected {want:?}"
+                ));
+            }
+        }
+        for print in by_print.keys() {
+            problems.push(format!(
+                "log entries for card print {print}, which is not registered"
+            ));
+        }
+        Ok(problems)
+    }
+}
