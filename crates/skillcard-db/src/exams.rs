@@ -700,18 +700,44 @@ impl Store {
         ) = head.ok_or(DomainError::NotFound { what: "exam_list" })?;
         authorize(actor, Action::ViewExams, Some(province_id))?;
         let policy = policy_in(&mut conn).await?;
-        #[allow(clippy::type_complexity)]
-        let rows: Vec<(i64, i64, String, String, String, String, String, i64, Option<i64>, String, String, i64, Option<String>)> = sqlx::query_as(
+        // One candidate's row is sought by its unique `candidate_id`: a `$2 IS NULL OR …` term
+        // would make every lookup read the whole list.
+        let only = if candidate.is_some() {
+            "AND e.candidate_id = $2"
+        } else {
+            ""
+        };
+        let sql = format!(
             "SELECT e.id, c.id, c.national_id, c.first_name, c.last_name, c.father_name, c.birth_date, c.written_score, \
              e.practical_score, e.decision, e.reason, CAST(CASE WHEN c.photo IS NULL THEN 0 ELSE 1 END AS BIGINT), \
              cert.number FROM exam_entries e JOIN candidates c ON c.id = e.candidate_id \
              LEFT JOIN certificates cert ON cert.candidate_id = c.id \
-             WHERE e.list_id = $1 AND ($2 IS NULL OR e.candidate_id = $2) ORDER BY e.id",
-        )
-        .bind(list_id)
-        .bind(candidate)
-        .fetch_all(&mut *conn)
-        .await?;
+             WHERE e.list_id = $1 {only} ORDER BY e.id",
+        );
+        #[allow(clippy::type_complexity)]
+        let mut query = sqlx::query_as::<
+            _,
+            (
+                i64,
+                i64,
+                String,
+                String,
+                String,
+                String,
+                String,
+                i64,
+                Option<i64>,
+                String,
+                String,
+                i64,
+                Option<String>,
+            ),
+        >(&sql)
+        .bind(list_id);
+        if let Some(c) = candidate {
+            query = query.bind(c);
+        }
+        let rows = query.fetch_all(&mut *conn).await?;
         let mut entries = Vec::with_capacity(rows.len());
         for (
             id,
