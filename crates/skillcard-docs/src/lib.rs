@@ -88,6 +88,9 @@ impl std::fmt::Debug for Renderer {
 /// How many compilations' worth of typst's memoisation caches to keep after each render.
 const CACHE_MAX_AGE: usize = 10;
 
+/// Card batches are split for parallel layout only into chunks of at least this many cards.
+const CARDS_PER_CHUNK_MIN: usize = 16;
+
 impl Renderer {
     /// Loads fonts from `dirs` (searched recursively for `.ttf`/`.otf`/`.ttc`). Fails when none of
     /// them can print Persian. Vazirmatn is preferred, then Noto Naskh Arabic, then any other font
@@ -148,6 +151,24 @@ impl Renderer {
     }
 
     fn render_inner(&self, doc: &Document) -> Result<Rendered, DocsError> {
+        let (document, tagged) = match doc {
+            Document::CardBatch(batch) => (self.compile_cards(doc, batch)?, false),
+            _ => (self.compile(doc)?, true),
+        };
+        let options = typst_pdf::PdfOptions {
+            tagged,
+            ..Default::default()
+        };
+        let pdf = typst_pdf::pdf(&document, &options)
+            .map_err(|errors| DocsError::Pdf(describe_plain(&errors)))?;
+        Ok(Rendered {
+            pdf,
+            pages: document.pages().len(),
+        })
+    }
+
+    /// Lays `doc` out into pages.
+    fn compile(&self, doc: &Document) -> Result<typst_layout::PagedDocument, DocsError> {
         let mut value = serde_json::to_value(doc)?;
         if let serde_json::Value::Object(map) = &mut value {
             map.insert("fonts".to_owned(), serde_json::to_value(&self.families)?);
@@ -164,16 +185,68 @@ impl Renderer {
         let data = serde_json::to_vec(&value)?;
 
         let world = world::RenderWorld::new(&self.shared, doc.template(), data, files)?;
-        let document = typst::compile::<typst_layout::PagedDocument>(&world)
+        typst::compile::<typst_layout::PagedDocument>(&world)
             .output
-            .map_err(|errors| DocsError::Compile(describe(&world, &errors)))?;
-        let pdf = typst_pdf::pdf(&document, &typst_pdf::PdfOptions::default())
-            .map_err(|errors| DocsError::Pdf(describe(&world, &errors)))?;
-        Ok(Rendered {
-            pdf,
-            pages: document.pages().len(),
-        })
+            .map_err(|errors| DocsError::Compile(describe(&world, &errors)))
     }
+
+    /// Card faces: every card is laid out on its own two pages, independent of the others, so a
+    /// large batch is laid out in chunks on all cores and the pages joined in order. The PDF for
+    /// the card printer is not tagged: a structure tree for screen readers has no reader there,
+    /// and chunks laid out apart do not share one.
+    fn compile_cards(
+        &self,
+        doc: &Document,
+        batch: &CardBatch,
+    ) -> Result<typst_layout::PagedDocument, DocsError> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunks = (batch.cards.len() / CARDS_PER_CHUNK_MIN).clamp(1, cores);
+        if chunks == 1 {
+            return self.compile(doc);
+        }
+        let size = batch.cards.len().div_ceil(chunks);
+        let parts: Vec<Result<typst_layout::PagedDocument, DocsError>> = std::thread::scope(|s| {
+            let workers: Vec<_> = batch
+                .cards
+                .chunks(size)
+                .map(|cards| {
+                    s.spawn(move || {
+                        self.compile(&Document::CardBatch(CardBatch {
+                            cards: cards.to_vec(),
+                        }))
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .map(|w| {
+                    w.join().unwrap_or_else(|_| {
+                        Err(DocsError::Internal("card layout thread panicked".into()))
+                    })
+                })
+                .collect()
+        });
+        let mut pages = typst::ecow::EcoVec::new();
+        let mut info = None;
+        for part in parts {
+            let part = part?;
+            info.get_or_insert_with(|| typst::model::Document::info(&part).clone());
+            pages.extend(part.pages().iter().cloned());
+        }
+        Ok(typst_layout::PagedDocument::new(
+            pages,
+            info.unwrap_or_default(),
+        ))
+    }
+}
+
+/// Export diagnostics (no source to point into once chunks are joined).
+fn describe_plain(errors: &[typst::diag::SourceDiagnostic]) -> String {
+    errors
+        .iter()
+        .map(|e| e.message.to_string())
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 /// Turns typst diagnostics into one message, with the template line each points at.

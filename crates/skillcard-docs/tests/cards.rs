@@ -375,5 +375,15 @@ fn card_batch_of_one_hundred() {
             start.elapsed()
         );
         assert_eq!(rendered.pages, 200);
+        // Laid out in chunks on several cores, the pages still come card by card, front then
+        // back, in the batch's order.
+        let texts = page_texts(&rendered.pdf);
+        assert_eq!(texts.len(), 200);
+        for i in 0..100u64 {
+            let c = card(i, None);
+            let (front, back) = (&texts[2 * i as usize], &texts[2 * i as usize + 1]);
+            assert!(front.contains(&fa(&c.national_id)), "page {}: {front}", 2 * i);
+            assert!(back.contains(&c.certificate_no), "page {}: {back}", 2 * i + 1);
+        }
     }
 }
