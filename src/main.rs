@@ -92,7 +92,8 @@ enum Command {
         /// the transparency log under a tree head signed by a published key.
         #[arg(long)]
         log_proof: Option<PathBuf>,
-        /// The QR text (`SC1:…`), or `@FILE` holding QR text or the raw signed bytes.
+        /// The QR text (`SC1:…`), or `@FILE` holding QR text, the raw signed bytes, or a JPEG
+        /// or PNG photo of the card's QR code.
         payload: String,
     },
     /// The issuance clerk's workstation: write a certificate's chip through the card reader
@@ -419,13 +420,25 @@ fn run_verify(
         Some(path) => std::fs::read(path).with_context(|| format!("reading {path}"))?,
         None => payload.as_bytes().to_vec(),
     };
-    let text = std::str::from_utf8(&bytes)
-        .ok()
-        .map(str::trim)
-        .filter(|t| t.starts_with("SC1:"));
+    let is_photo = bytes.starts_with(&[0xFF, 0xD8, 0xFF]) || bytes.starts_with(b"\x89PNG");
+    let photo_text = if is_photo {
+        Some(
+            skillcard_credential::photo::qr_text_from_photo(&bytes)
+                .with_context(|| format!("reading the QR code in {payload}"))?,
+        )
+    } else {
+        None
+    };
+    let text = match &photo_text {
+        Some(t) => Some(t.trim()),
+        None => std::str::from_utf8(&bytes)
+            .ok()
+            .map(str::trim)
+            .filter(|t| t.starts_with("SC1:")),
+    };
     let signed = match text {
         Some(t) => skillcard_credential::from_qr_text(t).map_err(|e| e.to_string()),
-        None => Ok(bytes),
+        None => Ok(bytes.clone()),
     };
     let (verdict, credential) = match signed {
         Ok(b) => (

@@ -14,6 +14,12 @@ const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
 
 /// Prints, inspects, writes and registers a card for `cert`; returns the print.
 pub async fn registered_card(app: &TestApp, cert: i64, chip_name: &str) -> Value {
+    let (p, chip) = opened_print(app, cert, chip_name).await;
+    register_opened(app, &p, chip).await
+}
+
+/// R-6.8's first step: a card taken for `cert` and its credential signed for a fresh chip.
+pub async fn opened_print(app: &TestApp, cert: i64, chip_name: &str) -> (Value, FileWriter) {
     let dir = tempdir();
     let mut chip = FileWriter::for_card(&dir, chip_name).unwrap();
     let uid = hex::encode(chip.uid().unwrap());
@@ -24,7 +30,13 @@ pub async fn registered_card(app: &TestApp, cert: i64, chip_name: &str) -> Value
             &json!({ "chip_uid": uid }),
         )
         .await;
+    (p, chip)
+}
+
+/// The rest for an opened print: inspection, chip write with read-back, registration.
+pub async fn register_opened(app: &TestApp, p: &Value, mut chip: FileWriter) -> Value {
     let id = p["id"].as_i64().unwrap();
+    let uid = hex::encode(chip.uid().unwrap());
     app.post_ok(
         &format!("/api/v1/prints/{id}/inspection"),
         "clerk",

@@ -56,7 +56,7 @@ async fn post_refused(
 
 /// A `multipart/form-data` body as a browser sends it: text fields, then files
 /// `(field, filename, bytes)`.
-fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
+pub fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String, Vec<u8>) {
     let boundary = "----skillcardTestBoundary7MA4YWxkTrZu0gW";
     let mut b = Vec::new();
     for (k, v) in fields {
@@ -79,7 +79,7 @@ fn multipart(fields: &[(&str, &str)], files: &[(&str, &str, &[u8])]) -> (String,
     (format!("multipart/form-data; boundary={boundary}"), b)
 }
 
-async fn post_multipart(
+pub async fn post_multipart(
     app: &TestApp,
     web: &reqwest::Client,
     path: &str,

@@ -4,7 +4,7 @@
 //! root from the entries, the status list marks the damaged card, and `check` catches a log
 //! edited behind the application's back.
 
-use crate::aftercare::registered_card;
+use crate::aftercare::{opened_print, register_opened, registered_card};
 use crate::helpers::*;
 use crate::printing::issued_certificates;
 use reqwest::StatusCode;
@@ -293,4 +293,112 @@ fn rebuild_root(leaves: &[merkle::Hash]) -> merkle::Hash {
             merkle::node_hash(&rebuild_root(&leaves[..k]), &rebuild_root(&leaves[k..]))
         }
     }
+}
+
+/// The back face of a registered card, photographed: the PDF's second page at 200 dpi, PNG.
+fn photo_of_back(face_pdf: &[u8]) -> Vec<u8> {
+    let dir = tempdir();
+    std::fs::write(dir.join("face.pdf"), face_pdf).unwrap();
+    let ok = std::process::Command::new("pdftoppm")
+        .args(["-r", "200", "-png", "-f", "2", "-l", "2", "-singlefile"])
+        .arg(dir.join("face.pdf"))
+        .arg(dir.join("back"))
+        .status()
+        .expect("pdftoppm (poppler-utils) is needed");
+    assert!(ok.success());
+    let png = std::fs::read(dir.join("back.png")).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    png
+}
+
+#[tokio::test]
+async fn the_verify_page_reads_the_qr_from_a_photo() {
+    use crate::aftercare_pages::post_multipart;
+    use crate::exam_pages::page;
+    let app = spawn_app().await;
+    let certs = issued_certificates(&app).await;
+    let (opened, chip) = opened_print(&app, certs[0].0, "photo1").await;
+    let r = app
+        .client
+        .get(app.url(&format!("/api/v1/prints/{}/face.pdf", opened["id"])))
+        .bearer_auth(app.token("clerk").await)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let photo = photo_of_back(&r.bytes().await.unwrap());
+    let p = register_opened(&app, &opened, chip).await;
+
+    // A visitor without an account: the page hands out a form token with a cookie.
+    let web = browser();
+    let (_, csrf) = page(&app, &web, "/verify").await;
+    let answer = post_multipart(
+        &app,
+        &web,
+        "/verify",
+        &[("_csrf", &csrf)],
+        &[("photo", "back.png", &photo)],
+    )
+    .await;
+    assert_eq!(answer.status(), StatusCode::OK);
+    let html = answer.text().await.unwrap();
+    assert!(html.contains("data-result=\"valid\""), "{html}");
+    assert!(html.contains(
+        p["certificate_no"]
+            .as_str()
+            .map(skillcard_core::text::persian_digits)
+            .unwrap()
+            .as_str()
+    ));
+
+    // Not a photo, and a photo without a code: a Persian error on the page, nothing verified.
+    for (bytes, words) in [
+        (b"%PDF-1.4 minutes".to_vec(), "عکس"),
+        (blank_png(), "رمزینه (QR) خوانایی پیدا نشد"),
+    ] {
+        let (_, csrf) = page(&app, &web, "/verify").await;
+        let html = post_multipart(
+            &app,
+            &web,
+            "/verify",
+            &[("_csrf", &csrf)],
+            &[("photo", "x.png", &bytes)],
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+        assert!(
+            html.contains(words) && !html.contains("data-result"),
+            "{html}"
+        );
+    }
+    // The same photo, offline: `skillcard verify @photo.png`.
+    let dir = tempdir();
+    test_public_keys().save(&dir.join("keys.json")).unwrap();
+    std::fs::write(dir.join("back.png"), &photo).unwrap();
+    let (ok, out) = cli_verify(&dir, &format!("@{}", dir.join("back.png").display()), &[]);
+    assert!(ok, "{out}");
+    assert_eq!(
+        out["credential"]["claims"]["certificate_no"],
+        p["certificate_no"]
+    );
+
+    // Without the form token the post is refused.
+    let refused = post_multipart(
+        &app,
+        &browser(),
+        "/verify",
+        &[],
+        &[("photo", "back.png", &photo)],
+    )
+    .await;
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN);
+}
+
+fn blank_png() -> Vec<u8> {
+    let img = image::GrayImage::from_pixel(400, 300, image::Luma([250]));
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
 }

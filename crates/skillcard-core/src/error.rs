@@ -119,6 +119,8 @@ pub enum DomainError {
     Unauthenticated,
     #[error("form token mismatch")]
     CsrfMismatch,
+    #[error("no readable QR code in the photo")]
+    NoQrInPhoto,
 }
 
 impl DomainError {
@@ -179,6 +181,7 @@ impl DomainError {
             InvalidCredentials => "invalid_credentials",
             Unauthenticated => "unauthenticated",
             CsrfMismatch => "csrf_mismatch",
+            NoQrInPhoto => "no_qr_in_photo",
         }
     }
 
@@ -272,7 +275,7 @@ impl DomainError {
             BadSignature | NotApproved | NotPassed | NotPaid => json!({}),
             NoOfficeStock | NotInspected | ChipNotWritten | NoSigningKey => json!({}),
             NoCapBaseline | WrongProvince | Conflict | InvalidCredentials | Unauthenticated
-            | CsrfMismatch => json!({}),
+            | CsrfMismatch | NoQrInPhoto => json!({}),
         }
     }
 

@@ -149,6 +149,7 @@ pub fn error_message(e: &DomainError) -> String {
         InvalidCredentials => "نام کاربری یا گذرواژه نادرست است.".into(),
         Unauthenticated => "ابتدا وارد سامانه شوید.".into(),
         CsrfMismatch => "نشست فرم منقضی شده است؛ صفحه را تازه کنید و دوباره بفرستید.".into(),
+        NoQrInPhoto => "در عکس، رمزینه (QR) خوانایی پیدا نشد؛ از نزدیک‌تر، با نور کافی و بدون لرزش عکس بگیرید یا متن رمزینه را بچسبانید.".into(),
     }
 }
 

@@ -21,6 +21,7 @@
 pub mod claims;
 pub mod keys;
 pub mod merkle;
+pub mod photo;
 pub mod qr;
 pub mod transparency;
 

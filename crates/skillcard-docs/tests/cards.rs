@@ -382,8 +382,16 @@ fn card_batch_of_one_hundred() {
         for i in 0..100u64 {
             let c = card(i, None);
             let (front, back) = (&texts[2 * i as usize], &texts[2 * i as usize + 1]);
-            assert!(front.contains(&fa(&c.national_id)), "page {}: {front}", 2 * i);
-            assert!(back.contains(&c.certificate_no), "page {}: {back}", 2 * i + 1);
+            assert!(
+                front.contains(&fa(&c.national_id)),
+                "page {}: {front}",
+                2 * i
+            );
+            assert!(
+                back.contains(&c.certificate_no),
+                "page {}: {back}",
+                2 * i + 1
+            );
         }
     }
 }

@@ -213,6 +213,20 @@ impl<S: Send + Sync> FromRequestParts<S> for PageActor {
     }
 }
 
+/// The session's CSRF token when the visitor is signed in, for public pages whose forms post
+/// (they make a pre-session token otherwise, as the login form does).
+pub struct SessionCsrf(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for SessionCsrf {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(SessionCsrf(match &*request_auth(parts) {
+            Auth::Session { info, .. } => Some(info.csrf_token.clone()),
+            _ => None,
+        }))
+    }
+}
+
 /// The session's cookie secret, for logout.
 pub struct SessionToken(pub Option<String>);
 

@@ -201,7 +201,7 @@ fn id_of(field: &'static str, v: &str) -> Result<i64, DomainError> {
 }
 
 /// The fields of a page form that uploads a file.
-fn multipart_form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Part>, PageError> {
+pub(super) fn multipart_form(headers: &HeaderMap, body: &[u8]) -> Result<Vec<Part>, PageError> {
     let ct = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())

@@ -99,7 +99,12 @@ pub fn routes() -> Router<AppState> {
         .route("/static/app.css", get(css))
         .route("/static/fonts/{name}", get(font))
         .route("/login", get(login_form).post(login))
-        .route("/verify", get(verify::verify))
+        .route(
+            "/verify",
+            get(verify::verify).post(verify::verify_photo).layer(
+                axum::extract::DefaultBodyLimit::max(crate::auth::UPLOAD_LIMIT),
+            ),
+        )
         .route("/logout", post(logout))
         .route("/", get(dashboard))
         .route("/shipments", get(shipments).post(create_shipment))
@@ -161,7 +166,7 @@ struct LoginPage {
     error: Option<String>,
 }
 
-fn random_hex() -> String {
+pub(crate) fn random_hex() -> String {
     use rand::RngCore;
     let mut b = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut b);
