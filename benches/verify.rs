@@ -5,7 +5,7 @@
 //! Per backend (SQLite, then PostgreSQL): a fresh database with the million registered cards of
 //! `common::million` (set-based SQL), then `SAMPLE` of them, spread evenly, get a real signed
 //! credential (a fresh issuer key made with `skillcard keys generate`) and a valid national
-//! code. The real server binary (`skillcard serve`, public rate limit off) is started over it,
+//! code, and every card is entered in the transparency log (`Store::backfill_log`). The real server binary (`skillcard serve`, public rate limit off) is started over it,
 //! and `wrk` (Debian's package; 2 threads, 64 connections, `--latency`) is run against:
 //! - `health`: `/health`, the baseline;
 //! - `verify qr`: `/api/v1/public/verify?qr=…`, a random sampled card's QR text per request
@@ -313,6 +313,15 @@ async fn measure(kind: Kind, url: &str, dir: &Path) -> Result<Results> {
     );
     let key = IssuerKey::load(&key_dir.join("issuer-bench-1.key"))?;
     let (qr, number) = sample(&store, &key).await?;
+    // The cards were loaded behind the application's back: log them as the server would have
+    // (the same bulk backfill a database from before the log gets at start-up).
+    let t = std::time::Instant::now();
+    let logged = store.backfill_log().await?;
+    eprintln!(
+        "{}: logged {logged} cards in the transparency log in {:.1} s",
+        kind.name(),
+        t.elapsed().as_secs_f64()
+    );
     store.pool().close().await;
 
     let server = start_server(url, &key_dir).await?;

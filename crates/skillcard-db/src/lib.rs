@@ -105,7 +105,7 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
-        self.backfill_log().await
+        self.backfill_log().await.map(|_| ())
     }
 
     /// The pool, for tests and benchmarks that need to look behind the application's back.

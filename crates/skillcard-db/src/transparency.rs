@@ -103,6 +103,92 @@ pub(crate) async fn append(w: &mut WriteTx, print_id: i64, event: LogEvent) -> R
     Ok(())
 }
 
+/// Leaves and perfect nodes built in memory for [`Store::backfill_log`], written in batches.
+#[derive(Default)]
+struct Backfill {
+    leaves: u64,
+    /// The last completed node at each level that still waits for its right sibling.
+    left: Vec<Option<Hash>>,
+    entries: Vec<(u64, &'static str, String, i64, String, String)>,
+    nodes: Vec<(NodeId, Hash)>,
+}
+
+impl Backfill {
+    fn push(&mut self, print_id: i64, entry: LogEntry) {
+        let index = self.leaves;
+        self.leaves += 1;
+        let text = String::from_utf8(entry.to_bytes()).unwrap_or_default();
+        let mut acc = merkle::leaf_hash(text.as_bytes());
+        for id in merkle::completed_by(index) {
+            let level = id.level as usize;
+            if level >= self.left.len() {
+                self.left.resize(level + 1, None);
+            }
+            if id.level > 0 {
+                if let Some(l) = self.left[level - 1].take() {
+                    acc = merkle::node_hash(&l, &acc);
+                }
+            }
+            if id.index % 2 == 0 {
+                self.left[level] = Some(acc);
+            }
+            self.nodes.push((id, acc));
+        }
+        self.entries.push((
+            index,
+            entry.event.as_str(),
+            entry.credential_sha256,
+            print_id,
+            text,
+            entry.logged_at,
+        ));
+    }
+
+    async fn flush(&mut self, conn: &mut AnyConnection) -> Result<()> {
+        for chunk in std::mem::take(&mut self.entries).chunks(400) {
+            let values = placeholders(chunk.len(), 6);
+            let sql = format!(
+                "INSERT INTO log_entries (idx, event, credential_sha256, print_id, entry, logged_at) VALUES {values}"
+            );
+            let mut q = sqlx::query(&sql);
+            for (idx, event, digest, print, entry, at) in chunk {
+                q = q
+                    .bind(*idx as i64)
+                    .bind(*event)
+                    .bind(digest.as_str())
+                    .bind(*print)
+                    .bind(entry.as_str())
+                    .bind(at.as_str());
+            }
+            q.execute(&mut *conn).await?;
+        }
+        for chunk in std::mem::take(&mut self.nodes).chunks(800) {
+            let values = placeholders(chunk.len(), 3);
+            let sql = format!("INSERT INTO log_nodes (level, idx, hash) VALUES {values}");
+            let mut q = sqlx::query(&sql);
+            for (id, hash) in chunk {
+                q = q
+                    .bind(i64::from(id.level))
+                    .bind(id.index as i64)
+                    .bind(hex::encode(hash));
+            }
+            q.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+}
+
+/// `($1, $2, …), (…)` for `rows` rows of `cols` values.
+fn placeholders(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let row: Vec<String> = (1..=cols).map(|c| format!("${}", r * cols + c)).collect();
+            format!("({})", row.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The log's state at one size: what a tree head signs.
 #[derive(Debug, Clone)]
 pub struct LogHead {
@@ -252,8 +338,12 @@ impl Store {
     }
 
     /// Logs the cards registered, damaged or voided before the log existed (databases created
-    /// before migration 0007), in print order, once. A no-op on any log that has entries.
-    pub(crate) async fn backfill_log(&self) -> Result<()> {
+    /// before migration 0007, or loaded in bulk), in print order, in one transaction. A no-op
+    /// on any log that has entries. Returns the entries written.
+    ///
+    /// Built in memory and inserted in batches: a million cards take seconds, not the hours
+    /// one [`append`] per card would.
+    pub async fn backfill_log(&self) -> Result<u64> {
         let (pending,): (i64,) = sqlx::query_as(
             "SELECT CAST(COUNT(*) AS BIGINT) FROM card_prints WHERE status IN ('bound', 'damaged', 'void') \
              AND NOT EXISTS (SELECT 1 FROM log_entries)",
@@ -261,28 +351,44 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         if pending == 0 {
-            return Ok(());
+            return Ok(0);
         }
         let mut w = WriteTx::begin(&self.pool).await?;
-        let prints: Vec<(i64, i64, String)> = sqlx::query_as(
-            "SELECT id, certificate_id, status FROM card_prints WHERE status IN ('bound', 'damaged', 'void') ORDER BY id",
-        )
-        .fetch_all(&mut *w.tx)
-        .await?;
+        let now = w.now_str();
+        let mut builder = Backfill::default();
         let mut seen = std::collections::HashSet::new();
-        for (id, certificate, status) in &prints {
-            let event = if seen.insert(*certificate) {
-                LogEvent::Issued
-            } else {
-                LogEvent::Reissued
-            };
-            append(&mut w, *id, event).await?;
-            match status.as_str() {
-                "damaged" => append(&mut w, *id, LogEvent::Damaged).await?,
-                "void" => append(&mut w, *id, LogEvent::Void).await?,
-                _ => {}
+        let mut after = 0i64;
+        loop {
+            #[allow(clippy::type_complexity)]
+            let page: Vec<(i64, i64, String, Vec<u8>, String)> = sqlx::query_as(
+                "SELECT p.id, p.certificate_id, p.status, p.credential, v.code FROM card_prints p \
+                 JOIN provinces v ON v.id = p.province_id \
+                 WHERE p.status IN ('bound', 'damaged', 'void') AND p.id > $1 ORDER BY p.id LIMIT 5000",
+            )
+            .bind(after)
+            .fetch_all(&mut *w.tx)
+            .await?;
+            let Some(last) = page.last() else { break };
+            after = last.0;
+            for (id, certificate, status, credential, province) in &page {
+                let first = if seen.insert(*certificate) {
+                    LogEvent::Issued
+                } else {
+                    LogEvent::Reissued
+                };
+                builder.push(*id, LogEntry::new(first, credential, province, &now));
+                let out = match status.as_str() {
+                    "damaged" => Some(LogEvent::Damaged),
+                    "void" => Some(LogEvent::Void),
+                    _ => None,
+                };
+                if let Some(event) = out {
+                    builder.push(*id, LogEntry::new(event, credential, province, &now));
+                }
             }
+            builder.flush(&mut w.tx).await?;
         }
+        let written = builder.leaves;
         w.audit(
             None,
             "log.backfill",
@@ -290,10 +396,11 @@ impl Store {
             0,
             None,
             serde_json::json!(null),
-            serde_json::json!({ "prints": prints.len() }),
+            serde_json::json!({ "entries": written }),
         )
         .await?;
-        w.commit().await
+        w.commit().await?;
+        Ok(written)
     }
 
     /// `skillcard check`'s part: every stored node is the hash the entries give, and the log
