@@ -7,13 +7,15 @@
 //! credential (a fresh issuer key made with `skillcard keys generate`) and a valid national
 //! code, and every card is entered in the transparency log (`Store::backfill_log`). The real server binary (`skillcard serve`, public rate limit off) is started over it,
 //! and `wrk` (Debian's package; 2 threads, 64 connections, `--latency`) is run against:
-//! - `health`: `/health`, the baseline;
+//! - `health`: `/health`, the baseline (no database);
+//! - `ready SELECT 1`: `/health/ready`, one `SELECT 1` through the store: the floor of any
+//!   request that reads the database;
 //! - `verify qr`: `/api/v1/public/verify?qr=…`, a random sampled card's QR text per request
 //!   (signature check, then the card's standing);
 //! - `verify number`: `/api/v1/public/verify?number=…&national_id=…`, a random sampled
 //!   certificate per request.
 //!
-//! The three are run in turn, `BENCH_REPS` rounds (default 3) of `BENCH_SECS` seconds (default
+//! The four are run in turn, `BENCH_REPS` rounds (default 3) of `BENCH_SECS` seconds (default
 //! 10) each after one untimed warm-up round; medians are reported. Before the load, one request
 //! of each kind is checked to answer `valid`, and any non-2xx answer under load fails the bench.
 //! wrk shares the machine's cores with the server, as it does with the baseline.
@@ -41,6 +43,7 @@ const P99_TARGET_MS: f64 = 10.0;
 const RATIO_TARGET: f64 = 0.5;
 
 const HEALTH: &str = "health";
+const READY: &str = "ready SELECT 1";
 const VERIFY_QR: &str = "verify qr";
 const VERIFY_NUMBER: &str = "verify number";
 
@@ -341,6 +344,7 @@ async fn measure(kind: Kind, url: &str, dir: &Path) -> Result<Results> {
     let secs = env_num("BENCH_SECS", 10)?;
     let mut results: Results = vec![
         (HEALTH, Vec::new()),
+        (READY, Vec::new()),
         (VERIFY_QR, Vec::new()),
         (VERIFY_NUMBER, Vec::new()),
     ];
@@ -349,6 +353,7 @@ async fn measure(kind: Kind, url: &str, dir: &Path) -> Result<Results> {
         let secs = if round == 0 { 3 } else { secs };
         let runs = [
             wrk(&server.base, Ok("/health"), dir, secs)?,
+            wrk(&server.base, Ok("/health/ready"), dir, secs)?,
             wrk(&server.base, Err(&qr_file), dir, secs)?,
             wrk(&server.base, Err(&number_file), dir, secs)?,
         ];
@@ -374,6 +379,8 @@ fn report(kind: Kind, results: &Results) {
         let ratio = rps / health;
         let verdict = if *name == HEALTH {
             "baseline".to_owned()
+        } else if *name == READY {
+            "second baseline: one database round trip".to_owned()
         } else if ratio >= RATIO_TARGET && p99 < P99_TARGET_MS {
             "target met".to_owned()
         } else {

@@ -381,6 +381,9 @@ pub fn notice_body(kind: &str, holder: &str, certificate_no: &str, amount_rials:
     }
 }
 
+/// The service cannot reach its database (readiness probe).
+pub const UNAVAILABLE: &str = "سامانه موقتاً در دسترس نیست؛ چند دقیقه بعد دوباره تلاش کنید.";
+
 /// A public endpoint's answer when one address asked too often.
 pub fn rate_limited(retry_after_secs: u64) -> String {
     format!(

@@ -108,6 +108,12 @@ impl Store {
         self.backfill_log().await.map(|_| ())
     }
 
+    /// One round trip to the database, for readiness probes.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// The pool, for tests and benchmarks that need to look behind the application's back.
     pub fn pool(&self) -> &AnyPool {
         &self.pool

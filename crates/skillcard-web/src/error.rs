@@ -23,6 +23,8 @@ pub enum AppError {
     Sheet(#[from] skillcard_sheets::SheetError),
     #[error("no Persian font is installed, documents cannot be rendered")]
     NoFonts,
+    #[error("the database does not answer")]
+    Unavailable,
     #[error("rate limited: retry after {retry_after_secs}s")]
     RateLimited { retry_after_secs: u64 },
     #[error("bad request: {0}")]
@@ -67,7 +69,7 @@ impl AppError {
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Sheet(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::NoFonts => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::NoFonts | AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -97,6 +99,11 @@ impl AppError {
             AppError::NoFonts => ErrorBody {
                 code: "fonts_missing".into(),
                 message: "قلم فارسی روی سرور نصب نیست؛ اسناد قابل تولید نیستند.".into(),
+                details: serde_json::json!({}),
+            },
+            AppError::Unavailable => ErrorBody {
+                code: "unavailable".into(),
+                message: skillcard_core::fa::UNAVAILABLE.into(),
                 details: serde_json::json!({}),
             },
             other => {

@@ -45,6 +45,7 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
+        .route("/health/ready", get(ready))
         .route("/api/openapi.json", get(openapi))
         .route("/api/v1/tokens", post(create_token))
         .route("/api/v1/me", get(me))
@@ -101,6 +102,7 @@ pub fn routes() -> Router<AppState> {
     ),
     paths(
         health,
+        ready,
         create_token,
         me,
         provinces,
@@ -161,6 +163,17 @@ async fn health(State(s): State<AppState>) -> Json<Health> {
         status: "ok",
         database,
     })
+}
+
+/// Readiness: one round trip to the database (`SELECT 1`); 503 when it does not answer.
+#[utoipa::path(get, path = "/health/ready", responses((status = 200, body = Health),
+    (status = 503, body = ErrorBody)))]
+async fn ready(State(s): State<AppState>) -> Result<Json<Health>, ApiError> {
+    s.store.ping().await.map_err(|e| {
+        tracing::warn!("readiness: {e}");
+        AppError::Unavailable
+    })?;
+    Ok(health(State(s)).await)
 }
 
 #[derive(Deserialize, ToSchema)]
