@@ -197,6 +197,12 @@ async fn r6_5_and_r6_6_fee_then_certificate() {
         "{number}"
     );
     assert_eq!(v["certificate"]["final_score"], "75");
+    // The answer is the view as it now stands.
+    assert_eq!(
+        v,
+        app.get_ok(&format!("/api/v1/candidates/{ali}/issuance"), "clerk")
+            .await
+    );
     app.post_rejected(
         &issue(ali),
         "clerk",

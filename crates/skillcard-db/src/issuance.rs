@@ -301,7 +301,18 @@ impl Store {
         )
         .await?;
         w.commit().await?;
-        self.issuance(actor, candidate_id).await
+        // The view read before, with what this transaction added (no second read).
+        let mut view = view;
+        view.entry.certificate_no = Some(number.clone());
+        view.certificate = Some(CertificateView {
+            id,
+            number,
+            final_score: crate::exams::score_text(i64::from(final_score.tenths())),
+            issued_on_fa: iso_fa(&today.to_string()),
+            issued_on: today.to_string(),
+            status: "issued".to_owned(),
+        });
+        Ok(view)
     }
 
     /// R-6.6's side-by-side view for one candidate.

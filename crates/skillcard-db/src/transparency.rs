@@ -26,27 +26,8 @@ fn hash_from(hex_text: &str) -> Result<Hash> {
         .ok_or_else(|| StoreError::Corrupt(format!("log hash {hex_text:?}")))
 }
 
-async fn node(conn: &mut AnyConnection, id: NodeId) -> Result<Hash> {
-    let row: Option<(String,)> =
-        sqlx::query_as("SELECT hash FROM log_nodes WHERE level = $1 AND idx = $2")
-            .bind(i64::from(id.level))
-            .bind(id.index as i64)
-            .fetch_optional(&mut *conn)
-            .await?;
-    match row {
-        Some((h,)) => hash_from(&h),
-        None => Err(StoreError::Corrupt(format!(
-            "log node {}/{} missing",
-            id.level, id.index
-        ))),
-    }
-}
-
 async fn fetch(conn: &mut AnyConnection, plan: &Plan) -> Result<Vec<Hash>> {
-    let mut nodes = HashMap::new();
-    for id in plan.nodes() {
-        nodes.insert(id, node(conn, id).await?);
-    }
+    let nodes = fetch_nodes(conn, &plan.nodes()).await?;
     plan.assemble(&nodes)
         .ok_or_else(|| StoreError::Corrupt("log node missing".to_owned()))
 }
@@ -60,23 +41,24 @@ async fn size_in(conn: &mut AnyConnection) -> Result<u64> {
 }
 
 /// Appends the leaf recording `event` for the card of `print_id`, and the perfect subtrees it
-/// completes, in the caller's transaction.
+/// completes, in the caller's transaction: four statements whatever the tree's size.
 pub(crate) async fn append(w: &mut WriteTx, print_id: i64, event: LogEvent) -> Result<()> {
-    let (credential, province): (Vec<u8>, String) = sqlx::query_as(
-        "SELECT p.credential, v.code FROM card_prints p JOIN provinces v ON v.id = p.province_id WHERE p.id = $1",
+    let (credential, province, size): (Vec<u8>, String, i64) = sqlx::query_as(
+        "SELECT p.credential, v.code, (SELECT CAST(COALESCE(MAX(idx) + 1, 0) AS BIGINT) FROM log_entries) \
+         FROM card_prints p JOIN provinces v ON v.id = p.province_id WHERE p.id = $1",
     )
     .bind(print_id)
     .fetch_one(&mut *w.tx)
     .await?;
-    let index = size_in(&mut w.tx).await?;
+    let index = size as u64;
     let now = w.now_str();
     let entry = LogEntry::new(event, &credential, &province, &now);
-    let bytes = entry.to_bytes();
-    let text = String::from_utf8(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let text =
+        String::from_utf8(entry.to_bytes()).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     sqlx::query(
         "INSERT INTO log_entries (idx, event, credential_sha256, print_id, entry, logged_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(index as i64)
+    .bind(size)
     .bind(event.as_str())
     .bind(&entry.credential_sha256)
     .bind(print_id)
@@ -84,21 +66,76 @@ pub(crate) async fn append(w: &mut WriteTx, print_id: i64, event: LogEvent) -> R
     .bind(&now)
     .execute(&mut *w.tx)
     .await?;
+    let completed = merkle::completed_by(index);
+    // The left siblings the new nodes are hashed with, fetched at once.
+    let siblings: Vec<NodeId> = completed
+        .iter()
+        .filter(|id| id.level > 0)
+        .map(|id| NodeId {
+            level: id.level - 1,
+            index: id.index * 2,
+        })
+        .collect();
+    let left = fetch_nodes(&mut w.tx, &siblings).await?;
     let mut acc = merkle::leaf_hash(text.as_bytes());
-    for id in merkle::completed_by(index) {
+    let mut rows = Vec::with_capacity(completed.len());
+    for (i, id) in completed.iter().enumerate() {
         if id.level > 0 {
-            let sibling = NodeId {
-                level: id.level - 1,
-                index: id.index * 2,
-            };
-            acc = merkle::node_hash(&node(&mut w.tx, sibling).await?, &acc);
+            let sibling = left.get(&siblings[i - 1]).ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "log node {}/{} missing",
+                    id.level - 1,
+                    id.index * 2
+                ))
+            })?;
+            acc = merkle::node_hash(sibling, &acc);
         }
-        sqlx::query("INSERT INTO log_nodes (level, idx, hash) VALUES ($1, $2, $3)")
-            .bind(i64::from(id.level))
-            .bind(id.index as i64)
-            .bind(hex::encode(acc))
-            .execute(&mut *w.tx)
-            .await?;
+        rows.push((*id, acc));
+    }
+    insert_nodes(&mut w.tx, &rows).await
+}
+
+/// The stored hashes of `ids` (those that exist), in one statement.
+async fn fetch_nodes(conn: &mut AnyConnection, ids: &[NodeId]) -> Result<HashMap<NodeId, Hash>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let terms: Vec<String> = (0..ids.len())
+        .map(|i| format!("(level = ${} AND idx = ${})", 2 * i + 1, 2 * i + 2))
+        .collect();
+    let sql = format!(
+        "SELECT level, idx, hash FROM log_nodes WHERE {}",
+        terms.join(" OR ")
+    );
+    let mut q = sqlx::query_as::<_, (i64, i64, String)>(&sql);
+    for id in ids {
+        q = q.bind(i64::from(id.level)).bind(id.index as i64);
+    }
+    let mut out = HashMap::with_capacity(ids.len());
+    for (level, idx, hash) in q.fetch_all(&mut *conn).await? {
+        let id = NodeId {
+            level: u32::try_from(level).map_err(|_| StoreError::Corrupt("log level".into()))?,
+            index: idx as u64,
+        };
+        out.insert(id, hash_from(&hash)?);
+    }
+    Ok(out)
+}
+
+async fn insert_nodes(conn: &mut AnyConnection, rows: &[(NodeId, Hash)]) -> Result<()> {
+    for chunk in rows.chunks(800) {
+        let sql = format!(
+            "INSERT INTO log_nodes (level, idx, hash) VALUES {}",
+            placeholders(chunk.len(), 3)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, hash) in chunk {
+            q = q
+                .bind(i64::from(id.level))
+                .bind(id.index as i64)
+                .bind(hex::encode(hash));
+        }
+        q.execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -162,19 +199,7 @@ impl Backfill {
             }
             q.execute(&mut *conn).await?;
         }
-        for chunk in std::mem::take(&mut self.nodes).chunks(800) {
-            let values = placeholders(chunk.len(), 3);
-            let sql = format!("INSERT INTO log_nodes (level, idx, hash) VALUES {values}");
-            let mut q = sqlx::query(&sql);
-            for (id, hash) in chunk {
-                q = q
-                    .bind(i64::from(id.level))
-                    .bind(id.index as i64)
-                    .bind(hex::encode(hash));
-            }
-            q.execute(&mut *conn).await?;
-        }
-        Ok(())
+        insert_nodes(conn, &std::mem::take(&mut self.nodes)).await
     }
 }
 
