@@ -112,6 +112,7 @@ async fn payments_of(conn: &mut AnyConnection, candidate_id: i64) -> Result<Vec<
 async fn insert_payment(
     w: &mut WriteTx,
     by: Option<&Actor>,
+    province_id: i64,
     candidate_id: i64,
     reference: &str,
     amount: i64,
@@ -136,7 +137,6 @@ async fn insert_payment(
             ));
         }
     }
-    let province_id = candidate_province(&mut w.tx, candidate_id).await?;
     let fee = fee_in(&mut w.tx, "issuance")
         .await?
         .ok_or(DomainError::NotFound { what: "fee" })?;
@@ -190,6 +190,7 @@ impl Store {
         insert_payment(
             &mut w,
             Some(actor),
+            province_id,
             candidate_id,
             &reference,
             amount_rial,
@@ -214,9 +215,11 @@ impl Store {
             .map_err(|_| DomainError::InvalidValue { field: "body" })?;
         let reference = text::required("reference", &cb.reference, 64)?;
         let mut w = WriteTx::begin(&self.pool).await?;
+        let province_id = candidate_province(&mut w.tx, cb.candidate_id).await?;
         let (payment, new) = insert_payment(
             &mut w,
             None,
+            province_id,
             cb.candidate_id,
             &reference,
             cb.amount_rial,
@@ -318,13 +321,15 @@ impl Store {
     /// R-6.6's side-by-side view for one candidate.
     pub async fn issuance(&self, actor: &Actor, candidate_id: i64) -> Result<IssuanceView> {
         let mut conn = self.pool.acquire().await?;
-        let province_id = candidate_province(&mut conn, candidate_id).await?;
+        let (province_id, list_id): (i64, i64) = sqlx::query_as(
+            "SELECT c.province_id, e.list_id FROM candidates c JOIN exam_entries e ON e.candidate_id = c.id \
+             WHERE c.id = $1",
+        )
+        .bind(candidate_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(DomainError::NotFound { what: "candidate" })?;
         authorize(actor, Action::ViewExams, Some(province_id))?;
-        let (list_id,): (i64,) =
-            sqlx::query_as("SELECT list_id FROM exam_entries WHERE candidate_id = $1")
-                .bind(candidate_id)
-                .fetch_one(&mut *conn)
-                .await?;
         drop(conn);
         let list = self
             .exam_list_entries(actor, list_id, Some(candidate_id))
