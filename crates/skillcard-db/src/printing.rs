@@ -282,31 +282,28 @@ fn check_uid(uid: &[u8]) -> Result<()> {
 
 /// What the certificate's earlier cards say about a new print (R-6.8, R-8.1.2).
 async fn card_history(conn: &mut AnyConnection, certificate_id: i64) -> Result<CardHistory> {
-    let prints: Vec<(i64, String)> =
-        sqlx::query_as("SELECT id, status FROM card_prints WHERE certificate_id = $1")
-            .bind(certificate_id)
-            .fetch_all(&mut *conn)
-            .await?;
-    let with = |s: PrintStatus| {
-        prints
-            .iter()
-            .find(|(_, st)| st == s.as_str())
-            .map(|(id, _)| *id)
-    };
-    let open_authorisation: Option<(i64,)> = sqlx::query_as(
-        "SELECT i.case_id FROM case_items i JOIN cases c ON c.id = i.case_id \
+    // One statement: the certificate's prints (none: one row of NULLs) and, on every row, HQ's
+    // unused reprint authorisation if there is one.
+    let rows: Vec<(Option<i64>, Option<String>, Option<i64>)> = sqlx::query_as(
+        "SELECT p.id, p.status, (SELECT i.case_id FROM case_items i JOIN cases c ON c.id = i.case_id \
          WHERE i.certificate_id = $1 AND c.status = 'authorized' AND i.reprint_print_id IS NULL \
-         ORDER BY i.case_id LIMIT 1",
+         ORDER BY i.case_id LIMIT 1) \
+         FROM (SELECT 1 AS one) x LEFT JOIN card_prints p ON p.certificate_id = $1",
     )
     .bind(certificate_id)
-    .fetch_optional(&mut *conn)
+    .fetch_all(&mut *conn)
     .await?;
+    let with = |s: PrintStatus| {
+        rows.iter()
+            .find(|(_, st, _)| st.as_deref() == Some(s.as_str()))
+            .and_then(|(id, _, _)| *id)
+    };
     Ok(CardHistory {
         open_print: with(PrintStatus::Printing),
         bound_print: with(PrintStatus::Bound),
         had_registered_card: with(PrintStatus::Damaged).is_some()
             || with(PrintStatus::Void).is_some(),
-        open_authorisation: open_authorisation.map(|(id,)| id),
+        open_authorisation: rows.first().and_then(|(_, _, case)| *case),
     })
 }
 
