@@ -437,11 +437,8 @@ impl Store {
     ) -> Result<PrintView> {
         let mut w = WriteTx::begin(&self.pool).await?;
         let v = self.print_for_step(&mut w, actor, print_id).await?;
-        let (uid, credential): (Vec<u8>, Vec<u8>) =
-            sqlx::query_as("SELECT chip_uid, credential FROM card_prints WHERE id = $1")
-                .bind(print_id)
-                .fetch_one(&mut *w.tx)
-                .await?;
+        let stored = |h: &str| hex::decode(h).map_err(|e| StoreError::Corrupt(e.to_string()));
+        let (uid, credential) = (stored(&v.chip_uid)?, stored(&v.credential_hex)?);
         rules::r6_8_check_read_back(&credential, &uid, read_back, chip_uid)?;
         if v.chip_verified {
             return Ok(v);
