@@ -170,18 +170,90 @@ const PRINT_SQL: &str =
     "SELECT id, certificate_id, serial, status, chip_uid, credential, kid, inspected_at, \
      chip_verified_at, spoil_reason, created_at FROM card_prints";
 
+/// One print with its holder, read in one statement: every print step starts with it.
+#[derive(sqlx::FromRow)]
+struct PrintAndHolder {
+    id: i64,
+    certificate_id: i64,
+    serial: i64,
+    status: String,
+    chip_uid: Vec<u8>,
+    credential: Vec<u8>,
+    kid: String,
+    inspected_at: Option<String>,
+    chip_verified_at: Option<String>,
+    spoil_reason: Option<String>,
+    created_at: String,
+    number: String,
+    candidate_id: i64,
+    province_id: i64,
+    province_code: String,
+    province_name: String,
+    final_score: i64,
+    issued_on: String,
+    first_name: String,
+    last_name: String,
+    father_name: String,
+    national_id: String,
+    birth_date: String,
+    standard_code: String,
+    title_fa: String,
+}
+
 async fn print_in(conn: &mut AnyConnection, print_id: i64) -> Result<PrintView> {
-    let row: PrintRow = sqlx::query_as(&format!("{PRINT_SQL} WHERE id = $1"))
-        .bind(print_id)
-        .fetch_optional(&mut *conn)
-        .await?
-        .ok_or(DomainError::NotFound { what: "print" })?;
-    view(conn, row).await
+    let r: PrintAndHolder = sqlx::query_as(
+        "SELECT cp.id, cp.certificate_id, cp.serial, cp.status, cp.chip_uid, cp.credential, cp.kid, \
+         cp.inspected_at, cp.chip_verified_at, cp.spoil_reason, cp.created_at, \
+         c.number, c.candidate_id, c.province_id, p.code AS province_code, p.name_fa AS province_name, \
+         c.final_score, c.issued_on, k.first_name, k.last_name, k.father_name, k.national_id, k.birth_date, \
+         t.standard_code, t.title_fa \
+         FROM card_prints cp JOIN certificates c ON c.id = cp.certificate_id \
+         JOIN candidates k ON k.id = c.candidate_id JOIN trades t ON t.id = k.trade_id \
+         JOIN provinces p ON p.id = c.province_id WHERE cp.id = $1",
+    )
+    .bind(print_id)
+    .fetch_optional(&mut *conn)
+    .await?
+    .ok_or(DomainError::NotFound { what: "print" })?;
+    let row: PrintRow = (
+        r.id,
+        r.certificate_id,
+        r.serial,
+        r.status,
+        r.chip_uid,
+        r.credential,
+        r.kid,
+        r.inspected_at,
+        r.chip_verified_at,
+        r.spoil_reason,
+        r.created_at,
+    );
+    let h = Holder {
+        certificate_no: r.number,
+        candidate_id: r.candidate_id,
+        province_id: r.province_id,
+        province_code: r.province_code,
+        province_name: r.province_name,
+        score_tenths: r.final_score,
+        issued_on: r.issued_on,
+        given_name: r.first_name,
+        family_name: r.last_name,
+        father_name: r.father_name,
+        national_id: r.national_id,
+        birth_date: r.birth_date,
+        standard_code: r.standard_code,
+        trade_title: r.title_fa,
+    };
+    Ok(assemble(row, h))
 }
 
 async fn view(conn: &mut AnyConnection, r: PrintRow) -> Result<PrintView> {
     let h = holder(conn, r.1).await?;
-    Ok(PrintView {
+    Ok(assemble(r, h))
+}
+
+fn assemble(r: PrintRow, h: Holder) -> PrintView {
+    PrintView {
         id: r.0,
         certificate_id: r.1,
         certificate_no: h.certificate_no,
@@ -209,7 +281,7 @@ async fn view(conn: &mut AnyConnection, r: PrintRow) -> Result<PrintView> {
         final_score: score_text(h.score_tenths),
         issued_on_fa: iso_fa(&h.issued_on),
         issued_on: h.issued_on,
-    })
+    }
 }
 
 /// Takes the card for a print: the named serial if it is in this province's office stock, else
