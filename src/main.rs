@@ -96,6 +96,23 @@ enum Command {
         /// or PNG photo of the card's QR code.
         payload: String,
     },
+    /// For log monitors: check that an older signed tree head of the transparency log is a
+    /// prefix of a newer one (nothing removed or changed), from files downloaded from
+    /// `/api/v1/public/log/tree-head` and `/api/v1/public/log/consistency`. No database needed.
+    VerifyLog {
+        /// The public key set as published.
+        #[arg(long)]
+        keys: PathBuf,
+        /// The older tree head (the JSON the API serves).
+        #[arg(long)]
+        old: PathBuf,
+        /// The newer tree head.
+        #[arg(long)]
+        new: PathBuf,
+        /// The consistency proof between them (the JSON the API serves).
+        #[arg(long)]
+        proof: PathBuf,
+    },
     /// The issuance clerk's workstation: write a certificate's chip through the card reader
     /// or read and verify a card (no database needed; talks to the server's API).
     Card {
@@ -250,6 +267,12 @@ async fn main() -> anyhow::Result<()> {
             return run_verify(&keys, chip_uid.as_deref(), &payload, &extra);
         }
         Command::Card { command } => return run_card(command).await,
+        Command::VerifyLog {
+            keys,
+            old,
+            new,
+            proof,
+        } => return run_verify_log(&keys, &old, &new, &proof),
         command => Cli { command, ..cli },
     };
     let store = Store::connect(&cli.database_url)
@@ -327,7 +350,10 @@ async fn main() -> anyhow::Result<()> {
             }
         }
         // Handled above, before the database is opened.
-        Command::Keys { .. } | Command::Verify { .. } | Command::Card { .. } => {
+        Command::Keys { .. }
+        | Command::Verify { .. }
+        | Command::VerifyLog { .. }
+        | Command::Card { .. } => {
             bail!("internal error: an offline command reached the database path")
         }
         Command::Check => {
@@ -506,6 +532,51 @@ fn verdict_json(verdict: &skillcard_credential::Verdict) -> serde_json::Value {
         "detail": verdict.to_string(),
         "credential": claims,
     })
+}
+
+/// `skillcard verify-log`: a monitor's consistency check between two downloaded tree heads.
+fn run_verify_log(
+    keys: &std::path::Path,
+    old: &std::path::Path,
+    new: &std::path::Path,
+    proof: &std::path::Path,
+) -> anyhow::Result<()> {
+    use base64::Engine as _;
+    let set = load_key_set(keys)?;
+    let read_json = |path: &std::path::Path| -> anyhow::Result<serde_json::Value> {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))
+    };
+    let signed = |path: &std::path::Path| -> anyhow::Result<Vec<u8>> {
+        let v = read_json(path)?;
+        let b64 = v["signed"]
+            .as_str()
+            .with_context(|| format!("{} has no \"signed\" tree head", path.display()))?;
+        base64::engine::general_purpose::STANDARD
+            .decode(b64.trim())
+            .with_context(|| format!("{}: the signed tree head is not base64", path.display()))
+    };
+    let proof_json = read_json(proof)?;
+    let hashes: Vec<String> = serde_json::from_value(proof_json["proof"].clone())
+        .with_context(|| format!("{} has no \"proof\" list", proof.display()))?;
+    let outcome = skillcard_credential::transparency::verify_log_consistency(
+        &signed(old)?,
+        &signed(new)?,
+        &hashes,
+        &set,
+    );
+    let out = match &outcome {
+        Ok((o, n)) => serde_json::json!({
+            "result": "consistent", "old": o, "new": n,
+        }),
+        Err(e) => serde_json::json!({ "result": "inconsistent", "detail": e.to_string() }),
+    };
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    if let Err(e) = outcome {
+        bail!("the log is not shown consistent: {e}");
+    }
+    Ok(())
 }
 
 /// Prints a verdict as JSON; an error (exit 1) unless it is valid.

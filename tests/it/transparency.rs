@@ -21,6 +21,11 @@ fn unb64(s: &str) -> Vec<u8> {
 
 /// The current tree head, its signature checked against the published keys.
 async fn head(app: &TestApp) -> TreeHead {
+    head_and_json(app).await.0
+}
+
+/// The current tree head and the JSON the API served for it.
+async fn head_and_json(app: &TestApp) -> (TreeHead, Value) {
     let (status, v) = app.get_json("/api/v1/public/log/tree-head", None).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     let (head, kid) = TreeHead::verify(&unb64(v["signed"].as_str().unwrap()), &test_public_keys())
@@ -28,7 +33,7 @@ async fn head(app: &TestApp) -> TreeHead {
     assert_eq!(kid, "test-1");
     assert_eq!(v["tree_size"], head.tree_size);
     assert_eq!(v["root_hash"], hex::encode(head.root_hash));
-    head
+    (head, v)
 }
 
 async fn inclusion(app: &TestApp, qr: &str) -> InclusionBundle {
@@ -89,7 +94,7 @@ async fn the_log_records_cards_and_proves_inclusion_and_consistency() {
     let p2 = registered_card(&app, certs[1].0, "log2").await;
     let qr1 = p1["qr_text"].as_str().unwrap();
     let qr2 = p2["qr_text"].as_str().unwrap();
-    let two = head(&app).await;
+    let (two, two_json) = head_and_json(&app).await;
     assert_eq!(two.tree_size, before.tree_size + 2);
 
     // Inclusion: the proof holds for the card it was asked for, and for no other.
@@ -118,7 +123,7 @@ async fn the_log_records_cards_and_proves_inclusion_and_consistency() {
         &json!({ "cards": [{ "print_id": p2["id"], "cause": "physical" }] }),
     )
     .await;
-    let three = head(&app).await;
+    let (three, three_json) = head_and_json(&app).await;
     assert_eq!(three.tree_size, two.tree_size + 1);
     let (list_bytes, etag) = status_list(&app).await;
     let (list, _) = StatusList::verify(&list_bytes, &keys).unwrap();
@@ -167,6 +172,45 @@ async fn the_log_records_cards_and_proves_inclusion_and_consistency() {
         &proof
     )
     .is_err());
+    // A monitor's check with `skillcard verify-log`, from the downloaded JSON.
+    let mon = tempdir();
+    test_public_keys().save(&mon.join("keys.json")).unwrap();
+    std::fs::write(mon.join("old.json"), serde_json::to_vec(&two_json).unwrap()).unwrap();
+    std::fs::write(
+        mon.join("new.json"),
+        serde_json::to_vec(&three_json).unwrap(),
+    )
+    .unwrap();
+    std::fs::write(mon.join("proof.json"), serde_json::to_vec(&c).unwrap()).unwrap();
+    let verify_log = |old: &str, new: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_skillcard"))
+            .arg("verify-log")
+            .arg("--keys")
+            .arg(mon.join("keys.json"))
+            .arg("--old")
+            .arg(mon.join(old))
+            .arg("--new")
+            .arg(mon.join(new))
+            .arg("--proof")
+            .arg(mon.join("proof.json"))
+            .env("RUST_LOG", "warn")
+            .output()
+            .unwrap();
+        let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+        (
+            out.status.success(),
+            v["result"].as_str().unwrap_or_default().to_owned(),
+        )
+    };
+    assert_eq!(
+        verify_log("old.json", "new.json"),
+        (true, "consistent".into())
+    );
+    assert_eq!(
+        verify_log("new.json", "old.json"),
+        (false, "inconsistent".into())
+    );
+
     for bad in ["first=0&second=1", "first=3&second=2", "first=1&second=99"] {
         let (status, v) = app
             .get_json(&format!("/api/v1/public/log/consistency?{bad}"), None)

@@ -295,6 +295,31 @@ pub fn verify_inclusion(
     })
 }
 
+/// Checks a monitor's two signed tree heads (COSE bytes) and the consistency proof between them
+/// (hex hashes, RFC 9162 §2.1.4.1): both heads signed by a published key, and the older tree a
+/// prefix of the newer — nothing logged was removed or changed. Returns the two heads.
+pub fn verify_log_consistency(
+    old_head: &[u8],
+    new_head: &[u8],
+    proof: &[String],
+    keys: &PublicKeySet,
+) -> Result<(TreeHead, TreeHead), LogError> {
+    let (old, _) = TreeHead::verify(old_head, keys).map_err(LogError::TreeHead)?;
+    let (new, _) = TreeHead::verify(new_head, keys).map_err(LogError::TreeHead)?;
+    let path = proof
+        .iter()
+        .map(|h| parse_hash(h).ok_or_else(|| LogError::Unreadable(format!("hash {h:?}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    merkle::verify_consistency(
+        old.tree_size,
+        new.tree_size,
+        &old.root_hash,
+        &new.root_hash,
+        &path,
+    )?;
+    Ok((old, new))
+}
+
 /// Why a card is out of service, in the status list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
