@@ -1,5 +1,6 @@
-// End-to-end: the provincial security officer receives shipment ۱۴۰۵-۰۹۲ through the Persian
-// pages in a real (headless Debian) Chromium.
+// End-to-end, in a real (headless Debian) Chromium against the real server: the provincial
+// security officer receives shipment ۱۴۰۵-۰۹۲ through the Persian pages, and a visitor on a
+// phone uses the public verification page (photo upload and pasted text).
 //
 // Needs: the skillcard binary (SKILLCARD_BIN, else $CARGO_TARGET_DIR/debug/skillcard, else
 // target/debug/skillcard) and /usr/bin/chromium (CHROMIUM_BIN overrides). Run with
@@ -209,6 +210,55 @@ test('security officer receives shipment ۱۴۰۵-۰۹۲ through the Persian pag
     } catch {
       // ignore: the original error matters more
     }
+    e.message += `\n--- page ${page.url()} ---\n--- server log ---\n${serverLog}`;
+    throw e;
+  } finally {
+    await context.close();
+  }
+});
+
+test('a visitor on a phone checks a card on the public page, from a photo and from pasted text', async () => {
+  const context = await browser.newContext({
+    locale: 'fa-IR',
+    viewport: { width: 390, height: 844 },
+    isMobile: true,
+    hasTouch: true,
+  });
+  context.setDefaultTimeout(TIMEOUT_MS);
+  const page = await context.newPage();
+  const pageErrors = [];
+  page.on('pageerror', (e) => pageErrors.push(e));
+  try {
+    await page.goto(`${baseUrl}/verify`);
+    assert.equal(await page.getAttribute('html', 'dir'), 'rtl');
+    // The photo field asks a phone for its rear camera.
+    assert.equal(await page.getAttribute('#photo', 'capture'), 'environment');
+    // The page fits the phone's width: nothing scrolls sideways.
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page is ${overflow}px wider than the phone`);
+
+    // A photo without a QR code (a screenshot of this very page): a Persian error, no verdict.
+    const photo = await page.screenshot();
+    await page.setInputFiles('#photo', { name: 'card.png', mimeType: 'image/png', buffer: photo });
+    await page.getByRole('button', { name: 'بررسی عکس' }).click();
+    await page.waitForLoadState('load');
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    assert.match((await alert.textContent()).trim(), /رمزینه \(QR\) خوانایی پیدا نشد/);
+    assert.equal(await page.locator('[data-result]').count(), 0);
+
+    // Pasted text that is not a credential: the verdict says so, in Persian.
+    await page.fill('#qr', 'SC1:NOT-A-CARD');
+    await page.getByRole('button', { name: 'بررسی کد QR' }).click();
+    await page.waitForLoadState('load');
+    const verdict = page.locator('[data-result]');
+    await verdict.waitFor();
+    assert.equal(await verdict.getAttribute('data-result'), 'malformed');
+    assert.match((await verdict.textContent()).trim(), /کد یک گواهینامه مهارت نیست/);
+    fs.mkdirSync(OUT, { recursive: true });
+    await page.screenshot({ path: path.join(OUT, 'verify-phone.png'), fullPage: true });
+    assert.deepEqual(pageErrors, [], 'no JavaScript errors on the page');
+  } catch (e) {
     e.message += `\n--- page ${page.url()} ---\n--- server log ---\n${serverLog}`;
     throw e;
   } finally {
