@@ -211,6 +211,14 @@ async fn the_log_records_cards_and_proves_inclusion_and_consistency() {
         (false, "inconsistent".into())
     );
 
+    // Parameters missing or not numbers: the API's error shape, not a bare text.
+    for bad in ["", "first=x&second=2", "first=1"] {
+        let (status, v) = app
+            .get_json(&format!("/api/v1/public/log/consistency?{bad}"), None)
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {v}");
+        assert_eq!(v["code"], "bad_request", "{bad}: {v}");
+    }
     for bad in ["first=0&second=1", "first=3&second=2", "first=1&second=99"] {
         let (status, v) = app
             .get_json(&format!("/api/v1/public/log/consistency?{bad}"), None)

@@ -2,12 +2,13 @@
 //! replacements on their road to HQ and back (R-8, R-9, Notes 3–4, Form 6, the Director
 //! General's letter, the fee notice), and the outbox of notices to applicants.
 
+use super::ApiQuery;
 use super::{pdf, ApiJson, ApiResult};
 use crate::auth::ApiActor;
 use crate::documents;
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
@@ -136,7 +137,7 @@ pub struct UndeliveredQuery {
 async fn undelivered(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<UndeliveredQuery>,
+    ApiQuery(q): ApiQuery<UndeliveredQuery>,
 ) -> ApiResult<Vec<DeliveryCard>> {
     Ok(Json(
         s.store
@@ -289,7 +290,7 @@ pub struct CasesQuery {
 async fn list_cases(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<CasesQuery>,
+    ApiQuery(q): ApiQuery<CasesQuery>,
 ) -> ApiResult<Vec<CaseView>> {
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         Some(st) => {

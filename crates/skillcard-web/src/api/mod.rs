@@ -42,6 +42,25 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
     }
 }
 
+/// `Query` whose rejections (a missing or malformed parameter) are answered in the API's error
+/// shape, like [`ApiJson`].
+pub struct ApiQuery<T>(pub T);
+
+impl<S: Send + Sync, T: serde::de::DeserializeOwned> axum::extract::FromRequestParts<S>
+    for ApiQuery<T>
+{
+    type Rejection = ApiError;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| ApiQuery(v))
+            .map_err(|e| ApiError(AppError::BadRequest(e.body_text())))
+    }
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/health", get(health))
@@ -360,7 +379,7 @@ async fn ledger(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    Query(q): Query<DateRange>,
+    ApiQuery(q): ApiQuery<DateRange>,
 ) -> ApiResult<LedgerView> {
     let from = forms::optional_date(q.from.as_deref())?;
     let to = forms::optional_date(q.to.as_deref())?;
@@ -464,7 +483,7 @@ async fn cap(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    Query(q): Query<MonthQuery>,
+    ApiQuery(q): ApiQuery<MonthQuery>,
 ) -> ApiResult<CapView> {
     let month = q.month.as_deref().map(forms::month).transpose()?;
     Ok(Json(s.store.cap(&a, id, month).await?))
@@ -574,7 +593,7 @@ pub struct Limit {
 async fn audit(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<Limit>,
+    ApiQuery(q): ApiQuery<Limit>,
 ) -> ApiResult<Vec<AuditView>> {
     Ok(Json(
         s.store
@@ -650,7 +669,7 @@ async fn form2_pdf(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    Query(q): Query<DateRange>,
+    ApiQuery(q): ApiQuery<DateRange>,
 ) -> Result<Response, ApiError> {
     let from = forms::optional_date(q.from.as_deref())?;
     let to = forms::optional_date(q.to.as_deref())?;

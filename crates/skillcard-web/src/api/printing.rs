@@ -2,13 +2,14 @@
 //! print with the chip UID it read, downloads the face and the signed bytes, writes the chip and
 //! reports the read-back; the clerk records the inspection and registers the serial.
 
+use super::ApiQuery;
 use super::{pdf, ApiJson, ApiResult};
 use crate::auth::ApiActor;
 use crate::documents;
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::forms::{hex_bytes, NumText};
 use crate::AppState;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -108,7 +109,7 @@ fn status(q: &StatusQuery) -> Result<PrintStatus, DomainError> {
 async fn list_prints(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<StatusQuery>,
+    ApiQuery(q): ApiQuery<StatusQuery>,
 ) -> ApiResult<Vec<PrintView>> {
     Ok(Json(s.store.card_prints(&a, status(&q)?).await?))
 }
@@ -144,7 +145,7 @@ async fn face_pdf(
 async fn export_prints(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<StatusQuery>,
+    ApiQuery(q): ApiQuery<StatusQuery>,
 ) -> Result<Response, ApiError> {
     use skillcard_sheets::Cell;
     let st = status(&q)?;
@@ -198,7 +199,7 @@ pub struct IdsQuery {
 async fn faces_pdf(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    Query(q): Query<IdsQuery>,
+    ApiQuery(q): ApiQuery<IdsQuery>,
 ) -> Result<Response, ApiError> {
     let ids = documents::print_ids(&s, &a, q.ids.as_deref()).await?;
     let doc = documents::card_batch(&s, &a, &ids).await?;

@@ -5,9 +5,10 @@
 //! Tree heads and the status list are signed on request with the active issuer key; both are
 //! deterministic for a given log size (Ed25519 signatures are), so caches and clients agree.
 
+use super::ApiQuery;
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::{AppState, SignedStatusList};
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -132,7 +133,7 @@ pub struct InclusionQuery {
         (status = 422, body = ErrorBody)))]
 async fn inclusion(
     State(s): State<AppState>,
-    Query(q): Query<InclusionQuery>,
+    ApiQuery(q): ApiQuery<InclusionQuery>,
 ) -> Result<Response, ApiError> {
     let key = signing_key(&s)?.clone();
     let digest = match (q.qr.as_deref(), q.digest.as_deref()) {
@@ -209,7 +210,7 @@ pub struct ConsistencyProof {
     responses((status = 200, body = ConsistencyProof), (status = 422, body = ErrorBody)))]
 async fn consistency(
     State(s): State<AppState>,
-    Query(q): Query<ConsistencyQuery>,
+    ApiQuery(q): ApiQuery<ConsistencyQuery>,
 ) -> Result<Response, ApiError> {
     let proof = s
         .store
@@ -241,7 +242,7 @@ pub struct EntriesQuery {
     responses((status = 200, body = Vec<PublicLogEntry>), (status = 422, body = ErrorBody)))]
 async fn entries(
     State(s): State<AppState>,
-    Query(q): Query<EntriesQuery>,
+    ApiQuery(q): ApiQuery<EntriesQuery>,
 ) -> Result<Response, ApiError> {
     let list = s
         .store

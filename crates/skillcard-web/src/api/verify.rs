@@ -1,9 +1,10 @@
 //! Public verification in the API: no token; answers may be cached briefly.
 
+use super::ApiQuery;
 use crate::error::{ApiError, ErrorBody};
 use crate::verification::{check, VerifyOutcome, VerifyQuery};
 use crate::AppState;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -24,7 +25,7 @@ pub struct VerifyDoc;
     responses((status = 200, body = VerifyOutcome), (status = 422, body = ErrorBody)))]
 async fn verify(
     State(s): State<AppState>,
-    Query(q): Query<VerifyQuery>,
+    ApiQuery(q): ApiQuery<VerifyQuery>,
 ) -> Result<Response, ApiError> {
     let o = check(&s, &q).await?;
     Ok(([(header::CACHE_CONTROL, "public, max-age=60")], Json(o)).into_response())
