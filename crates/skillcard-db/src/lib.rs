@@ -78,6 +78,9 @@ impl Store {
         let options = AnyConnectOptions::from_str(&url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
+            // No ping before each use: it doubled the round trips of every read. A connection
+            // that broke is dropped when its query fails, and `/health/ready` tells the probe.
+            .test_before_acquire(false)
             .after_connect(move |conn, _meta| {
                 Box::pin(async move {
                     if backend == Backend::Sqlite {
