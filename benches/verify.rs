@@ -340,7 +340,7 @@ async fn measure(kind: Kind, url: &str, dir: &Path) -> Result<Results> {
     let number_file = dir.join("number.paths");
     std::fs::write(&number_file, number.join("\n"))?;
 
-    let reps = env_num("BENCH_REPS", 3)?;
+    let reps = common::reps(3)? as u64;
     let secs = env_num("BENCH_SECS", 10)?;
     let mut results: Results = vec![
         (HEALTH, Vec::new()),

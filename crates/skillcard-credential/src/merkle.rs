@@ -64,6 +64,46 @@ pub fn completed_by(leaf_index: u64) -> Vec<NodeId> {
     out
 }
 
+/// Builds a tree leaf by leaf in memory, keeping only the left siblings still waiting for their
+/// right half: what a bulk load or a monitor needs to get every perfect node of a log.
+#[derive(Clone, Debug, Default)]
+pub struct Builder {
+    size: u64,
+    /// Per level, the last completed node whose right sibling has not come yet.
+    left: Vec<Option<Hash>>,
+}
+
+impl Builder {
+    /// The leaves pushed so far.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends a leaf (its hash) and returns the perfect nodes it completes, its own first.
+    pub fn push(&mut self, leaf: Hash) -> Vec<(NodeId, Hash)> {
+        let completed = completed_by(self.size);
+        self.size += 1;
+        let mut acc = leaf;
+        let mut out = Vec::with_capacity(completed.len());
+        for id in completed {
+            let level = id.level as usize;
+            if self.left.len() <= level {
+                self.left.resize(level + 1, None);
+            }
+            if level > 0 {
+                if let Some(l) = self.left[level - 1].take() {
+                    acc = node_hash(&l, &acc);
+                }
+            }
+            if id.index % 2 == 0 {
+                self.left[level] = Some(acc);
+            }
+            out.push((id, acc));
+        }
+        out
+    }
+}
+
 /// The largest power of two strictly below `n` (`n >= 2`).
 fn split(n: u64) -> u64 {
     1u64 << (63 - (n - 1).leading_zeros())
@@ -357,21 +397,8 @@ mod tests {
 
     /// The perfect nodes a store would hold after appending `leaves`.
     fn store(leaves: &[Hash]) -> HashMap<NodeId, Hash> {
-        let mut nodes = HashMap::new();
-        for (i, l) in leaves.iter().enumerate() {
-            let mut acc = *l;
-            for id in completed_by(i as u64) {
-                if id.level > 0 {
-                    let sibling = NodeId {
-                        level: id.level - 1,
-                        index: id.index * 2,
-                    };
-                    acc = node_hash(&nodes[&sibling], &acc);
-                }
-                nodes.insert(id, acc);
-            }
-        }
-        nodes
+        let mut b = Builder::default();
+        leaves.iter().flat_map(|l| b.push(*l)).collect()
     }
 
     #[test]

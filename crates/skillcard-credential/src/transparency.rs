@@ -479,6 +479,7 @@ mod tests {
     fn log(n: u64) -> (Vec<String>, HashMap<NodeId, Hash>) {
         let mut entries = Vec::new();
         let mut nodes = HashMap::new();
+        let mut b = merkle::Builder::default();
         for i in 0..n {
             let e = LogEntry::new(
                 LogEvent::Issued,
@@ -487,17 +488,7 @@ mod tests {
                 "2026-11-26T08:00:00Z",
             );
             let text = String::from_utf8(e.to_bytes()).unwrap();
-            let mut acc = leaf_hash(text.as_bytes());
-            for id in merkle::completed_by(i) {
-                if id.level > 0 {
-                    let s = NodeId {
-                        level: id.level - 1,
-                        index: id.index * 2,
-                    };
-                    acc = merkle::node_hash(&nodes[&s], &acc);
-                }
-                nodes.insert(id, acc);
-            }
+            nodes.extend(b.push(leaf_hash(text.as_bytes())));
             entries.push(text);
         }
         (entries, nodes)

@@ -40,6 +40,29 @@ async fn size_in(conn: &mut AnyConnection) -> Result<u64> {
     Ok(n as u64)
 }
 
+/// The head of the tree of the first `size` entries: perfect nodes and entries never change
+/// once written, so it is the same whenever it is read.
+async fn head_at(conn: &mut AnyConnection, size: u64) -> Result<LogHead> {
+    if size == 0 {
+        return Ok(LogHead {
+            tree_size: 0,
+            root_hash: merkle::empty_root(),
+            timestamp: crate::tx::rfc3339(time::OffsetDateTime::now_utc()),
+        });
+    }
+    let (timestamp,): (String,) =
+        sqlx::query_as("SELECT logged_at FROM log_entries WHERE idx = $1")
+            .bind(size as i64 - 1)
+            .fetch_one(&mut *conn)
+            .await?;
+    let root = fetch(conn, &merkle::root_plan(size)).await?;
+    Ok(LogHead {
+        tree_size: size,
+        root_hash: root[0],
+        timestamp,
+    })
+}
+
 /// Appends the leaf recording `event` for the card of `print_id`, and the perfect subtrees it
 /// completes, in the caller's transaction: four statements whatever the tree's size.
 pub(crate) async fn append(w: &mut WriteTx, print_id: i64, event: LogEvent) -> Result<()> {
@@ -143,34 +166,17 @@ async fn insert_nodes(conn: &mut AnyConnection, rows: &[(NodeId, Hash)]) -> Resu
 /// Leaves and perfect nodes built in memory for [`Store::backfill_log`], written in batches.
 #[derive(Default)]
 struct Backfill {
-    leaves: u64,
-    /// The last completed node at each level that still waits for its right sibling.
-    left: Vec<Option<Hash>>,
+    tree: merkle::Builder,
     entries: Vec<(u64, &'static str, String, i64, String, String)>,
     nodes: Vec<(NodeId, Hash)>,
 }
 
 impl Backfill {
     fn push(&mut self, print_id: i64, entry: LogEntry) {
-        let index = self.leaves;
-        self.leaves += 1;
+        let index = self.tree.size();
         let text = String::from_utf8(entry.to_bytes()).unwrap_or_default();
-        let mut acc = merkle::leaf_hash(text.as_bytes());
-        for id in merkle::completed_by(index) {
-            let level = id.level as usize;
-            if level >= self.left.len() {
-                self.left.resize(level + 1, None);
-            }
-            if id.level > 0 {
-                if let Some(l) = self.left[level - 1].take() {
-                    acc = merkle::node_hash(&l, &acc);
-                }
-            }
-            if id.index % 2 == 0 {
-                self.left[level] = Some(acc);
-            }
-            self.nodes.push((id, acc));
-        }
+        self.nodes
+            .extend(self.tree.push(merkle::leaf_hash(text.as_bytes())));
         self.entries.push((
             index,
             entry.event.as_str(),
@@ -227,9 +233,10 @@ pub struct LogHead {
 #[derive(Debug, Clone)]
 pub struct LogInclusion {
     pub leaf_index: u64,
-    pub tree_size: u64,
     pub entry: String,
     pub audit_path: Vec<Hash>,
+    /// The tree the path leads to (entries appended since do not change it).
+    pub head: LogHead,
 }
 
 /// One published entry.
@@ -255,24 +262,7 @@ impl Store {
     pub async fn log_head(&self) -> Result<LogHead> {
         let mut conn = self.pool.acquire().await?;
         let size = size_in(&mut conn).await?;
-        if size == 0 {
-            return Ok(LogHead {
-                tree_size: 0,
-                root_hash: merkle::empty_root(),
-                timestamp: crate::tx::rfc3339(time::OffsetDateTime::now_utc()),
-            });
-        }
-        let (timestamp,): (String,) =
-            sqlx::query_as("SELECT logged_at FROM log_entries WHERE idx = $1")
-                .bind(size as i64 - 1)
-                .fetch_one(&mut *conn)
-                .await?;
-        let root = fetch(&mut conn, &merkle::root_plan(size)).await?;
-        Ok(LogHead {
-            tree_size: size,
-            root_hash: root[0],
-            timestamp,
-        })
+        head_at(&mut conn, size).await
     }
 
     /// The inclusion proof of the card whose credential has this SHA-256 (hex), as issued or
@@ -298,9 +288,9 @@ impl Store {
         let audit_path = fetch(&mut conn, &merkle::inclusion_plan(index, size)).await?;
         Ok(LogInclusion {
             leaf_index: index,
-            tree_size: size,
             entry,
             audit_path,
+            head: head_at(&mut conn, size).await?,
         })
     }
 
@@ -413,7 +403,7 @@ impl Store {
             }
             builder.flush(&mut w.tx).await?;
         }
-        let written = builder.leaves;
+        let written = builder.tree.size();
         w.audit(
             None,
             "log.backfill",
@@ -442,6 +432,7 @@ impl Store {
                 .fetch_all(&mut *conn)
                 .await?;
         let mut expected: HashMap<NodeId, Hash> = HashMap::new();
+        let mut tree = merkle::Builder::default();
         for (i, (idx, _, digest, _, entry)) in entries.iter().enumerate() {
             if *idx != i as i64 {
                 problems.push(format!("log entry {idx} out of sequence (expected {i})"));
@@ -451,17 +442,7 @@ impl Store {
             if !parsed.is_ok_and(|e| &e.credential_sha256 == digest) {
                 problems.push(format!("log entry {idx} does not name its credential"));
             }
-            let mut acc = merkle::leaf_hash(entry.as_bytes());
-            for id in merkle::completed_by(i as u64) {
-                if id.level > 0 {
-                    let sibling = NodeId {
-                        level: id.level - 1,
-                        index: id.index * 2,
-                    };
-                    acc = merkle::node_hash(&expected[&sibling], &acc);
-                }
-                expected.insert(id, acc);
-            }
+            expected.extend(tree.push(merkle::leaf_hash(entry.as_bytes())));
         }
         if stored.len() != expected.len() {
             problems.push(format!(

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use skillcard_core::DomainError;
 use skillcard_credential::transparency::{InclusionBundle, StatusList, TreeHead};
 use skillcard_credential::IssuerKey;
-use skillcard_db::transparency::PublicLogEntry;
+use skillcard_db::transparency::{LogHead, PublicLogEntry};
 use std::sync::Arc;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -90,17 +90,23 @@ pub struct SignedTreeHead {
     pub signed: String,
 }
 
-async fn signed_head(s: &AppState) -> Result<SignedTreeHead, ApiError> {
-    let key = signing_key(s)?;
-    let head = s.store.log_head().await.map_err(AppError::from)?;
+/// Signs the head of the log at one size with the active issuer key.
+fn sign_head(key: &IssuerKey, head: &LogHead) -> Result<(TreeHead, Vec<u8>), ApiError> {
     let th = TreeHead {
         tree_size: head.tree_size,
         root_hash: head.root_hash,
-        timestamp: head.timestamp,
+        timestamp: head.timestamp.clone(),
     };
     let signed = th
         .sign(key)
         .map_err(|e| AppError::Internal(e.to_string()))?;
+    Ok((th, signed))
+}
+
+async fn signed_head(s: &AppState) -> Result<SignedTreeHead, ApiError> {
+    let key = signing_key(s)?;
+    let head = s.store.log_head().await.map_err(AppError::from)?;
+    let (th, signed) = sign_head(key, &head)?;
     Ok(SignedTreeHead {
         tree_size: th.tree_size,
         root_hash: hex::encode(th.root_hash),
@@ -135,7 +141,7 @@ async fn inclusion(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<InclusionQuery>,
 ) -> Result<Response, ApiError> {
-    let key = signing_key(&s)?.clone();
+    let key = signing_key(&s)?;
     let digest = match (q.qr.as_deref(), q.digest.as_deref()) {
         (Some(qr), _) if !qr.trim().is_empty() => {
             let bytes = skillcard_credential::from_qr_text(qr.trim())
@@ -147,38 +153,15 @@ async fn inclusion(
         (_, Some(d)) => d.to_owned(),
         _ => return Err(AppError::Domain(DomainError::Required { field: "digest" }).into()),
     };
-    let p = s
+    let proof = s
         .store
         .log_inclusion(&digest)
         .await
         .map_err(AppError::from)?;
-    // The head must describe the very tree the proof was computed in.
-    let head = s.store.log_head().await.map_err(AppError::from)?;
-    let (proof, head) = if head.tree_size == p.tree_size {
-        (p, head)
-    } else {
-        let p = s
-            .store
-            .log_inclusion(&digest)
-            .await
-            .map_err(AppError::from)?;
-        let head = s.store.log_head().await.map_err(AppError::from)?;
-        if head.tree_size != p.tree_size {
-            return Err(AppError::Domain(DomainError::Conflict).into());
-        }
-        (p, head)
-    };
-    let th = TreeHead {
-        tree_size: head.tree_size,
-        root_hash: head.root_hash,
-        timestamp: head.timestamp,
-    };
-    let signed = th
-        .sign(&key)
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let (_, signed) = sign_head(key, &proof.head)?;
     let bundle = InclusionBundle {
         leaf_index: proof.leaf_index,
-        tree_size: proof.tree_size,
+        tree_size: proof.head.tree_size,
         entry: proof.entry,
         audit_path: proof.audit_path.iter().map(hex::encode).collect(),
         tree_head: b64(&signed),
