@@ -120,7 +120,7 @@ impl Store {
             _ => {}
         }
         let hash = hash_password(&new.password)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         if let Some(p) = new.province_id {
             let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM provinces WHERE id = $1")
                 .bind(p)

@@ -348,7 +348,7 @@ impl Store {
     pub async fn open_damage_case(&self, actor: &Actor, cards: &[DamagedCard]) -> Result<CaseView> {
         rules::r8_1_check_cards(cards)?;
         authorize(actor, Action::OpenDamageCase, None)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let mut province = None;
         let mut items = Vec::with_capacity(cards.len());
         for c in cards {
@@ -418,7 +418,7 @@ impl Store {
         outcome: &str,
     ) -> Result<CaseView> {
         let outcome = skillcard_core::text::required("outcome", outcome, 1000)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let case = self
             .case_for_step(&mut w, actor, Action::ReviewDamage, case_id)
             .await?;
@@ -462,7 +462,7 @@ impl Store {
         let scan_type = scan
             .map(skillcard_core::delivery::validate_scan)
             .transpose()?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let (province_id, certificate_id, _, status, _) =
             print_for_case(&mut w.tx, print_id).await?;
         authorize(actor, Action::RequestReplacement, Some(province_id))?;
@@ -528,7 +528,7 @@ impl Store {
         reason: &str,
     ) -> Result<CaseView> {
         let reason = rules::note4_decision_reason(approve, reason)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let case = self
             .case_for_step(&mut w, actor, Action::DecideReplacement, case_id)
             .await?;
@@ -558,7 +558,7 @@ impl Store {
     /// Note 4: after approval the Assessment Office voids the old card (verification then says
     /// replaced) and the applicant is told to pay the replacement fee.
     pub async fn void_for_replacement(&self, actor: &Actor, case_id: i64) -> Result<CaseView> {
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let case = self
             .case_for_step(&mut w, actor, Action::VoidCard, case_id)
             .await?;
@@ -612,7 +612,7 @@ impl Store {
         amount: i64,
     ) -> Result<CaseView> {
         let reference = skillcard_core::text::required("reference", reference, 64)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let case = self
             .case_for_step(&mut w, actor, Action::RecordPayment, case_id)
             .await?;
@@ -673,7 +673,7 @@ impl Store {
     ) -> Result<CaseView> {
         let letter_no = skillcard_core::text::required("letter_no", letter_no, 100)?;
         let scan_type = skillcard_core::delivery::validate_scan(minutes_scan)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let case = self
             .case_for_step(&mut w, actor, Action::SendToHq, case_id)
             .await?;
@@ -715,7 +715,7 @@ impl Store {
 
     /// HQ records that the letter and the cards arrived.
     pub async fn receive_case_at_hq(&self, actor: &Actor, case_id: i64) -> Result<CaseView> {
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let case = self
             .case_for_step(&mut w, actor, Action::AuthorizeReprint, case_id)
             .await?;
@@ -752,7 +752,7 @@ impl Store {
     /// now — the only way personal data changes after printing — so the new card
     /// carries it.
     pub async fn authorize_reprint(&self, actor: &Actor, case_id: i64) -> Result<CaseView> {
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let case = self
             .case_for_step(&mut w, actor, Action::AuthorizeReprint, case_id)
             .await?;

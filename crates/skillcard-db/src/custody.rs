@@ -175,7 +175,7 @@ impl Store {
         let ranges = rules::r1_validate_shipment(new.ranges, new.declared_count)?;
         let ref_no = text::required("ref_no", &new.ref_no, 64)?;
         let carrier = text::required("carrier", &new.carrier, NAME_MAX)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         province_name(&mut w.tx, new.province_id).await?;
         for r in &ranges {
             let clash: Option<(i64, i64)> = sqlx::query_as(
@@ -252,7 +252,7 @@ impl Store {
         let receiver_name = text::required("receiver_name", &input.receiver_name, NAME_MAX)?;
         let receiver_title = text::required("receiver_title", &input.receiver_title, NAME_MAX)?;
         let remarks = text::optional("remarks", &input.remarks, NOTE_MAX)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let (province_id, status): (i64, String) =
             sqlx::query_as("SELECT province_id, status FROM shipments WHERE id = $1")
                 .bind(shipment_id)
@@ -368,7 +368,7 @@ impl Store {
         let letter_no = text::required("letter_no", &input.letter_no, 64)?;
         let signer_name = text::required("full_name", &input.signer_name, NAME_MAX)?;
         let signer_title = text::optional("title", &input.signer_title, NAME_MAX)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let (province_id, status): (i64, String) =
             sqlx::query_as("SELECT province_id, status FROM shipments WHERE id = $1")
                 .bind(shipment_id)
@@ -427,7 +427,7 @@ impl Store {
             .map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let flags_json =
             serde_json::to_string(&flags).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         province_name(&mut w.tx, province_id).await?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO vault_inspections (province_id, inspected_at, temperature_c, humidity_pct, checklist, flags, flagged, notes, inspector_id) \
@@ -473,7 +473,7 @@ impl Store {
         if baseline.monthly == 0 || baseline.monthly > rules::MAX_SHIPMENT_CARDS {
             return Err(DomainError::InvalidValue { field: "baseline" }.into());
         }
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         province_name(&mut w.tx, province_id).await?;
         let before: Option<(i64, i64)> = sqlx::query_as(
             "SELECT monthly, through_month FROM request_baselines WHERE province_id = $1",
@@ -520,7 +520,7 @@ impl Store {
         if max_count == 0 || max_count > rules::MAX_SHIPMENT_CARDS {
             return Err(DomainError::InvalidValue { field: "count" }.into());
         }
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         province_name(&mut w.tx, province_id).await?;
         sqlx::query(
             "INSERT INTO request_overrides (province_id, month, max_count, reason, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -570,7 +570,7 @@ impl Store {
     pub async fn create_request(&self, actor: &Actor, new: NewRequest) -> Result<RequestView> {
         authorize(actor, Action::CreateMonthlyRequest, Some(new.province_id))?;
         let representative = text::required("representative", &new.representative, NAME_MAX)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         province_name(&mut w.tx, new.province_id).await?;
         let month = current_month(&w)?;
         let cap = cap_in(&mut w.tx, new.province_id, month).await?;
@@ -637,7 +637,7 @@ impl Store {
             Some(rs) if !rs.is_empty() => Some(serial::sorted_disjoint(rs)?),
             _ => None,
         };
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let (province_id, requested, handed, status): (i64, i64, i64, String) = sqlx::query_as(
             "SELECT province_id, count, handed_count, status FROM monthly_requests WHERE id = $1",
         )

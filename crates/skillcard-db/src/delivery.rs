@@ -210,7 +210,7 @@ impl Store {
             action: "deliver_cards",
         })?;
         authorize(actor, Action::DeliverCards, Some(province_id))?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let day = w.today();
         let mut cards = Vec::with_capacity(print_ids.len());
         for id in print_ids {
@@ -264,7 +264,7 @@ impl Store {
         print_id: i64,
         handover: &Handover,
     ) -> Result<DeliveryCard> {
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let day = w.today();
         let c = card_in(&mut w.tx, print_id, day).await?;
         authorize(actor, Action::DeliverCards, Some(c.province_id))?;
@@ -313,7 +313,7 @@ impl Store {
         scan: &[u8],
     ) -> Result<DeliveryListView> {
         let media = rules::validate_scan(scan)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let v = list_in(&mut w.tx, list_id).await?;
         authorize(actor, Action::DeliverCards, Some(v.province_id))?;
         sqlx::query(

@@ -190,7 +190,7 @@ impl Store {
         authorize(actor, Action::ManageReferenceData, None)?;
         let code = text::required("standard_code", standard_code, 32)?;
         let title = text::required("title", title, 200)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let (id,): (i64,) = sqlx::query_as("INSERT INTO trades (standard_code, title_fa, created_at) VALUES ($1, $2, $3) RETURNING id")
             .bind(&code)
             .bind(&title)
@@ -245,7 +245,7 @@ impl Store {
         if !matches!(kind, "public" | "private") {
             return Err(DomainError::InvalidValue { field: "kind" }.into());
         }
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let (id,): (i64,) =
             sqlx::query_as("INSERT INTO centres (province_id, code, name_fa, kind) VALUES ($1, $2, $3, $4) RETURNING id")
                 .bind(province_id)
@@ -299,7 +299,7 @@ impl Store {
     pub async fn set_pass_policy(&self, actor: &Actor, policy: PassPolicy) -> Result<PolicyView> {
         authorize(actor, Action::ManageReferenceData, None)?;
         policy.validate()?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let before = policy_in(&mut w.tx).await?;
         sqlx::query(
             "INSERT INTO pass_policies (written_min, practical_min, written_weight_pct, final_min, created_by, created_at) \
@@ -346,7 +346,7 @@ impl Store {
         if amount_rial <= 0 || amount_rial > 10_000_000_000 {
             return Err(DomainError::InvalidValue { field: "amount" }.into());
         }
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         sqlx::query(
             "INSERT INTO fees (kind, amount_rial, created_by, created_at) VALUES ($1, $2, $3, $4)",
         )
@@ -397,7 +397,7 @@ impl Store {
         exam_date: &str,
     ) -> Result<ExamListView> {
         let date = JalaliDate::parse(exam_date)?.to_gregorian()?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let (province_id,): (i64,) =
             sqlx::query_as("SELECT province_id FROM centres WHERE id = $1")
                 .bind(centre_id)
@@ -450,7 +450,7 @@ impl Store {
         let birth = JalaliDate::parse(&c.birth_date)?.to_gregorian()?;
         let written = Score::parse(&c.written_score)?;
         let photo_type = c.photo.as_deref().map(exam::validate_photo).transpose()?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let (province_id, status) = list_head(&mut w.tx, list_id).await?;
         authorize(actor, Action::RegisterCandidate, Some(province_id))?;
         exam::r6_1_check_editable(status)?;
@@ -509,7 +509,7 @@ impl Store {
         if lines.is_empty() {
             return Err(DomainError::Required { field: "score" }.into());
         }
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let (province_id, status) = list_head(&mut w.tx, list_id).await?;
         authorize(actor, Action::RecordScores, Some(province_id))?;
         exam::r6_1_check_editable(status)?;
@@ -574,7 +574,7 @@ impl Store {
 
     /// R-6.2: the centre submits the list to the Assessment Office.
     pub async fn submit_exam_list(&self, actor: &Actor, list_id: i64) -> Result<ExamListView> {
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let (province_id, status) = list_head(&mut w.tx, list_id).await?;
         authorize(actor, Action::SubmitExamList, Some(province_id))?;
         let (total, unscored): (i64, i64) = sqlx::query_as(
@@ -599,7 +599,7 @@ impl Store {
         remarks: &str,
     ) -> Result<ExamListView> {
         let remarks = text::optional("remarks", remarks, 2000)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let (province_id, status) = list_head(&mut w.tx, list_id).await?;
         authorize(actor, Action::CheckExamList, Some(province_id))?;
         let next = exam::r6_3_check(status, accept, &remarks)?;
@@ -617,7 +617,7 @@ impl Store {
         reason: &str,
     ) -> Result<ExamListView> {
         let reason = text::optional("reason", reason, 2000)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let (list_id, decision): (i64, String) =
             sqlx::query_as("SELECT list_id, decision FROM exam_entries WHERE id = $1")
                 .bind(entry_id)

@@ -184,7 +184,7 @@ impl Store {
         amount_rial: i64,
     ) -> Result<IssuanceView> {
         let reference = text::required("reference", reference, 64)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let province_id = candidate_province(&mut w.tx, candidate_id).await?;
         authorize(actor, Action::RecordPayment, Some(province_id))?;
         insert_payment(
@@ -214,7 +214,7 @@ impl Store {
         let cb: GatewayCallback = serde_json::from_slice(body)
             .map_err(|_| DomainError::InvalidValue { field: "body" })?;
         let reference = text::required("reference", &cb.reference, 64)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let province_id = candidate_province(&mut w.tx, cb.candidate_id).await?;
         let (payment, new) = insert_payment(
             &mut w,
@@ -254,7 +254,7 @@ impl Store {
             data_confirmed,
         )?;
         let final_score = Score::parse(view.entry.final_score.as_deref().unwrap_or(""))?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         // Re-read inside the transaction: a concurrent issuance may have won.
         let taken: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM certificates WHERE candidate_id = $1")

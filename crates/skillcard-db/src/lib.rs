@@ -37,6 +37,8 @@ pub use error::StoreError;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, Executor};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -51,6 +53,10 @@ pub enum Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Transactions committed through this `Store` (and its clones) that appended to the
+    /// transparency log: lets readers that keep answers in memory see this process's own
+    /// writes at once, without asking the database.
+    log_writes: Arc<AtomicU64>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -95,7 +101,11 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        Ok(Store { pool, backend })
+        Ok(Store {
+            pool,
+            backend,
+            log_writes: Arc::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -109,6 +119,12 @@ impl Store {
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
         self.backfill_log().await.map(|_| ())
+    }
+
+    /// How many transactions that appended to the transparency log this process has committed
+    /// through this store. It only grows; it does not see other processes' writes.
+    pub fn local_log_writes(&self) -> u64 {
+        self.log_writes.load(Ordering::Acquire)
     }
 
     /// One round trip to the database, for readiness probes.

@@ -245,7 +245,7 @@ impl Store {
         candidate_id: i64,
         contact: &Contact,
     ) -> Result<()> {
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let row: Option<(i64, Option<String>)> =
             sqlx::query_as("SELECT province_id, contact FROM candidates WHERE id = $1")
                 .bind(candidate_id)
@@ -275,7 +275,7 @@ impl Store {
     /// returns how many were queued.
     pub async fn notify_overdue(&self, day: time::Date) -> Result<u64> {
         let cutoff = skillcard_core::delivery::r5_4_overdue_cutoff(day).to_string();
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let due: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT id, certificate_id FROM card_prints WHERE status = 'bound' AND delivered_at IS NULL \
              AND registered_on <= $1 AND overdue_notified_at IS NULL ORDER BY id LIMIT 1000",

@@ -392,7 +392,7 @@ impl Store {
         key: Option<&IssuerKey>,
     ) -> Result<PrintView> {
         check_uid(chip_uid)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let h = holder(&mut w.tx, certificate_id).await?;
         authorize(actor, Action::PrintCard, Some(h.province_id))?;
         let key = key.ok_or(DomainError::NoSigningKey)?;
@@ -469,7 +469,7 @@ impl Store {
         match rules::r6_7_inspection(sound, reason)? {
             Inspection::Damaged { reason } => self.spoil_print(actor, print_id, &reason).await,
             Inspection::Sound => {
-                let mut w = WriteTx::begin(&self.pool).await?;
+                let mut w = WriteTx::begin(self).await?;
                 let v = self.print_for_step(&mut w, actor, print_id).await?;
                 if v.inspected {
                     return Err(DomainError::AlreadyRecorded { what: "print" }.into());
@@ -507,7 +507,7 @@ impl Store {
         chip_uid: &[u8],
         read_back: &[u8],
     ) -> Result<PrintView> {
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let v = self.print_for_step(&mut w, actor, print_id).await?;
         let stored = |h: &str| hex::decode(h).map_err(|e| StoreError::Corrupt(e.to_string()));
         let (uid, credential) = (stored(&v.chip_uid)?, stored(&v.credential_hex)?);
@@ -546,7 +546,7 @@ impl Store {
         reason: &str,
     ) -> Result<PrintView> {
         let reason = skillcard_core::text::required("reason", reason, 500)?;
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let v = self.print_for_step(&mut w, actor, print_id).await?;
         move_card(&mut w, v.serial, CardState::Printing, CardState::Spoiled).await?;
         sqlx::query(
@@ -575,7 +575,7 @@ impl Store {
     /// the chip write have all succeeded. The card leaves the office stock for good and counts as
     /// issued this month (Note 2's cap).
     pub async fn register_print(&self, actor: &Actor, print_id: i64) -> Result<PrintView> {
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let v = print_in(&mut w.tx, print_id).await?;
         authorize(actor, Action::PrintCard, Some(v.province_id))?;
         rules::r6_9_check_registrable(&v.progress()?)?;

@@ -115,7 +115,9 @@ pub(crate) async fn append(w: &mut WriteTx, print_id: i64, event: LogEvent) -> R
         }
         rows.push((*id, acc));
     }
-    insert_nodes(&mut w.tx, &rows).await
+    insert_nodes(&mut w.tx, &rows).await?;
+    w.logged = true;
+    Ok(())
 }
 
 /// The stored hashes of `ids` (those that exist), in one statement.
@@ -368,7 +370,7 @@ impl Store {
         if pending == 0 {
             return Ok(0);
         }
-        let mut w = WriteTx::begin(&self.pool).await?;
+        let mut w = WriteTx::begin(self).await?;
         let now = w.now_str();
         let mut builder = Backfill::default();
         let mut seen = std::collections::HashSet::new();

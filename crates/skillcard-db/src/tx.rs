@@ -1,10 +1,12 @@
 //! The write transaction: takes the audit head first, appends one audit record per change.
 
-use crate::{Result, StoreError};
+use crate::Result;
 use serde_json::Value;
 use skillcard_core::audit::{record_hash, AuditRecord};
 use skillcard_core::policy::Actor;
-use sqlx::{Any, AnyPool, Transaction};
+use sqlx::{Any, Transaction};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -15,6 +17,10 @@ pub(crate) struct WriteTx {
     /// written back at `commit`.
     head: (i64, String),
     dirty: bool,
+    /// Set when the transaction appended to the transparency log; `commit` then counts it in
+    /// the store's [`Store::local_log_writes`](crate::Store::local_log_writes).
+    pub(crate) logged: bool,
+    log_writes: Arc<AtomicU64>,
 }
 
 pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
@@ -22,8 +28,8 @@ pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
 }
 
 impl WriteTx {
-    pub async fn begin(pool: &AnyPool) -> Result<Self> {
-        let mut tx = pool.begin().await?;
+    pub async fn begin(store: &crate::Store) -> Result<Self> {
+        let mut tx = store.pool.begin().await?;
         // Take the head row's lock before reading anything: writers run one after another.
         let head: (i64, String) =
             sqlx::query_as("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
@@ -34,6 +40,8 @@ impl WriteTx {
             now: OffsetDateTime::now_utc(),
             head,
             dirty: false,
+            logged: false,
+            log_writes: store.log_writes.clone(),
         })
     }
 
@@ -103,6 +111,10 @@ impl WriteTx {
                 .execute(&mut *self.tx)
                 .await?;
         }
-        self.tx.commit().await.map_err(StoreError::from)
+        self.tx.commit().await?;
+        if self.logged {
+            self.log_writes.fetch_add(1, Ordering::Release);
+        }
+        Ok(())
     }
 }

@@ -8,6 +8,8 @@ use crate::{Result, Store};
 use serde::Serialize;
 use skillcard_core::national_id::NationalId;
 use skillcard_core::printing::{public_standing, PrintStatus};
+use skillcard_credential::transparency::LogEvent;
+use std::sync::LazyLock;
 use utoipa::ToSchema;
 
 /// The standing of a certificate and its card, as the public sees it.
@@ -80,8 +82,10 @@ impl Store {
         certificate_no: &str,
         serial: u64,
     ) -> Result<Option<PublicStatus>> {
-        let sql = PUBLIC_SQL.replace("{print}", "p.certificate_id = c.id AND p.serial = $2");
-        let row: Option<Row> = sqlx::query_as(&sql)
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            PUBLIC_SQL.replace("{print}", "p.certificate_id = c.id AND p.serial = $2")
+        });
+        let row: Option<Row> = sqlx::query_as(SQL.as_str())
             .bind(certificate_no)
             .bind(serial as i64)
             .fetch_optional(&self.pool)
@@ -96,16 +100,68 @@ impl Store {
         certificate_no: &str,
         national_id: &NationalId,
     ) -> Result<Option<PublicStatus>> {
-        let sql = PUBLIC_SQL.replace(
-            "{print}",
-            "p.id = (SELECT x.id FROM card_prints x WHERE x.certificate_id = c.id AND x.status <> 'printing' \
-             ORDER BY CASE WHEN x.status = 'bound' THEN 0 ELSE 1 END, x.id DESC LIMIT 1)",
-        ) + " AND k.national_id = $2";
-        let row: Option<Row> = sqlx::query_as(&sql)
+        static SQL: LazyLock<String> = LazyLock::new(|| {
+            PUBLIC_SQL.replace(
+                "{print}",
+                "p.id = (SELECT x.id FROM card_prints x WHERE x.certificate_id = c.id AND x.status <> 'printing' \
+                 ORDER BY CASE WHEN x.status = 'bound' THEN 0 ELSE 1 END, x.id DESC LIMIT 1)",
+            ) + " AND k.national_id = $2"
+        });
+        let row: Option<Row> = sqlx::query_as(SQL.as_str())
             .bind(certificate_no)
             .bind(national_id.as_str())
             .fetch_optional(&self.pool)
             .await?;
         Ok(row.map(public_status))
+    }
+}
+
+/// What the transparency log says changed since a reader last looked: the index to look from
+/// next, and the serials of the cards that left service (damaged or voided) in between.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LogChanges {
+    pub next: u64,
+    pub out_of_service: Vec<u64>,
+}
+
+/// Entries read per statement when catching up.
+const CHANGES_PAGE: i64 = 5000;
+
+impl Store {
+    /// The cards taken out of service by log entries from index `from` on (every change of a
+    /// registered card's standing appends one, in the change's own transaction); `None` starts
+    /// at the log's current end. Readers that keep public answers in memory follow the log with
+    /// this, whichever server made the change.
+    pub async fn log_changes_since(&self, from: Option<u64>) -> Result<LogChanges> {
+        let Some(mut next) = from else {
+            return Ok(LogChanges {
+                next: self.log_size().await?,
+                out_of_service: Vec::new(),
+            });
+        };
+        let mut out_of_service = Vec::new();
+        loop {
+            let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+                "SELECT e.idx, e.event, p.serial FROM log_entries e JOIN card_prints p ON p.id = e.print_id \
+                 WHERE e.idx >= $1 ORDER BY e.idx LIMIT $2",
+            )
+            .bind(next as i64)
+            .bind(CHANGES_PAGE)
+            .fetch_all(&self.pool)
+            .await?;
+            let full = rows.len() as i64 == CHANGES_PAGE;
+            for (idx, event, serial) in rows {
+                next = idx as u64 + 1;
+                if event == LogEvent::Damaged.as_str() || event == LogEvent::Void.as_str() {
+                    out_of_service.push(serial as u64);
+                }
+            }
+            if !full {
+                return Ok(LogChanges {
+                    next,
+                    out_of_service,
+                });
+            }
+        }
     }
 }
