@@ -61,6 +61,10 @@ enum Command {
         /// API (bursts of a quarter of it); 0 lifts the limit.
         #[arg(long, env = "SKILLCARD_PUBLIC_RATE", default_value_t = 120)]
         public_rate: u32,
+        /// Public verification answers about registered cards kept in memory (about 0.7 KiB
+        /// each); 0 reads the database for every verification.
+        #[arg(long, env = "SKILLCARD_VERIFY_CACHE", default_value_t = skillcard_web::verify_cache::DEFAULT_CAPACITY)]
+        verify_cache: usize,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -288,6 +292,7 @@ async fn main() -> anyhow::Result<()> {
             gateway_secret,
             key_dir,
             public_rate,
+            verify_cache,
         } => {
             let opts = ServeOptions {
                 listen,
@@ -296,6 +301,7 @@ async fn main() -> anyhow::Result<()> {
                 gateway_secret,
                 key_dir,
                 public_rate,
+                verify_cache,
             };
             serve(store.clone(), opts).await?
         }
@@ -713,6 +719,7 @@ struct ServeOptions {
     gateway_secret: String,
     key_dir: PathBuf,
     public_rate: u32,
+    verify_cache: usize,
 }
 
 /// The active signing key, if the key directory has one. A demo server makes a key in an empty
@@ -746,6 +753,7 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         gateway_secret,
         key_dir,
         public_rate,
+        verify_cache,
     } = opts;
     let key = signing_key(&key_dir, demo)?;
     let public_keys = keys::KeyDir::open(&key_dir)?.public_set().ok();
@@ -771,7 +779,8 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         docs,
     )
     .with_gateway_secret(gateway_secret.as_bytes())
-    .with_public_rate_limit(public_rate, (public_rate / 4).max(1));
+    .with_public_rate_limit(public_rate, (public_rate / 4).max(1))
+    .with_verify_cache(verify_cache);
     let state = match key {
         Some(k) => state.with_signing_key(k),
         None => state,

@@ -101,6 +101,14 @@ pub const GATEWAY_SECRET: &[u8] = b"test-gateway-secret";
 
 /// Starts the real server in-process over `store`.
 pub async fn serve_store(store: Store) -> SocketAddr {
+    serve_store_with(store, |state| state).await
+}
+
+/// Starts the real server in-process over `store`, its state adjusted by `adjust`.
+pub async fn serve_store_with(
+    store: Store,
+    adjust: impl FnOnce(skillcard_web::AppState) -> skillcard_web::AppState,
+) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let docs = skillcard_docs::Renderer::discover().ok();
@@ -114,6 +122,7 @@ pub async fn serve_store(store: Store) -> SocketAddr {
     .with_gateway_secret(GATEWAY_SECRET)
     .with_signing_key(test_issuer_key())
     .with_public_keys(test_public_keys());
+    let state = adjust(state);
     tokio::spawn(async move {
         let _ = skillcard_web::serve(listener, state).await;
     });

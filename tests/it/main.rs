@@ -23,3 +23,4 @@ mod printing;
 mod properties;
 mod public_limits;
 mod transparency;
+mod verify_cache;

@@ -13,6 +13,7 @@ mod multipart;
 mod pages;
 pub mod ratelimit;
 pub mod verification;
+pub mod verify_cache;
 
 use axum::Router;
 use skillcard_credential::{IssuerKey, PublicKeySet};
@@ -27,9 +28,21 @@ pub struct WebConfig {
     pub secure_cookies: bool,
 }
 
-/// What every handler can reach. Cheap to clone.
+/// What every handler can reach: one `Arc`, so cloning it for each request is one atomic
+/// increment.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The parts of [`AppState`].
+#[derive(Clone)]
+pub struct Shared {
     pub store: Store,
     pub config: Arc<WebConfig>,
     /// `None` when no Persian font was found: documents then answer with a clear error.
@@ -46,6 +59,8 @@ pub struct AppState {
     pub public_limit: Option<Arc<ratelimit::PublicLimit>>,
     /// The last signed status list, reused while the transparency log has not grown.
     pub status_list: Arc<std::sync::Mutex<Option<SignedStatusList>>>,
+    /// Public verification answers about registered cards (see [`verify_cache`]).
+    pub verify_cache: Arc<verify_cache::VerifyCache>,
 }
 
 /// A signed status list and the log size it reflects.
@@ -58,7 +73,7 @@ pub struct SignedStatusList {
 
 impl AppState {
     pub fn new(store: Store, config: WebConfig, docs: Option<Renderer>) -> Self {
-        AppState {
+        AppState(Arc::new(Shared {
             store,
             config: Arc::new(config),
             docs: docs.map(Arc::new),
@@ -67,31 +82,47 @@ impl AppState {
             public_keys: None,
             public_limit: None,
             status_list: Arc::default(),
-        }
+            verify_cache: Arc::new(verify_cache::VerifyCache::new(
+                verify_cache::DEFAULT_CAPACITY,
+            )),
+        }))
+    }
+
+    /// The builders below run before the state is shared; should one run after, it changes a
+    /// copy.
+    fn parts(&mut self) -> &mut Shared {
+        Arc::make_mut(&mut self.0)
+    }
+
+    /// Keeps up to `capacity` public verification answers in memory; 0 reads the database for
+    /// every verification.
+    pub fn with_verify_cache(mut self, capacity: usize) -> Self {
+        self.parts().verify_cache = Arc::new(verify_cache::VerifyCache::new(capacity));
+        self
     }
 
     /// Enables public verification of QR texts against the published key set.
     pub fn with_public_keys(mut self, keys: PublicKeySet) -> Self {
-        self.public_keys = Some(Arc::new(keys));
+        self.parts().public_keys = Some(Arc::new(keys));
         self
     }
 
     /// Limits the public endpoints to `per_minute` requests a minute per client address, with
     /// bursts of `burst`; 0 disables the limit.
     pub fn with_public_rate_limit(mut self, per_minute: u32, burst: u32) -> Self {
-        self.public_limit = ratelimit::PublicLimit::new(per_minute, burst).map(Arc::new);
+        self.parts().public_limit = ratelimit::PublicLimit::new(per_minute, burst).map(Arc::new);
         self
     }
 
     /// Enables printing cards: the key that signs their credentials.
     pub fn with_signing_key(mut self, key: IssuerKey) -> Self {
-        self.signing_key = Some(Arc::new(key));
+        self.parts().signing_key = Some(Arc::new(key));
         self
     }
 
     /// Enables the payment gateway's callback with its HMAC secret.
     pub fn with_gateway_secret(mut self, secret: &[u8]) -> Self {
-        self.gateway_secret = (!secret.is_empty()).then(|| Arc::new(secret.to_vec()));
+        self.parts().gateway_secret = (!secret.is_empty()).then(|| Arc::new(secret.to_vec()));
         self
     }
 }
@@ -125,14 +156,25 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Serves until ctrl-c / SIGTERM.
+/// Serves until ctrl-c / SIGTERM. The verification cache follows the transparency log
+/// meanwhile, for changes made by other servers over the same database.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    axum::serve(
+    let follow = state.verify_cache.enabled().then(|| {
+        tokio::spawn(verify_cache::follow(
+            state.verify_cache.clone(),
+            state.store.clone(),
+        ))
+    });
+    let served = axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown())
-    .await
+    .await;
+    if let Some(task) = follow {
+        task.abort();
+    }
+    served
 }
 
 async fn shutdown() {

@@ -4,6 +4,7 @@
 //! national code. No account; nothing beyond what a verifier needs is revealed.
 
 use crate::error::AppError;
+use crate::verify_cache::{number_key, qr_key, Key};
 use crate::AppState;
 use serde::{Deserialize, Serialize};
 use skillcard_core::national_id::NationalId;
@@ -57,30 +58,82 @@ fn outcome(
     }
 }
 
+/// Verifies a QR text or looks a certificate up, answering from [`crate::verify_cache`] when it
+/// holds the answer (only answers about a registered card are kept there).
 pub async fn check(state: &AppState, q: &VerifyQuery) -> Result<VerifyOutcome, AppError> {
-    if let Some(qr) = q.qr.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        let keys = state
-            .public_keys
-            .as_deref()
-            .ok_or(AppError::Domain(DomainError::NoSigningKey))?;
-        return Ok(match verify_qr(qr, keys) {
-            Verdict::Valid { claims, .. } => {
-                match state
-                    .store
-                    .public_card_status(&claims.certificate_no, claims.card_serial)
-                    .await?
-                {
-                    Some(s) => outcome(&s.standing.clone(), Some("valid"), Some(s)),
-                    None => outcome("unknown", Some("valid"), None),
-                }
-            }
-            other => outcome(other.code(), Some(other.code()), None),
-        });
+    let request = Request::parse(q)?;
+    let cache = &state.verify_cache;
+    let key = request.key();
+    if let Some(kept) = cache.get(&state.store, &key).await? {
+        return Ok(kept);
     }
-    let number = text::required("certificate", q.number.as_deref().unwrap_or(""), 32)?;
-    let nid = NationalId::parse(q.national_id.as_deref().unwrap_or(""))?;
-    Ok(match state.store.public_lookup(&number, &nid).await? {
-        Some(s) => outcome(&s.standing.clone(), None, Some(s)),
-        None => outcome("unknown", None, None),
-    })
+    let ticket = cache.ticket();
+    let answer = answer(state, &request).await?;
+    if let Some(serial) = keepable(&answer) {
+        cache.insert(ticket, key, serial, answer.clone());
+    }
+    Ok(answer)
+}
+
+/// A parsed verification request.
+enum Request<'q> {
+    Qr(&'q str),
+    Number(String, NationalId),
+}
+
+impl<'q> Request<'q> {
+    fn parse(q: &'q VerifyQuery) -> Result<Self, AppError> {
+        if let Some(qr) = q.qr.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            return Ok(Request::Qr(qr));
+        }
+        let number = text::required("certificate", q.number.as_deref().unwrap_or(""), 32)?;
+        let nid = NationalId::parse(q.national_id.as_deref().unwrap_or(""))?;
+        Ok(Request::Number(number, nid))
+    }
+
+    fn key(&self) -> Key {
+        match self {
+            Request::Qr(qr) => qr_key(qr),
+            Request::Number(number, nid) => number_key(number, nid.as_str()),
+        }
+    }
+}
+
+/// The card an answer may be kept for: only a registered card's answer, whose signature (if
+/// any) verified.
+fn keepable(answer: &VerifyOutcome) -> Option<u64> {
+    let signature_ok = answer.signature.as_deref().is_none_or(|s| s == "valid");
+    let certificate = answer.certificate.as_ref()?;
+    (signature_ok && answer.result == "valid" && certificate.standing == "valid")
+        .then_some(certificate.card_serial)
+        .flatten()
+}
+
+/// The answer from the signature and the database.
+async fn answer(state: &AppState, request: &Request<'_>) -> Result<VerifyOutcome, AppError> {
+    match request {
+        Request::Qr(qr) => {
+            let keys = state
+                .public_keys
+                .as_deref()
+                .ok_or(AppError::Domain(DomainError::NoSigningKey))?;
+            Ok(match verify_qr(qr, keys) {
+                Verdict::Valid { claims, .. } => {
+                    match state
+                        .store
+                        .public_card_status(&claims.certificate_no, claims.card_serial)
+                        .await?
+                    {
+                        Some(s) => outcome(&s.standing.clone(), Some("valid"), Some(s)),
+                        None => outcome("unknown", Some("valid"), None),
+                    }
+                }
+                other => outcome(other.code(), Some(other.code()), None),
+            })
+        }
+        Request::Number(number, nid) => Ok(match state.store.public_lookup(number, nid).await? {
+            Some(s) => outcome(&s.standing.clone(), None, Some(s)),
+            None => outcome("unknown", None, None),
+        }),
+    }
 }
