@@ -65,6 +65,10 @@ enum Command {
         /// each); 0 reads the database for every verification.
         #[arg(long, env = "SKILLCARD_VERIFY_CACHE", default_value_t = skillcard_web::verify_cache::DEFAULT_CAPACITY)]
         verify_cache: usize,
+        /// Addresses of the reverse proxies in front of the server, comma-separated: requests
+        /// they relay count against the client named in `X-Forwarded-For` for the public limit.
+        #[arg(long, env = "SKILLCARD_TRUSTED_PROXIES", value_delimiter = ',')]
+        trusted_proxies: Vec<std::net::IpAddr>,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -293,6 +297,7 @@ async fn main() -> anyhow::Result<()> {
             key_dir,
             public_rate,
             verify_cache,
+            trusted_proxies,
         } => {
             let opts = ServeOptions {
                 listen,
@@ -302,6 +307,7 @@ async fn main() -> anyhow::Result<()> {
                 key_dir,
                 public_rate,
                 verify_cache,
+                trusted_proxies,
             };
             serve(store.clone(), opts).await?
         }
@@ -720,6 +726,7 @@ struct ServeOptions {
     key_dir: PathBuf,
     public_rate: u32,
     verify_cache: usize,
+    trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// The active signing key, if the key directory has one. A demo server makes a key in an empty
@@ -754,6 +761,7 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         key_dir,
         public_rate,
         verify_cache,
+        trusted_proxies,
     } = opts;
     let key = signing_key(&key_dir, demo)?;
     let public_keys = keys::KeyDir::open(&key_dir)?.public_set().ok();
@@ -779,7 +787,7 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         docs,
     )
     .with_gateway_secret(gateway_secret.as_bytes())
-    .with_public_rate_limit(public_rate, (public_rate / 4).max(1))
+    .with_public_rate_limit_behind(public_rate, (public_rate / 4).max(1), trusted_proxies)
     .with_verify_cache(verify_cache);
     let state = match key {
         Some(k) => state.with_signing_key(k),

@@ -58,3 +58,66 @@ async fn public_verification_is_rate_limited_per_address() {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
+
+/// Behind a trusted reverse proxy each client named in `X-Forwarded-For` has its own quota;
+/// from an untrusted peer the header changes nothing.
+#[tokio::test]
+async fn behind_a_trusted_proxy_the_limit_is_per_forwarded_client() {
+    let (store, _url) = fresh_store().await;
+    skillcard_db::demo::seed(&store).await.unwrap();
+    let start = |trusted: Vec<std::net::IpAddr>| {
+        let store = store.clone();
+        async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let state = skillcard_web::AppState::new(
+                store,
+                skillcard_web::WebConfig {
+                    secure_cookies: false,
+                },
+                None,
+            )
+            .with_public_keys(test_public_keys())
+            .with_public_rate_limit_behind(6, 2, trusted);
+            tokio::spawn(async move {
+                let _ = skillcard_web::serve(listener, state).await;
+            });
+            addr
+        }
+    };
+    let client = reqwest::Client::new();
+    let status = |addr: std::net::SocketAddr, forwarded: &'static str| {
+        let client = client.clone();
+        async move {
+            client
+                .get(format!("http://{addr}/api/v1/public/keys"))
+                .header("x-forwarded-for", forwarded)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    // The test client connects from 127.0.0.1, here a trusted proxy.
+    let proxied = start(vec!["127.0.0.1".parse().unwrap()]).await;
+    for _ in 0..2 {
+        assert_eq!(status(proxied, "203.0.113.1").await, StatusCode::OK);
+    }
+    assert_eq!(
+        status(proxied, "203.0.113.1").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    assert_eq!(
+        status(proxied, "203.0.113.2").await,
+        StatusCode::OK,
+        "another client"
+    );
+    // Not trusted: a new forwarded address per request does not escape the peer's quota.
+    let direct = start(Vec::new()).await;
+    assert_eq!(status(direct, "203.0.113.1").await, StatusCode::OK);
+    assert_eq!(status(direct, "203.0.113.2").await, StatusCode::OK);
+    assert_eq!(
+        status(direct, "203.0.113.3").await,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+}

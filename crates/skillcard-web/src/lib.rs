@@ -109,8 +109,21 @@ impl AppState {
 
     /// Limits the public endpoints to `per_minute` requests a minute per client address, with
     /// bursts of `burst`; 0 disables the limit.
-    pub fn with_public_rate_limit(mut self, per_minute: u32, burst: u32) -> Self {
-        self.parts().public_limit = ratelimit::PublicLimit::new(per_minute, burst).map(Arc::new);
+    pub fn with_public_rate_limit(self, per_minute: u32, burst: u32) -> Self {
+        self.with_public_rate_limit_behind(per_minute, burst, Vec::new())
+    }
+
+    /// Limits the public endpoints as [`with_public_rate_limit`](Self::with_public_rate_limit)
+    /// does, counting requests relayed by `proxies` against the client they name in
+    /// `X-Forwarded-For`.
+    pub fn with_public_rate_limit_behind(
+        mut self,
+        per_minute: u32,
+        burst: u32,
+        proxies: Vec<std::net::IpAddr>,
+    ) -> Self {
+        self.parts().public_limit =
+            ratelimit::PublicLimit::new(per_minute, burst).map(|l| Arc::new(l.trusting(proxies)));
         self
     }
 

@@ -2,8 +2,10 @@
 //! per client address (`governor`'s GCRA). Over the limit, the caller gets a clear 429 — JSON for
 //! the API, a Persian page for people — with `Retry-After`. Signed-in work is not limited here.
 //!
-//! The address is the TCP peer's. Behind a reverse proxy every client shares the proxy's
-//! address, so the proxy must do its own per-client limiting (or the limit be raised).
+//! The address is the TCP peer's, unless the peer is a trusted reverse proxy
+//! (`SKILLCARD_TRUSTED_PROXIES`): then it is the nearest address in `X-Forwarded-For` that is not
+//! a trusted proxy ([`client_address`]). The header is ignored from any other peer, so a client
+//! cannot name itself anew to escape its quota.
 
 use crate::error::{ApiError, AppError, PageError};
 use crate::AppState;
@@ -27,6 +29,37 @@ const RETAIN_ABOVE: usize = 100_000;
 pub struct PublicLimit {
     limiter: DefaultKeyedRateLimiter<IpAddr>,
     clock: DefaultClock,
+    trusted_proxies: Vec<IpAddr>,
+}
+
+/// The client a request comes from: the TCP `peer`, or — when the peer is one of
+/// `trusted_proxies` — the rightmost address of `X-Forwarded-For` that is not a trusted proxy
+/// itself (each proxy appends the address it was reached from). A header that cannot be read
+/// leaves the last trusted address.
+pub fn client_address(
+    peer: IpAddr,
+    forwarded_for: Option<&str>,
+    trusted_proxies: &[IpAddr],
+) -> IpAddr {
+    let mut client = peer;
+    if !trusted_proxies.contains(&client) {
+        return client;
+    }
+    let Some(header) = forwarded_for else {
+        return client;
+    };
+    for hop in header.rsplit(',') {
+        match hop.trim().parse::<IpAddr>() {
+            Ok(ip) => {
+                client = ip;
+                if !trusted_proxies.contains(&ip) {
+                    break;
+                }
+            }
+            Err(_) => break,
+        }
+    }
+    client
 }
 
 impl PublicLimit {
@@ -38,7 +71,14 @@ impl PublicLimit {
         Some(PublicLimit {
             limiter: RateLimiter::keyed(Quota::per_minute(rate).allow_burst(burst)),
             clock: DefaultClock::default(),
+            trusted_proxies: Vec::new(),
         })
+    }
+
+    /// Counts requests from `proxies` against the client they forward for.
+    pub fn trusting(mut self, proxies: Vec<IpAddr>) -> Self {
+        self.trusted_proxies = proxies;
+        self
     }
 
     /// `Err(seconds to wait)` when `ip` is over its quota.
@@ -64,10 +104,15 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     if !is_public(path) {
         return next.run(req).await;
     }
-    let ip = req
+    let peer = req
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let forwarded_for = req
+        .headers()
+        .get("x-forwarded-for")
+        .and_then(|v| v.to_str().ok());
+    let ip = client_address(peer, forwarded_for, &limit.trusted_proxies);
     match limit.check(ip) {
         Ok(()) => next.run(req).await,
         Err(retry_after_secs) => {
@@ -107,5 +152,44 @@ mod tests {
         assert!(PublicLimit::new(0, 5).is_none());
         assert!(is_public("/api/v1/public/verify") && is_public("/verify"));
         assert!(!is_public("/api/v1/prints"));
+    }
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED))
+    }
+
+    #[test]
+    fn the_client_behind_trusted_proxies_and_only_them() {
+        let trusted = [ip("10.0.0.1"), ip("10.0.0.2")];
+        let xff = Some("203.0.113.9, 198.51.100.7, 10.0.0.2");
+        // From a trusted proxy: the nearest untrusted hop.
+        assert_eq!(
+            client_address(ip("10.0.0.1"), xff, &trusted),
+            ip("198.51.100.7")
+        );
+        // From anyone else the header is the client's own claim, and ignored.
+        assert_eq!(
+            client_address(ip("192.0.2.1"), xff, &trusted),
+            ip("192.0.2.1")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.1"), None, &trusted),
+            ip("10.0.0.1")
+        );
+        // An unreadable hop stops the walk at the last trusted address.
+        assert_eq!(
+            client_address(
+                ip("10.0.0.1"),
+                Some("203.0.113.9, junk, 10.0.0.2"),
+                &trusted
+            ),
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.1"), Some(" 2001:db8::1 "), &trusted),
+            ip("2001:db8::1")
+        );
+        // No proxy trusted: always the peer.
+        assert_eq!(client_address(ip("10.0.0.1"), xff, &[]), ip("10.0.0.1"));
     }
 }
