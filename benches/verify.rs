@@ -3,22 +3,35 @@
 //! server in the same run. Target: verify ≥ 50 % of `/health`'s requests/s, p99 under 10 ms.
 //!
 //! Per backend (SQLite, then PostgreSQL): a fresh database with the million registered cards of
-//! `common::million` (set-based SQL), then `SAMPLE` of them, spread evenly, get a real signed
-//! credential (a fresh issuer key made with `skillcard keys generate`) and a valid national
-//! code, and every card is entered in the transparency log (`Store::backfill_log`). The real server binary (`skillcard serve`, public rate limit off) is started over it,
-//! and `wrk` (Debian's package; 2 threads, 64 connections, `--latency`) is run against:
+//! `common::million` (set-based SQL), then `BENCH_VERIFY_SAMPLE` of them (default 50,000: asked for
+//! both ways, their answers fill the verification cache's default size), spread evenly, get a real signed credential (a fresh
+//! issuer key made with `skillcard keys generate`) and a valid national code, and every card is
+//! entered in the transparency log (`Store::backfill_log`). The real server binary
+//! (`skillcard serve`, public rate limit off) is started over it three times, once per cache
+//! setting:
+//! - `off` (`SKILLCARD_VERIFY_CACHE=0`): every verification reads the database;
+//! - `all`: a cache that holds every answer once primed (two per card: QR and number);
+//! - `half`: a cache of half the sample, so that about half of a run's requests (all by QR,
+//!   or all by number) miss and evict.
+//!
+//! The cached servers are primed first by one pass over every request path in order (wrk with
+//! a script that walks the list), as a server that has verified those cards before would be.
+//! Then `wrk` (Debian's package; 2 threads, 64 connections, `--latency`) is run against:
 //! - `health`: `/health`, the baseline (no database);
-//! - `ready SELECT 1`: `/health/ready`, one `SELECT 1` through the store: the floor of any
-//!   request that reads the database;
+//! - `health (script)`: `/health` again, through the same Lua script that picks the sample's
+//!   paths: what wrk's own scripting costs on the shared cores;
+//! - `ready SELECT 1` (cache `off` only): `/health/ready`, one `SELECT 1` through the store: the
+//!   floor of any request that reads the database;
 //! - `verify qr`: `/api/v1/public/verify?qr=…`, a random sampled card's QR text per request
 //!   (signature check, then the card's standing);
 //! - `verify number`: `/api/v1/public/verify?number=…&national_id=…`, a random sampled
 //!   certificate per request.
 //!
-//! The four are run in turn, `BENCH_REPS` rounds (default 3) of `BENCH_SECS` seconds (default
-//! 10) each after one untimed warm-up round; medians are reported. Before the load, one request
-//! of each kind is checked to answer `valid`, and any non-2xx answer under load fails the bench.
-//! wrk shares the machine's cores with the server, as it does with the baseline.
+//! Each is run `BENCH_REPS` rounds (default 3) of `BENCH_SECS` seconds (default 10) after one
+//! untimed warm-up round; medians are reported, with each server's resident memory after its
+//! rounds. Before the load, one request of each kind is checked to answer `valid`, and any
+//! non-2xx answer under load fails the bench. wrk shares the machine's cores with the server,
+//! as it does with the baseline.
 //!
 //! Run with `cargo bench --bench verify` (or `--profile dev`). `SKILLCARD_BENCH_PG=off` skips
 //! PostgreSQL; `SKILLCARD_BENCH_PG` is the admin URL otherwise (see `common::pg_admin`).
@@ -36,13 +49,15 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-/// Cards given a real credential and used as requests.
-const SAMPLE: i64 = 1000;
+/// Cards given a real credential and used as requests, by default: each is asked for both ways
+/// (QR and number), so the default cache holds the answers of exactly this many.
+const SAMPLE: u64 = skillcard_web::verify_cache::DEFAULT_CAPACITY as u64 / 2;
 const CONNECTIONS: u32 = 64;
 const P99_TARGET_MS: f64 = 10.0;
 const RATIO_TARGET: f64 = 0.5;
 
 const HEALTH: &str = "health";
+const HEALTH_SCRIPTED: &str = "health (script)";
 const READY: &str = "ready SELECT 1";
 const VERIFY_QR: &str = "verify qr";
 const VERIFY_NUMBER: &str = "verify number";
@@ -81,25 +96,29 @@ fn national_id_for(i: i64) -> Result<String> {
         .context("no check digit fits")
 }
 
-/// Gives `SAMPLE` evenly spread cards a credential signed by `key` and a valid national code;
+/// Gives `sample` evenly spread cards a credential signed by `key` and a valid national code;
 /// returns the request paths (QR ones, number ones).
-async fn sample(store: &Store, key: &IssuerKey) -> Result<(Vec<String>, Vec<String>)> {
-    let step = CARDS / SAMPLE;
-    let ids: Vec<i64> = (0..SAMPLE).map(|k| 1 + k * step).collect();
+async fn sample(store: &Store, key: &IssuerKey, sample: i64) -> Result<(Vec<String>, Vec<String>)> {
+    let step = CARDS / sample;
+    #[allow(clippy::type_complexity)]
+    let cards: Vec<(i64, String, String, String, String, String, i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT p.id, c.number, k.first_name, k.last_name, c.issued_on, v.code, p.serial, p.chip_uid \
+         FROM card_prints p JOIN certificates c ON c.id = p.certificate_id \
+         JOIN candidates k ON k.id = c.candidate_id JOIN provinces v ON v.id = p.province_id \
+         WHERE p.id <= $1 AND (p.id - 1) % $2 = 0 ORDER BY p.id",
+    )
+    .bind(sample * step)
+    .bind(step)
+    .fetch_all(store.pool())
+    .await?;
+    ensure!(
+        cards.len() as i64 == sample,
+        "sampled {} cards",
+        cards.len()
+    );
     let mut tx = store.pool().begin().await?;
     let (mut qr, mut number) = (Vec::new(), Vec::new());
-    for id in ids {
-        #[allow(clippy::type_complexity)]
-        let (no, first, last, on, code, serial, uid): (String, String, String, String, String, i64, Vec<u8>) =
-            sqlx::query_as(
-                "SELECT c.number, k.first_name, k.last_name, c.issued_on, v.code, p.serial, p.chip_uid \
-                 FROM card_prints p JOIN certificates c ON c.id = p.certificate_id \
-                 JOIN candidates k ON k.id = c.candidate_id JOIN provinces v ON v.id = p.province_id \
-                 WHERE p.id = $1",
-            )
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+    for (id, no, first, last, on, code, serial, uid) in cards {
         let nid = national_id_for(id)?;
         let claims = Claims {
             certificate_no: no.clone(),
@@ -159,13 +178,27 @@ fn free_port() -> Result<u16> {
         .port())
 }
 
-async fn start_server(url: &str, key_dir: &Path) -> Result<Server> {
+impl Server {
+    /// The server's resident memory, in MiB.
+    fn rss_mib(&self) -> Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let kib: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .context("no VmRSS")?;
+        Ok(kib / 1024.0)
+    }
+}
+
+async fn start_server(url: &str, key_dir: &Path, cache: u64) -> Result<Server> {
     let port = free_port()?;
     let child = Command::new(env!("CARGO_BIN_EXE_skillcard"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
         .env("DATABASE_URL", url)
         .env("SKILLCARD_KEY_DIR", key_dir)
         .env("SKILLCARD_PUBLIC_RATE", "0")
+        .env("SKILLCARD_VERIFY_CACHE", cache.to_string())
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .spawn()
@@ -195,6 +228,7 @@ async fn get(url: &str) -> Result<(u16, String)> {
     Ok((code.trim().parse()?, body.to_owned()))
 }
 
+/// A random path of the list per request.
 const ROTATE_LUA: &str = r#"
 local paths = {}
 init = function(args)
@@ -204,6 +238,34 @@ request = function()
   return wrk.format("GET", paths[math.random(#paths)])
 end
 "#;
+
+/// The list in order: each of wrk's two threads walks every other path, once, then again.
+const WALK_LUA: &str = r#"
+local threads = 0
+setup = function(thread)
+  thread:set("first", threads)
+  threads = threads + 1
+end
+local paths = {}
+local at = 0
+init = function(args)
+  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  at = first
+end
+request = function()
+  local path = paths[at % #paths + 1]
+  at = at + 2
+  return wrk.format("GET", path)
+end
+"#;
+
+/// How wrk picks the path of each request.
+#[derive(Clone, Copy)]
+enum Paths<'a> {
+    One(&'a str),
+    Random(&'a Path),
+    Walk(&'a Path),
+}
 
 fn millis(value: &str) -> Option<f64> {
     let (num, factor) = if let Some(v) = value.strip_suffix("us") {
@@ -218,8 +280,8 @@ fn millis(value: &str) -> Option<f64> {
     num.parse::<f64>().ok().map(|n| n * factor)
 }
 
-/// Runs wrk once; `paths` is a file of request paths (one picked at random per request).
-fn wrk(base: &str, path_or_file: Result<&str, &Path>, dir: &Path, secs: u64) -> Result<Run> {
+/// Runs wrk once.
+fn wrk(base: &str, paths: Paths, dir: &Path, secs: u64) -> Result<Run> {
     let mut cmd = Command::new("wrk");
     cmd.args([
         "-t2",
@@ -227,15 +289,18 @@ fn wrk(base: &str, path_or_file: Result<&str, &Path>, dir: &Path, secs: u64) -> 
         &format!("-d{secs}s"),
         "--latency",
     ]);
-    match path_or_file {
-        Ok(path) => {
+    let (file, lua, name) = match paths {
+        Paths::One(path) => {
             cmd.arg(format!("{base}{path}"));
+            (None, "", "")
         }
-        Err(file) => {
-            let script = dir.join("rotate.lua");
-            std::fs::write(&script, ROTATE_LUA)?;
-            cmd.arg("-s").arg(&script).arg(base).arg("--").arg(file);
-        }
+        Paths::Random(file) => (Some(file), ROTATE_LUA, "rotate.lua"),
+        Paths::Walk(file) => (Some(file), WALK_LUA, "walk.lua"),
+    };
+    if let Some(file) = file {
+        let script = dir.join(name);
+        std::fs::write(&script, lua)?;
+        cmd.arg("-s").arg(&script).arg(base).arg("--").arg(file);
     }
     let out = cmd.output().context("running wrk (apt-get install wrk)")?;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
@@ -270,9 +335,22 @@ fn median(mut v: Vec<f64>) -> f64 {
     }
 }
 
-type Results = Vec<(&'static str, Vec<Run>)>;
+/// The rounds of one endpoint on one server.
+struct Measured {
+    cache: &'static str,
+    endpoint: &'static str,
+    runs: Vec<Run>,
+}
 
-async fn run_backend(kind: Kind, admin: String, dir: &Path) -> Result<Results> {
+/// A server's figures: its endpoints' rounds and its memory after them.
+struct ServerResults {
+    cache: &'static str,
+    capacity: u64,
+    rss_mib: f64,
+    endpoints: Vec<Measured>,
+}
+
+async fn run_backend(kind: Kind, admin: String, dir: &Path) -> Result<Vec<ServerResults>> {
     let mut fresh = Fresh {
         kind,
         admin,
@@ -284,7 +362,7 @@ async fn run_backend(kind: Kind, admin: String, dir: &Path) -> Result<Results> {
     outcome
 }
 
-async fn measure(kind: Kind, url: &str, dir: &Path) -> Result<Results> {
+async fn measure(kind: Kind, url: &str, dir: &Path) -> Result<Vec<ServerResults>> {
     let store = Store::connect(url).await?;
     store.migrate().await?;
     let hq = user(&store, "hq", Role::Hq, None).await?;
@@ -315,7 +393,14 @@ async fn measure(kind: Kind, url: &str, dir: &Path) -> Result<Results> {
         String::from_utf8_lossy(&made.stderr)
     );
     let key = IssuerKey::load(&key_dir.join("issuer-bench-1.key"))?;
-    let (qr, number) = sample(&store, &key).await?;
+    let sample_size = env_num("BENCH_VERIFY_SAMPLE", SAMPLE)?;
+    let t = std::time::Instant::now();
+    let (qr, number) = sample(&store, &key, sample_size as i64).await?;
+    eprintln!(
+        "{}: signed {sample_size} credentials in {:.1} s",
+        kind.name(),
+        t.elapsed().as_secs_f64()
+    );
     // The cards were loaded behind the application's back: log them as the server would have
     // (the same bulk backfill a database from before the log gets at start-up).
     let t = std::time::Instant::now();
@@ -327,72 +412,132 @@ async fn measure(kind: Kind, url: &str, dir: &Path) -> Result<Results> {
     );
     store.pool().close().await;
 
-    let server = start_server(url, &key_dir).await?;
-    for path in [&qr[0], &number[0]] {
+    let qr_file = dir.join("qr.paths");
+    std::fs::write(&qr_file, qr.join("\n"))?;
+    let number_file = dir.join("number.paths");
+    std::fs::write(&number_file, number.join("\n"))?;
+    let health_file = dir.join("health.paths");
+    std::fs::write(&health_file, "/health")?;
+    let files = Files {
+        health: &health_file,
+        qr: &qr_file,
+        number: &number_file,
+        first: [&qr[0], &number[0]],
+    };
+    let mut all = Vec::new();
+    // Each card is asked for by QR and by number: two answers. A run asks one way only, so
+    // `half` holds half of one run's answers.
+    for (cache, capacity) in [("off", 0), ("all", 2 * sample_size), ("half", sample_size / 2)] {
+        all.push(measure_server(url, &key_dir, dir, cache, capacity, &files).await?);
+    }
+    Ok(all)
+}
+
+/// The request paths of the sample.
+struct Files<'a> {
+    /// `/health` alone, for the baseline driven through the same script as the sample.
+    health: &'a Path,
+    qr: &'a Path,
+    number: &'a Path,
+    first: [&'a str; 2],
+}
+
+async fn measure_server(
+    url: &str,
+    key_dir: &Path,
+    dir: &Path,
+    cache: &'static str,
+    capacity: u64,
+    files: &Files<'_>,
+) -> Result<ServerResults> {
+    let server = start_server(url, key_dir, capacity).await?;
+    for path in files.first {
         let (status, body) = get(&format!("{}{path}", server.base)).await?;
         ensure!(
             status == 200 && body.contains("\"result\":\"valid\""),
             "{path} answered {status}: {body}"
         );
     }
-    let qr_file = dir.join("qr.paths");
-    std::fs::write(&qr_file, qr.join("\n"))?;
-    let number_file = dir.join("number.paths");
-    std::fs::write(&number_file, number.join("\n"))?;
-
+    if capacity > 0 {
+        // One pass over every path, as a server that has verified these cards before; wrk
+        // cannot stop after a count, so the walk runs for long enough at the uncached rate.
+        let samples = std::fs::read_to_string(files.qr)?.lines().count() as u64;
+        let secs = (samples / 3000).max(3);
+        for file in [files.qr, files.number] {
+            wrk(&server.base, Paths::Walk(file), dir, secs)?;
+        }
+    }
     let reps = common::reps(3)? as u64;
     let secs = env_num("BENCH_SECS", 10)?;
-    let mut results: Results = vec![
-        (HEALTH, Vec::new()),
-        (READY, Vec::new()),
-        (VERIFY_QR, Vec::new()),
-        (VERIFY_NUMBER, Vec::new()),
+    let mut plan = vec![
+        (HEALTH, Paths::One("/health")),
+        (HEALTH_SCRIPTED, Paths::Random(files.health)),
     ];
+    if capacity == 0 {
+        plan.push((READY, Paths::One("/health/ready")));
+    }
+    plan.push((VERIFY_QR, Paths::Random(files.qr)));
+    plan.push((VERIFY_NUMBER, Paths::Random(files.number)));
+    let mut endpoints: Vec<Measured> = plan
+        .iter()
+        .map(|(endpoint, _)| Measured {
+            cache,
+            endpoint,
+            runs: Vec::new(),
+        })
+        .collect();
     for round in 0..=reps {
-        // Round 0 warms caches and connection pools and is not kept.
+        // Round 0 warms connection pools and is not kept.
         let secs = if round == 0 { 3 } else { secs };
-        let runs = [
-            wrk(&server.base, Ok("/health"), dir, secs)?,
-            wrk(&server.base, Ok("/health/ready"), dir, secs)?,
-            wrk(&server.base, Err(&qr_file), dir, secs)?,
-            wrk(&server.base, Err(&number_file), dir, secs)?,
-        ];
-        if round > 0 {
-            for (slot, run) in results.iter_mut().zip(runs) {
-                slot.1.push(run);
+        for (slot, (_, paths)) in endpoints.iter_mut().zip(&plan) {
+            let run = wrk(&server.base, *paths, dir, secs)?;
+            if round > 0 {
+                slot.runs.push(run);
             }
         }
     }
-    drop(server);
-    Ok(results)
+    let rss_mib = server.rss_mib()?;
+    Ok(ServerResults {
+        cache,
+        capacity,
+        rss_mib,
+        endpoints,
+    })
 }
 
-fn report(kind: Kind, results: &Results) {
-    let health = results
+fn report(kind: Kind, server: &ServerResults) {
+    let health = server
+        .endpoints
         .iter()
-        .find(|(n, _)| *n == HEALTH)
-        .map(|(_, r)| median(r.iter().map(|x| x.rps).collect()))
+        .find(|m| m.endpoint == HEALTH)
+        .map(|m| median(m.runs.iter().map(|x| x.rps).collect()))
         .unwrap_or(f64::NAN);
-    for (name, runs) in results {
-        let rps = median(runs.iter().map(|r| r.rps).collect());
-        let p99 = median(runs.iter().map(|r| r.p99_ms).collect());
+    for m in &server.endpoints {
+        let name = m.endpoint;
+        let rps = median(m.runs.iter().map(|r| r.rps).collect());
+        let p99 = median(m.runs.iter().map(|r| r.p99_ms).collect());
         let ratio = rps / health;
-        let verdict = if *name == HEALTH {
+        let verdict = if name == HEALTH {
             "baseline".to_owned()
-        } else if *name == READY {
+        } else if name == READY {
             "second baseline: one database round trip".to_owned()
+        } else if name == HEALTH_SCRIPTED {
+            "third baseline: /health through wrk's path-picking script".to_owned()
         } else if ratio >= RATIO_TARGET && p99 < P99_TARGET_MS {
             "target met".to_owned()
         } else {
             format!("target MISSED (need ratio ≥ {RATIO_TARGET} and p99 < {P99_TARGET_MS} ms)")
         };
-        let all: Vec<String> = runs
+        let all: Vec<String> = m
+            .runs
             .iter()
             .map(|r| format!("{:.0}/{:.2}", r.rps, r.p99_ms))
             .collect();
         println!(
-            "| {:<10} | {name:<13} | {rps:>9.0} | {p99:>7.2} | {ratio:>5.2} | {verdict} | {} |",
+            "| {:<10} | {} ({}) | {name:<13} | {rps:>9.0} | {p99:>7.2} | {ratio:>5.2} | {verdict} | {} |",
             kind.name(),
+            m.cache,
+            server.capacity,
             all.join(" ")
         );
     }
@@ -419,13 +564,28 @@ async fn main() -> Result<()> {
     }
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "\nverify bench: {CARDS} certificates, {SAMPLE} sampled cards, wrk -t2 -c{CONNECTIONS}; \
-         medians of the rounds (each round: req/s / p99 ms)\n"
+        "\nverify bench: {CARDS} certificates, {} sampled cards, wrk -t2 -c{CONNECTIONS}; \
+         medians of the rounds (each round: req/s / p99 ms)\n",
+        env_num("BENCH_VERIFY_SAMPLE", SAMPLE)?
     );
-    println!("| backend | endpoint | req/s | p99 ms | ratio to /health | verdict | rounds |");
-    println!("|---|---|---|---|---|---|---|");
-    for (kind, results) in &all {
-        report(*kind, results);
+    println!("| backend | cache (answers) | endpoint | req/s | p99 ms | ratio to /health | verdict | rounds |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (kind, servers) in &all {
+        for server in servers {
+            report(*kind, server);
+        }
+    }
+    println!();
+    for (kind, servers) in &all {
+        for server in servers {
+            println!(
+                "{}: cache {} ({} answers): server resident memory {:.0} MiB after its rounds",
+                kind.name(),
+                server.cache,
+                server.capacity,
+                server.rss_mib
+            );
+        }
     }
     Ok(())
 }

@@ -61,7 +61,7 @@ enum Command {
         /// API (bursts of a quarter of it); 0 lifts the limit.
         #[arg(long, env = "SKILLCARD_PUBLIC_RATE", default_value_t = 120)]
         public_rate: u32,
-        /// Public verification answers about registered cards kept in memory (about 0.7 KiB
+        /// Public verification answers about registered cards kept in memory (about 1 KiB
         /// each); 0 reads the database for every verification.
         #[arg(long, env = "SKILLCARD_VERIFY_CACHE", default_value_t = skillcard_web::verify_cache::DEFAULT_CAPACITY)]
         verify_cache: usize,

@@ -31,7 +31,7 @@ use std::time::Duration;
 /// another server can go unseen here.
 pub const FOLLOW_EVERY: Duration = Duration::from_secs(1);
 
-/// The default number of answers kept (about 0.7 KiB each).
+/// The default number of answers kept (about 1 KiB each).
 pub const DEFAULT_CAPACITY: usize = 100_000;
 
 /// The digest a request is kept under.
@@ -181,15 +181,6 @@ impl VerifyCache {
     /// `ticket` was taken. Returns whether it was kept.
     pub fn insert(&self, ticket: Ticket, key: Key, serial: u64, outcome: VerifyOutcome) -> bool {
         self.lock().insert(ticket, key, serial, outcome)
-    }
-
-    /// Number of answers kept.
-    pub fn len(&self) -> usize {
-        self.lock().answers.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
     }
 
     /// Reads the log entries appended since the last look and drops the answers about cards
