@@ -427,7 +427,11 @@ async fn measure(kind: Kind, url: &str, dir: &Path) -> Result<Vec<ServerResults>
     let mut all = Vec::new();
     // Each card is asked for by QR and by number: two answers. A run asks one way only, so
     // `half` holds half of one run's answers.
-    for (cache, capacity) in [("off", 0), ("all", 2 * sample_size), ("half", sample_size / 2)] {
+    for (cache, capacity) in [
+        ("off", 0),
+        ("all", 2 * sample_size),
+        ("half", sample_size / 2),
+    ] {
         all.push(measure_server(url, &key_dir, dir, cache, capacity, &files).await?);
     }
     Ok(all)
