@@ -57,6 +57,7 @@ async fn r4_3_concurrent_handovers_across_two_nodes() {
 
     // Two nodes.
     let mut children = Vec::new();
+    let mut servers = Vec::new();
     let bases: Vec<String> = match backend() {
         TestBackend::Postgres => {
             let mut bases = Vec::new();
@@ -83,8 +84,10 @@ async fn r4_3_concurrent_handovers_across_two_nodes() {
         }
         TestBackend::Sqlite => {
             let other = skillcard_db::Store::connect(&app.db_url).await.unwrap();
-            let addr = serve_store(other).await;
-            vec![app.base.clone(), format!("http://{addr}")]
+            let server = serve_store(other).await;
+            let base = format!("http://{}", server.addr);
+            servers.push(server);
+            vec![app.base.clone(), base]
         }
     };
     let client = reqwest::Client::new();

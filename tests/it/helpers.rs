@@ -89,6 +89,7 @@ pub async fn fresh_store() -> (Store, String) {
 
 pub struct TestApp {
     pub addr: SocketAddr,
+    _server: TestServer,
     pub base: String,
     pub store: Store,
     pub db_url: String,
@@ -99,8 +100,21 @@ pub struct TestApp {
 /// The payment gateway's HMAC secret the test servers use.
 pub const GATEWAY_SECRET: &[u8] = b"test-gateway-secret";
 
+/// A server started in-process; dropping it stops the server (and its background tasks), so
+/// that its database connections are released when the test is done with it.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// Starts the real server in-process over `store`.
-pub async fn serve_store(store: Store) -> SocketAddr {
+pub async fn serve_store(store: Store) -> TestServer {
     serve_store_with(store, |state| state).await
 }
 
@@ -108,7 +122,7 @@ pub async fn serve_store(store: Store) -> SocketAddr {
 pub async fn serve_store_with(
     store: Store,
     adjust: impl FnOnce(skillcard_web::AppState) -> skillcard_web::AppState,
-) -> SocketAddr {
+) -> TestServer {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let docs = skillcard_docs::Renderer::discover().ok();
@@ -123,10 +137,10 @@ pub async fn serve_store_with(
     .with_signing_key(test_issuer_key())
     .with_public_keys(test_public_keys());
     let state = adjust(state);
-    tokio::spawn(async move {
+    let task = tokio::spawn(async move {
         let _ = skillcard_web::serve(listener, state).await;
     });
-    addr
+    TestServer { addr, task }
 }
 
 /// Fresh database + migrations + demo data + server.
@@ -139,10 +153,11 @@ pub async fn spawn_app() -> TestApp {
 /// Fresh database + migrations + server, no data.
 pub async fn spawn_empty_app() -> TestApp {
     let (store, db_url) = fresh_store().await;
-    let addr = serve_store(store.clone()).await;
+    let server = serve_store(store.clone()).await;
     TestApp {
-        addr,
-        base: format!("http://{addr}"),
+        addr: server.addr,
+        base: format!("http://{}", server.addr),
+        _server: server,
         store,
         db_url,
         client: reqwest::Client::builder()

@@ -70,11 +70,12 @@ async fn kept_answers_follow_cards_leaving_service_here_and_on_other_servers() {
     );
 
     // Another server over the same database, and one that keeps nothing, read it afresh.
-    let other = serve_store(Store::connect(&app.db_url).await.unwrap()).await;
-    let uncached = serve_store_with(Store::connect(&app.db_url).await.unwrap(), |s| {
+    let other_server = serve_store(Store::connect(&app.db_url).await.unwrap()).await;
+    let uncached_server = serve_store_with(Store::connect(&app.db_url).await.unwrap(), |s| {
         s.with_verify_cache(0)
     })
     .await;
+    let (other, uncached) = (other_server.addr, uncached_server.addr);
     assert_eq!(
         verify(c, other, &by_qr).await["certificate"]["given_name"],
         "دیگر"

@@ -172,22 +172,28 @@ pub fn router(state: AppState) -> Router {
 /// Serves until ctrl-c / SIGTERM. The verification cache follows the transparency log
 /// meanwhile, for changes made by other servers over the same database.
 pub async fn serve(listener: tokio::net::TcpListener, state: AppState) -> std::io::Result<()> {
-    let follow = state.verify_cache.enabled().then(|| {
-        tokio::spawn(verify_cache::follow(
+    // Stopped when serving ends, or when this future is dropped.
+    let _follow = state.verify_cache.enabled().then(|| {
+        AbortOnDrop(tokio::spawn(verify_cache::follow(
             state.verify_cache.clone(),
             state.store.clone(),
-        ))
+        )))
     });
-    let served = axum::serve(
+    axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown())
-    .await;
-    if let Some(task) = follow {
-        task.abort();
+    .await
+}
+
+/// A background task that ends with its owner.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
-    served
 }
 
 async fn shutdown() {
