@@ -10,20 +10,8 @@ use serde_json::Value;
 async fn public_verification_is_rate_limited_per_address() {
     let (store, _url) = fresh_store().await;
     skillcard_db::demo::seed(&store).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let state = skillcard_web::AppState::new(
-        store,
-        skillcard_web::WebConfig {
-            secure_cookies: false,
-        },
-        None,
-    )
-    .with_public_keys(test_public_keys())
-    .with_public_rate_limit(6, 3);
-    tokio::spawn(async move {
-        let _ = skillcard_web::serve(listener, state).await;
-    });
+    let server = serve_store_with(store, |s| s.with_public_rate_limit(6, 3)).await;
+    let addr = server.addr;
     let client = reqwest::Client::new();
     let api =
         format!("http://{addr}/api/v1/public/verify?number=ESF-1405-1&national_id=0499370899");
@@ -66,24 +54,9 @@ async fn behind_a_trusted_proxy_the_limit_is_per_forwarded_client() {
     let (store, _url) = fresh_store().await;
     skillcard_db::demo::seed(&store).await.unwrap();
     let start = |trusted: Vec<std::net::IpAddr>| {
-        let store = store.clone();
-        async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let state = skillcard_web::AppState::new(
-                store,
-                skillcard_web::WebConfig {
-                    secure_cookies: false,
-                },
-                None,
-            )
-            .with_public_keys(test_public_keys())
-            .with_public_rate_limit_behind(6, 2, trusted);
-            tokio::spawn(async move {
-                let _ = skillcard_web::serve(listener, state).await;
-            });
-            addr
-        }
+        serve_store_with(store.clone(), |s| {
+            s.with_public_rate_limit_behind(6, 2, trusted)
+        })
     };
     let client = reqwest::Client::new();
     let status = |addr: std::net::SocketAddr, forwarded: &'static str| {
@@ -99,7 +72,8 @@ async fn behind_a_trusted_proxy_the_limit_is_per_forwarded_client() {
         }
     };
     // The test client connects from 127.0.0.1, here a trusted proxy.
-    let proxied = start(vec!["127.0.0.1".parse().unwrap()]).await;
+    let proxied_server = start(vec!["127.0.0.1".parse().unwrap()]).await;
+    let proxied = proxied_server.addr;
     for _ in 0..2 {
         assert_eq!(status(proxied, "203.0.113.1").await, StatusCode::OK);
     }
@@ -113,7 +87,8 @@ async fn behind_a_trusted_proxy_the_limit_is_per_forwarded_client() {
         "another client"
     );
     // Not trusted: a new forwarded address per request does not escape the peer's quota.
-    let direct = start(Vec::new()).await;
+    let direct_server = start(Vec::new()).await;
+    let direct = direct_server.addr;
     assert_eq!(status(direct, "203.0.113.1").await, StatusCode::OK);
     assert_eq!(status(direct, "203.0.113.2").await, StatusCode::OK);
     assert_eq!(
