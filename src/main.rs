@@ -69,6 +69,9 @@ enum Command {
         /// they relay count against the client named in `X-Forwarded-For` for the public limit.
         #[arg(long, env = "SKILLCARD_TRUSTED_PROXIES", value_delimiter = ',')]
         trusted_proxies: Vec<std::net::IpAddr>,
+        /// Days an API token lives unless its request asks otherwise (1–365).
+        #[arg(long, env = "SKILLCARD_TOKEN_DAYS", default_value_t = skillcard_core::account::DEFAULT_TOKEN_DAYS)]
+        token_days: i64,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -247,6 +250,12 @@ enum UserCommand {
         #[arg(long)]
         province: Option<String>,
     },
+    /// List every user with their role, province, state and last sign-in.
+    List,
+    /// Deactivate a user: every session and API token of theirs ends at once.
+    Disable { username: String },
+    /// Reactivate a deactivated user (they sign in again; old tokens stay revoked).
+    Enable { username: String },
 }
 
 #[tokio::main]
@@ -298,6 +307,7 @@ async fn main() -> anyhow::Result<()> {
             public_rate,
             verify_cache,
             trusted_proxies,
+            token_days,
         } => {
             let opts = ServeOptions {
                 listen,
@@ -308,6 +318,7 @@ async fn main() -> anyhow::Result<()> {
                 public_rate,
                 verify_cache,
                 trusted_proxies,
+                token_days,
             };
             serve(store.clone(), opts).await?
         }
@@ -350,6 +361,39 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(describe)?;
             println!("user {id} created");
+        }
+        Command::User {
+            command: UserCommand::List,
+        } => {
+            for u in store.users().await.map_err(describe)? {
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\t{}",
+                    u.username,
+                    u.role,
+                    u.province_id.map_or("-".to_string(), |p| p.to_string()),
+                    if u.active == 1 { "active" } else { "disabled" },
+                    u.last_login_at.as_deref().unwrap_or("-"),
+                    u.full_name
+                );
+            }
+        }
+        Command::User {
+            command: UserCommand::Disable { username },
+        } => {
+            store
+                .set_user_active(None, &username, false)
+                .await
+                .map_err(describe)?;
+            println!("user {username} disabled; their sessions and tokens are ended");
+        }
+        Command::User {
+            command: UserCommand::Enable { username },
+        } => {
+            store
+                .set_user_active(None, &username, true)
+                .await
+                .map_err(describe)?;
+            println!("user {username} enabled");
         }
         Command::Demo => {
             if skillcard_db::demo::seed(&store).await.map_err(describe)? {
@@ -727,6 +771,7 @@ struct ServeOptions {
     public_rate: u32,
     verify_cache: usize,
     trusted_proxies: Vec<std::net::IpAddr>,
+    token_days: i64,
 }
 
 /// The active signing key, if the key directory has one. A demo server makes a key in an empty
@@ -762,6 +807,7 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         public_rate,
         verify_cache,
         trusted_proxies,
+        token_days,
     } = opts;
     let key = signing_key(&key_dir, demo)?;
     let public_keys = keys::KeyDir::open(&key_dir)?.public_set().ok();
@@ -783,6 +829,7 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         store,
         skillcard_web::WebConfig {
             secure_cookies: secure,
+            token_days,
         },
         docs,
     )

@@ -62,6 +62,8 @@ async fn auth_sessions_csrf_and_tokens() {
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "{b}");
     assert_eq!(b["code"], "unauthenticated");
+    assert_eq!(before, db_fingerprint(&app.store).await);
+    // A wrong password changes nothing but the record of the failure (audited, counted).
     let (s, b) = app
         .post_json(
             "/api/v1/tokens",
@@ -71,7 +73,16 @@ async fn auth_sessions_csrf_and_tokens() {
         .await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     assert_eq!(b["code"], "invalid_credentials");
-    assert_eq!(before, db_fingerprint(&app.store).await);
+    let after = db_fingerprint(&app.store).await;
+    let changed: Vec<&String> = after
+        .keys()
+        .filter(|k| before.get(*k) != after.get(*k))
+        .collect();
+    assert_eq!(
+        changed,
+        ["audit_head", "count.audit_log", "count.login_throttle"],
+        "{before:?} {after:?}"
+    );
 
     // The login form without its pre-session cookie/token is refused.
     let r = anon

@@ -130,6 +130,7 @@ pub async fn serve_store_with(
         store,
         skillcard_web::WebConfig {
             secure_cookies: false,
+            ..skillcard_web::WebConfig::default()
         },
         docs,
     )
@@ -257,6 +258,11 @@ impl TestApp {
         body: &Value,
     ) -> (StatusCode, Value) {
         self.send(self.client.put(self.url(path)).json(body), token)
+            .await
+    }
+
+    pub async fn send_delete(&self, path: &str, token: &str) -> (StatusCode, Value) {
+        self.send(self.client.delete(self.url(path)), Some(token))
             .await
     }
 
@@ -428,11 +434,12 @@ pub fn handover_body(count: Option<u64>, ranges: &[(u64, u64)]) -> Value {
     b
 }
 
-pub const TABLES: [&str; 33] = [
+pub const TABLES: [&str; 34] = [
     "provinces",
     "users",
     "sessions",
     "api_tokens",
+    "login_throttle",
     "shipments",
     "shipment_ranges",
     "cards",

@@ -13,6 +13,7 @@ mod custody;
 mod documents;
 mod exam_pages;
 mod exams;
+mod hardening;
 mod helpers;
 mod integrity;
 mod issuance;

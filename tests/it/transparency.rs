@@ -404,22 +404,26 @@ async fn the_verify_page_reads_the_qr_from_a_photo() {
     ));
 
     // Not a photo, and a photo without a code: a Persian error on the page, nothing verified.
+    // A photo that declares 100,000 × 100,000 pixels is refused from its header.
     for (bytes, words) in [
         (b"%PDF-1.4 minutes".to_vec(), "عکس"),
         (blank_png(), "رمزینه (QR) خوانایی پیدا نشد"),
+        (
+            skillcard_media::samples::png_bomb(100_000, 100_000),
+            "بیش از حد مجاز",
+        ),
     ] {
         let (_, csrf) = page(&app, &web, "/verify").await;
-        let html = post_multipart(
+        let answer = post_multipart(
             &app,
             &web,
             "/verify",
             &[("_csrf", &csrf)],
             &[("photo", "x.png", &bytes)],
         )
-        .await
-        .text()
-        .await
-        .unwrap();
+        .await;
+        assert_eq!(answer.status(), StatusCode::UNPROCESSABLE_ENTITY);
+        let html = answer.text().await.unwrap();
         assert!(
             html.contains(words) && !html.contains("data-result"),
             "{html}"

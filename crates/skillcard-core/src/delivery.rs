@@ -104,32 +104,6 @@ pub fn r7_check_listable(s: &DeliveryState) -> Result<(), DomainError> {
     Ok(())
 }
 
-/// The largest scan of a signed document (Form 5, Form 6, a letter, a request) accepted.
-pub const MAX_SCAN_BYTES: usize = 8 * 1024 * 1024;
-
-/// Checks an uploaded scan of a signed paper is a PDF, JPEG or PNG of sane size; returns its
-/// media type, sniffed from the bytes rather than trusted from the upload.
-pub fn validate_scan(bytes: &[u8]) -> Result<&'static str, DomainError> {
-    if bytes.is_empty() {
-        return Err(DomainError::Required { field: "scan" });
-    }
-    if bytes.len() > MAX_SCAN_BYTES {
-        return Err(DomainError::TooLong {
-            field: "scan",
-            max: MAX_SCAN_BYTES,
-        });
-    }
-    if bytes.starts_with(b"%PDF-") {
-        Ok("application/pdf")
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Ok("image/jpeg")
-    } else if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Ok("image/png")
-    } else {
-        Err(DomainError::InvalidValue { field: "scan" })
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -27,6 +27,20 @@ pub enum DomainError {
     TooLong { field: &'static str, max: usize },
     #[error("invalid value for {field}")]
     InvalidValue { field: &'static str },
+    #[error("field {field} holds the character U+{codepoint:04X}, which is not allowed")]
+    ForbiddenCharacter { field: &'static str, codepoint: u32 },
+    #[error("field {field} holds only invisible characters")]
+    InvisibleText { field: &'static str },
+    #[error("field {field} is not a readable JPEG or PNG image")]
+    UnreadableImage { field: &'static str },
+    #[error("the image in {field} is {width}x{height} pixels, over the limit")]
+    ImageTooLarge {
+        field: &'static str,
+        width: u32,
+        height: u32,
+        max_side: u32,
+        max_pixels: u64,
+    },
     #[error("declared count {declared} differs from the ranges' {actual}")]
     DeclaredCountMismatch { declared: u64, actual: u64 },
     #[error("counted {counted} but the shipment less missing and damaged is {expected}")]
@@ -121,6 +135,10 @@ pub enum DomainError {
     CsrfMismatch,
     #[error("no readable QR code in the photo")]
     NoQrInPhoto,
+    #[error("too many failed sign-ins: retry after {retry_after_secs}s")]
+    LoginThrottled { retry_after_secs: u64 },
+    #[error("the token has expired")]
+    TokenExpired,
 }
 
 impl DomainError {
@@ -139,6 +157,10 @@ impl DomainError {
             Required { .. } => "required",
             TooLong { .. } => "too_long",
             InvalidValue { .. } => "invalid_value",
+            ForbiddenCharacter { .. } => "forbidden_character",
+            InvisibleText { .. } => "invisible_text",
+            UnreadableImage { .. } => "unreadable_image",
+            ImageTooLarge { .. } => "image_too_large",
             DeclaredCountMismatch { .. } => "declared_count_mismatch",
             ReceivedCountMismatch { .. } => "received_count_mismatch",
             AlreadyRecorded { .. } => "already_recorded",
@@ -182,6 +204,8 @@ impl DomainError {
             Unauthenticated => "unauthenticated",
             CsrfMismatch => "csrf_mismatch",
             NoQrInPhoto => "no_qr_in_photo",
+            LoginThrottled { .. } => "login_throttled",
+            TokenExpired => "token_expired",
         }
     }
 
@@ -206,7 +230,8 @@ impl DomainError {
             | NotInService { .. }
             | WrongCaseStatus { .. }
             | ReprintNotAuthorized => ErrorKind::Conflict,
-            InvalidCredentials | Unauthenticated => ErrorKind::Unauthenticated,
+            InvalidCredentials | Unauthenticated | TokenExpired => ErrorKind::Unauthenticated,
+            LoginThrottled { .. } => ErrorKind::TooManyRequests,
             _ => ErrorKind::Invalid,
         }
     }
@@ -225,7 +250,23 @@ impl DomainError {
             }
             OverlappingRanges { a, b } => json!({ "a": a, "b": b }),
             TooManyCards { count, max } => json!({ "count": count, "max": max }),
-            Required { field } | InvalidValue { field } => json!({ "field": field }),
+            Required { field }
+            | InvalidValue { field }
+            | InvisibleText { field }
+            | UnreadableImage { field } => json!({ "field": field }),
+            ForbiddenCharacter { field, codepoint } => {
+                json!({ "field": field, "codepoint": format!("U+{codepoint:04X}") })
+            }
+            ImageTooLarge {
+                field,
+                width,
+                height,
+                max_side,
+                max_pixels,
+            } => json!({
+                "field": field, "width": width, "height": height,
+                "max_side": max_side, "max_pixels": max_pixels,
+            }),
             TooLong { field, max } => json!({ "field": field, "max": max }),
             DeclaredCountMismatch { declared, actual } => {
                 json!({ "declared": declared, "actual": actual })
@@ -275,7 +316,8 @@ impl DomainError {
             BadSignature | NotApproved | NotPassed | NotPaid => json!({}),
             NoOfficeStock | NotInspected | ChipNotWritten | NoSigningKey => json!({}),
             NoCapBaseline | WrongProvince | Conflict | InvalidCredentials | Unauthenticated
-            | CsrfMismatch | NoQrInPhoto => json!({}),
+            | CsrfMismatch | NoQrInPhoto | TokenExpired => json!({}),
+            LoginThrottled { retry_after_secs } => json!({ "retry_after_secs": retry_after_secs }),
         }
     }
 
@@ -291,6 +333,7 @@ pub enum ErrorKind {
     NotFound,
     Conflict,
     Unauthenticated,
+    TooManyRequests,
 }
 
 /// One bad row of an uploaded sheet: its number as the user sees it, and why.

@@ -39,6 +39,31 @@ pub fn error_message(e: &DomainError) -> String {
             format!("«{}» بیش از {} نویسه است.", field_name(field), fa_num(max))
         }
         InvalidValue { field } => format!("مقدار «{}» معتبر نیست.", field_name(field)),
+        ForbiddenCharacter { field, .. } => format!(
+            "«{}» نویسه‌ای نامجاز (نویسهٔ کنترلی یا تغییر جهت متن) دارد؛ آن را حذف کنید و دوباره بنویسید.",
+            field_name(field)
+        ),
+        InvisibleText { field } => format!(
+            "«{}» فقط نویسه‌های نامرئی دارد؛ مقدار آن را بنویسید.",
+            field_name(field)
+        ),
+        UnreadableImage { field } => format!(
+            "«{}» تصویر JPEG یا PNG خوانایی نیست.",
+            field_name(field)
+        ),
+        ImageTooLarge {
+            field,
+            width,
+            height,
+            max_side,
+            ..
+        } => format!(
+            "ابعاد «{}» ({} در {} نقطه) بیش از حد مجاز است؛ هر ضلع حداکثر {} نقطه. تصویر را کوچک‌تر کنید.",
+            field_name(field),
+            fa_num(width),
+            fa_num(height),
+            fa_num(max_side)
+        ),
         DeclaredCountMismatch { declared, actual } => format!(
             "تعداد اعلام‌شده ({}) با مجموع بازه‌های سریال ({}) برابر نیست.",
             fa_num(declared),
@@ -149,6 +174,11 @@ pub fn error_message(e: &DomainError) -> String {
         InvalidCredentials => "نام کاربری یا گذرواژه نادرست است.".into(),
         Unauthenticated => "ابتدا وارد سامانه شوید.".into(),
         CsrfMismatch => "نشست فرم منقضی شده است؛ صفحه را تازه کنید و دوباره بفرستید.".into(),
+        LoginThrottled { retry_after_secs } => format!(
+            "به دلیل چند ورود ناموفق پیاپی، ورود موقتاً بسته است؛ {} ثانیه دیگر دوباره تلاش کنید.",
+            fa_num(retry_after_secs)
+        ),
+        TokenExpired => "اعتبار این توکن به پایان رسیده است؛ توکن تازه بگیرید.".into(),
         NoQrInPhoto => "در عکس، رمزینه (QR) خوانایی پیدا نشد؛ از نزدیک‌تر، با نور کافی و بدون لرزش عکس بگیرید یا متن رمزینه را بچسبانید.".into(),
     }
 }
@@ -307,6 +337,9 @@ pub fn field_name(field: &str) -> &str {
         "letter" => "نامه",
         "score" => "نمره",
         "photo" => "عکس",
+        "label" => "نام توکن",
+        "expires_in_days" => "مدت اعتبار توکن (روز)",
+        "input" => "ورودی",
         "kind" => "نوع",
         "confirm" => "تأیید تطبیق اطلاعات با برگه آزمون",
         "reference" => "شماره پیگیری پرداخت",

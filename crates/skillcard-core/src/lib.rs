@@ -6,6 +6,7 @@
 //! Each clause of the regulation that the code enforces has one findable function named after
 //! its requirement ID (`r1_…`, `r4_1_…`, `note2_…`); `grep -rn "R-4.1"` finds it.
 
+pub mod account;
 pub mod audit;
 pub mod card;
 pub mod cases;

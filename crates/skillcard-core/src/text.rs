@@ -64,17 +64,61 @@ pub fn required(
     Ok(s)
 }
 
-/// An optional free-text field: normalised, at most `max` characters.
+/// An optional free-text field: normalised, free of control and bidi-override characters,
+/// invisible characters trimmed from its ends, at most `max` characters. A value made only of
+/// invisible characters is refused rather than stored as a blank that looks filled in.
 pub fn optional(
     field: &'static str,
     input: &str,
     max: usize,
 ) -> Result<String, crate::DomainError> {
+    if let Some(c) = input.chars().find(|&c| is_forbidden(c)) {
+        return Err(crate::DomainError::ForbiddenCharacter {
+            field,
+            codepoint: c as u32,
+        });
+    }
     let s = normalize(input);
-    if s.chars().count() > max {
+    let trimmed = s.trim_matches(|c: char| is_invisible(c) || c.is_whitespace());
+    if trimmed.is_empty() && !s.is_empty() {
+        return Err(crate::DomainError::InvisibleText { field });
+    }
+    if trimmed.chars().count() > max {
         return Err(crate::DomainError::TooLong { field, max });
     }
-    Ok(s)
+    Ok(trimmed.to_string())
+}
+
+/// Characters no field may hold: control characters other than white space (NUL among them,
+/// which PostgreSQL cannot store and SQLite would), the bidi embeddings, overrides and isolates
+/// that make a stored name read differently from its bytes, and Unicode non-characters.
+pub fn is_forbidden(c: char) -> bool {
+    (c.is_control() && !c.is_whitespace())
+        || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+        || matches!(c as u32, 0xFDD0..=0xFDEF)
+        || (c as u32) & 0xFFFE == 0xFFFE
+}
+
+/// Characters that print nothing: zero-width space, non-joiner and joiner, the direction marks,
+/// word joiner, the byte-order mark and the soft hyphen. Inside a word the non-joiner is correct
+/// Persian spelling; on its own it is not a value.
+pub fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}'..='\u{200F}' | '\u{061C}' | '\u{2060}' | '\u{FEFF}' | '\u{00AD}'
+    )
+}
+
+/// Refuses text that [`optional`] would refuse, for inputs that are looked up rather than
+/// stored (a user name at sign-in, a number asked about).
+pub fn check_clean(field: &'static str, input: &str) -> Result<(), crate::DomainError> {
+    match input.chars().find(|&c| is_forbidden(c)) {
+        Some(c) => Err(crate::DomainError::ForbiddenCharacter {
+            field,
+            codepoint: c as u32,
+        }),
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]
@@ -89,6 +133,39 @@ mod tests {
     #[test]
     fn keeps_zwnj() {
         assert_eq!(normalize("می\u{200c}خواهم"), "می\u{200c}خواهم");
+    }
+
+    #[test]
+    fn refuses_control_and_bidi_characters() {
+        use crate::DomainError::*;
+        for (input, codepoint) in [
+            ("hq\u{0}", 0),
+            ("علی\u{202E}", 0x202E),
+            ("\u{2066}x", 0x2066),
+            ("a\u{7}b", 7),
+            ("x\u{FFFF}", 0xFFFF),
+        ] {
+            assert_eq!(
+                optional("title", input, 50),
+                Err(ForbiddenCharacter {
+                    field: "title",
+                    codepoint
+                }),
+                "{input:?}"
+            );
+        }
+        assert_eq!(
+            required("first_name", "\u{200c}\u{200b} \u{200d}", 50),
+            Err(InvisibleText {
+                field: "first_name"
+            })
+        );
+        assert_eq!(
+            required("first_name", "\u{200c}زهرا\u{200c}", 50).unwrap(),
+            "زهرا"
+        );
+        assert_eq!(optional("remarks", "a\tb\nc", 50).unwrap(), "a b c");
+        assert_eq!(optional("remarks", "", 50).unwrap(), "");
     }
 
     #[test]

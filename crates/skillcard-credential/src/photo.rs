@@ -5,40 +5,25 @@
 //! size the QR finder handles quickly, and tried again at full size (small pictures enlarged)
 //! if nothing was found.
 
-use image::{GrayImage, ImageReader, Limits};
-use std::io::Cursor;
+use image::GrayImage;
+use skillcard_media::{MediaError, QR_PHOTO};
 
 /// The largest photo accepted, in bytes.
-pub const MAX_PHOTO_BYTES: usize = 8 << 20;
-/// The largest side, in pixels, a photo may have.
-const MAX_SIDE: u32 = 10_000;
+pub const MAX_PHOTO_BYTES: usize = QR_PHOTO.max_bytes;
 /// Photos are first searched at this size (longest side).
 const SEARCH_SIDE: u32 = 1600;
 
 /// Why no QR text came out of a photo.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum PhotoError {
-    #[error("the photo is larger than {MAX_PHOTO_BYTES} bytes")]
-    TooLarge,
-    #[error("not a readable JPEG or PNG image: {0}")]
-    NotAnImage(String),
+    #[error("the photo was refused: {0}")]
+    Image(#[from] MediaError),
     #[error("no readable QR code in the photo")]
     NoCode,
 }
 
 fn decode(bytes: &[u8]) -> Result<GrayImage, PhotoError> {
-    let mut reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| PhotoError::NotAnImage(e.to_string()))?;
-    let mut limits = Limits::default();
-    limits.max_image_width = Some(MAX_SIDE);
-    limits.max_image_height = Some(MAX_SIDE);
-    limits.max_alloc = Some(512 << 20);
-    reader.limits(limits);
-    let image = reader
-        .decode()
-        .map_err(|e| PhotoError::NotAnImage(e.to_string()))?;
-    Ok(image.to_luma8())
+    Ok(skillcard_media::decode(bytes, &QR_PHOTO)?.to_luma8())
 }
 
 /// The text of the first QR code found in `gray`.
@@ -55,9 +40,6 @@ fn find(gray: &GrayImage) -> Option<String> {
 
 /// The text of the QR code in a JPEG or PNG photo.
 pub fn qr_text_from_photo(bytes: &[u8]) -> Result<String, PhotoError> {
-    if bytes.len() > MAX_PHOTO_BYTES {
-        return Err(PhotoError::TooLarge);
-    }
     let gray = decode(bytes)?;
     let longest = gray.width().max(gray.height());
     if longest > SEARCH_SIDE {
@@ -99,14 +81,20 @@ mod tests {
     fn rejects_what_is_not_a_photo() {
         assert!(matches!(
             qr_text_from_photo(b"%PDF-1.4 not an image"),
-            Err(PhotoError::NotAnImage(_))
+            Err(PhotoError::Image(MediaError::UnknownFormat))
         ));
         assert_eq!(
             qr_text_from_photo(&vec![0u8; MAX_PHOTO_BYTES + 1]),
-            Err(PhotoError::TooLarge)
+            Err(PhotoError::Image(MediaError::TooManyBytes {
+                max: MAX_PHOTO_BYTES
+            }))
         );
+        assert!(matches!(
+            qr_text_from_photo(&skillcard_media::samples::png_bomb(100_000, 100_000)),
+            Err(PhotoError::Image(MediaError::TooManyPixels { .. }))
+        ));
         let blank = GrayImage::from_pixel(300, 200, image::Luma([255]));
-        let mut png = Cursor::new(Vec::new());
+        let mut png = std::io::Cursor::new(Vec::new());
         blank.write_to(&mut png, image::ImageFormat::Png).unwrap();
         assert_eq!(qr_text_from_photo(png.get_ref()), Err(PhotoError::NoCode));
     }

@@ -10,6 +10,7 @@ use argon2::Argon2;
 use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use skillcard_core::account::{self, Subject, Throttle};
 use skillcard_core::policy::{authorize, Action, Actor, Role};
 use skillcard_core::{text, DomainError};
 use time::{Duration, OffsetDateTime};
@@ -27,6 +28,45 @@ pub struct NewUser {
     pub title: String,
     pub role: Role,
     pub province_id: Option<i64>,
+}
+
+/// A successful sign-in, with what the user should be told about their account.
+#[derive(Debug, Clone)]
+pub struct SignIn {
+    pub actor: Actor,
+    /// Failed sign-ins to this account since its previous successful one.
+    pub previous_failures: i64,
+    pub previous_login_at: Option<String>,
+}
+
+/// A bearer token just issued: its secret is shown once, never stored.
+#[derive(Debug, Clone)]
+pub struct NewToken {
+    pub id: i64,
+    pub token: String,
+    pub expires_at: String,
+}
+
+/// One of a user's API tokens, without its secret.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct TokenView {
+    pub id: i64,
+    pub label: String,
+    pub created_at: String,
+    pub expires_at: String,
+    pub last_used_at: Option<String>,
+}
+
+/// A user as the operator lists them.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct UserListing {
+    pub id: i64,
+    pub username: String,
+    pub full_name: String,
+    pub role: String,
+    pub province_id: Option<i64>,
+    pub active: i64,
+    pub last_login_at: Option<String>,
 }
 
 /// A signed-in browser session: who, and the CSRF token its forms must echo.
@@ -89,16 +129,86 @@ impl UserRow {
 
 const USER_COLUMNS: &str = "u.id, u.username, u.full_name, u.role, u.province_id";
 
+async fn actor_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    db: E,
+    user_id: i64,
+) -> Result<Actor> {
+    let row: UserRow = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
+    ))
+    .bind(user_id)
+    .fetch_optional(db)
+    .await?
+    .ok_or(DomainError::NotFound { what: "user" })?;
+    row.actor()
+}
+
+/// Checks a password against its argon2id hash on the blocking pool.
+async fn verify_password(password: &str, hash: String) -> bool {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+fn parse_time(s: &str) -> Result<OffsetDateTime> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
+}
+
+async fn throttle<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
+    db: E,
+    kind: Subject,
+    subject: &str,
+) -> Result<Option<Throttle>> {
+    let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
+        "SELECT failures, last_failure, locked_until FROM login_throttle WHERE subject_kind = $1 AND subject = $2",
+    )
+    .bind(kind.as_str())
+    .bind(subject)
+    .fetch_optional(db)
+    .await?;
+    row.map(|(failures, last, locked)| {
+        Ok(Throttle {
+            failures: u32::try_from(failures).unwrap_or(u32::MAX),
+            last_failure: parse_time(&last)?,
+            locked_until: locked.as_deref().map(parse_time).transpose()?,
+        })
+    })
+    .transpose()
+}
+
+async fn save_throttle(w: &mut WriteTx, kind: Subject, subject: &str, t: &Throttle) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO login_throttle (subject_kind, subject, failures, last_failure, locked_until) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subject_kind, subject) DO UPDATE SET \
+         failures = excluded.failures, last_failure = excluded.last_failure, locked_until = excluded.locked_until",
+    )
+    .bind(kind.as_str())
+    .bind(subject)
+    .bind(i64::from(t.failures))
+    .bind(rfc3339(t.last_failure))
+    .bind(t.locked_until.map(rfc3339))
+    .execute(&mut *w.tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// Creates a user. `by` is the HQ user doing it, or `None` for the operator's CLI.
     pub async fn create_user(&self, by: Option<&Actor>, new: NewUser) -> Result<i64> {
         if let Some(a) = by {
             authorize(a, Action::ManageUsers, None)?;
         }
-        let username = text::normalize(&new.username).to_lowercase();
-        if username.is_empty() {
-            return Err(DomainError::Required { field: "username" }.into());
-        }
+        let username = text::required("username", &new.username, 64)?.to_lowercase();
         if username.len() > 64
             || !username
                 .chars()
@@ -109,10 +219,8 @@ impl Store {
         if new.password.chars().count() < 8 {
             return Err(DomainError::InvalidValue { field: "password" }.into());
         }
-        let full_name = text::normalize(&new.full_name);
-        if full_name.is_empty() {
-            return Err(DomainError::Required { field: "full_name" }.into());
-        }
+        let full_name = text::required("full_name", &new.full_name, 200)?;
+        let title = text::optional("title", &new.title, 200)?;
         match (new.role.is_national(), new.province_id) {
             (true, Some(_)) | (false, None) => {
                 return Err(DomainError::InvalidValue { field: "province" }.into())
@@ -138,7 +246,7 @@ impl Store {
         .bind(&username)
         .bind(&hash)
         .bind(&full_name)
-        .bind(text::normalize(&new.title))
+        .bind(&title)
         .bind(new.role.as_str())
         .bind(new.province_id)
         .bind(&now)
@@ -159,9 +267,23 @@ impl Store {
         Ok(id)
     }
 
-    /// Checks a username and password; the same error for an unknown user and a wrong password.
-    pub async fn authenticate(&self, username: &str, password: &str) -> Result<Actor> {
+    /// Signs a user in: refused at once while the account or the client address is locked
+    /// (no password is checked then); otherwise the password is verified, and the outcome
+    /// recorded — a failure counts against both subjects and is audited with the address, a
+    /// success clears the account's count and is audited too. An unknown user and a wrong
+    /// password give the same error and take the same time.
+    pub async fn sign_in(&self, username: &str, password: &str, client: &str) -> Result<SignIn> {
+        text::check_clean("username", username)?;
         let username = text::normalize(username).to_lowercase();
+        let now = OffsetDateTime::now_utc();
+        let subjects = [
+            (Subject::Account, username.as_str()),
+            (Subject::Address, client),
+        ];
+        for (kind, subject) in subjects {
+            let t = throttle(&self.pool, kind, subject).await?;
+            account::check_not_locked(t.as_ref(), now)?;
+        }
         let row: Option<(i64, String)> = sqlx::query_as(
             "SELECT id, password_hash FROM users WHERE username = $1 AND active = 1",
         )
@@ -169,33 +291,103 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let (id, hash) = row.unwrap_or_else(|| (0, dummy_hash()));
-        let password = password.to_string();
-        let ok = tokio::task::spawn_blocking(move || {
-            PasswordHash::new(&hash)
-                .map(|h| {
-                    Argon2::default()
-                        .verify_password(password.as_bytes(), &h)
-                        .is_ok()
-                })
-                .unwrap_or(false)
-        })
-        .await
-        .unwrap_or(false);
-        if !ok || id == 0 {
+        let ok = verify_password(password, hash).await && id != 0;
+
+        let mut w = WriteTx::begin(self).await?;
+        let now = w.now;
+        if !ok {
+            let mut locked = Vec::new();
+            for (kind, subject) in subjects {
+                let before = throttle(&mut *w.tx, kind, subject).await?;
+                let after = account::record_failure(before.as_ref(), kind, now);
+                save_throttle(&mut w, kind, subject, &after).await?;
+                if after.locked_until.is_some() {
+                    locked.push(
+                        json!({ "subject": kind.as_str(), "failures": after.failures,
+                        "locked_until": after.locked_until.map(rfc3339) }),
+                    );
+                }
+            }
+            if id != 0 {
+                sqlx::query("UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1")
+                    .bind(id)
+                    .execute(&mut *w.tx)
+                    .await?;
+            }
+            w.audit(
+                None,
+                "login.failure",
+                "user",
+                id,
+                None,
+                json!(null),
+                json!({ "username": username, "address": client }),
+            )
+            .await?;
+            if !locked.is_empty() {
+                w.audit(
+                    None,
+                    "login.lockout",
+                    "user",
+                    id,
+                    None,
+                    json!(null),
+                    json!({ "username": username, "address": client, "locks": locked }),
+                )
+                .await?;
+            }
+            w.commit().await?;
             return Err(DomainError::InvalidCredentials.into());
         }
-        self.actor(id).await
+        let (previous_failures, previous_login_at): (i64, Option<String>) =
+            sqlx::query_as("SELECT failed_logins, last_login_at FROM users WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *w.tx)
+                .await?;
+        sqlx::query(
+            "UPDATE users SET failed_logins = 0, last_login_failures = $1, last_login_at = $2 WHERE id = $3",
+        )
+        .bind(previous_failures)
+        .bind(w.now_str())
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
+        sqlx::query("DELETE FROM login_throttle WHERE subject_kind = $1 AND subject = $2")
+            .bind(Subject::Account.as_str())
+            .bind(&username)
+            .execute(&mut *w.tx)
+            .await?;
+        let actor = actor_in(&mut *w.tx, id).await?;
+        w.audit(
+            Some(&actor),
+            "login.success",
+            "user",
+            id,
+            actor.province_id,
+            json!(null),
+            json!({ "address": client, "failures_since_last_login": previous_failures }),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(SignIn {
+            actor,
+            previous_failures,
+            previous_login_at,
+        })
+    }
+
+    /// Failed sign-ins to the account before its last successful one, and when that was.
+    pub async fn last_sign_in(&self, user_id: i64) -> Result<(i64, Option<String>)> {
+        Ok(
+            sqlx::query_as("SELECT last_login_failures, last_login_at FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_one(&self.pool)
+                .await?,
+        )
     }
 
     pub async fn actor(&self, user_id: i64) -> Result<Actor> {
-        let row: UserRow = sqlx::query_as(&format!(
-            "SELECT {USER_COLUMNS} FROM users u WHERE u.id = $1"
-        ))
-        .bind(user_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(DomainError::NotFound { what: "user" })?;
-        row.actor()
+        actor_in(&self.pool, user_id).await
     }
 
     /// Starts a browser session; returns the cookie's secret.
@@ -252,29 +444,184 @@ impl Store {
         Ok(())
     }
 
-    /// Issues a bearer token for a machine client acting as `actor`.
-    pub async fn create_api_token(&self, actor: &Actor, label: &str) -> Result<String> {
+    /// Issues a bearer token for a machine client acting as `actor`, living `lifetime`.
+    pub async fn create_api_token(
+        &self,
+        actor: &Actor,
+        label: &str,
+        lifetime: Duration,
+        client: &str,
+    ) -> Result<NewToken> {
+        let label = text::optional("label", label, 100)?;
+        let label = if label.is_empty() {
+            "api".to_string()
+        } else {
+            label
+        };
         let token = random_token();
-        sqlx::query("INSERT INTO api_tokens (token_hash, user_id, label, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash(&token))
-            .bind(actor.user_id)
-            .bind(text::normalize(label))
-            .bind(rfc3339(OffsetDateTime::now_utc()))
-            .execute(&self.pool)
+        let mut w = WriteTx::begin(self).await?;
+        let expires_at = rfc3339(w.now + lifetime);
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO api_tokens (token_hash, user_id, label, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        )
+        .bind(token_hash(&token))
+        .bind(actor.user_id)
+        .bind(&label)
+        .bind(w.now_str())
+        .bind(&expires_at)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        w.audit(Some(actor), "token.issue", "api_token", id, actor.province_id, json!(null),
+            json!({ "user_id": actor.user_id, "label": label, "expires_at": expires_at, "address": client }))
             .await?;
-        Ok(token)
+        w.commit().await?;
+        Ok(NewToken {
+            id,
+            token,
+            expires_at,
+        })
     }
 
-    pub async fn token_actor(&self, token: &str) -> Result<Option<Actor>> {
-        let row: Option<(i64,)> = sqlx::query_as(
-            "SELECT t.user_id FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND u.active = 1",
+    /// The user and token id a bearer secret stands for; `None` for an unknown or revoked
+    /// token or a deactivated user, [`DomainError::TokenExpired`] for one past its expiry.
+    /// Its last use is written at most once a minute.
+    pub async fn token_actor(&self, token: &str) -> Result<Option<(Actor, i64)>> {
+        let row: Option<(i64, i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT t.id, t.user_id, t.expires_at, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1",
         )
         .bind(token_hash(token))
         .fetch_optional(&self.pool)
         .await?;
-        match row {
-            Some((id,)) => Ok(Some(self.actor(id).await?)),
-            None => Ok(None),
+        let Some((id, user_id, expires_at, last_used)) = row else {
+            return Ok(None);
+        };
+        let now = OffsetDateTime::now_utc();
+        if parse_time(&expires_at)? <= now {
+            return Err(DomainError::TokenExpired.into());
         }
+        let stale = match last_used.as_deref() {
+            Some(t) => now - parse_time(t)? > Duration::minutes(1),
+            None => true,
+        };
+        if stale {
+            sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+                .bind(rfc3339(now))
+                .bind(id)
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(Some((self.actor(user_id).await?, id)))
+    }
+
+    /// The user's own tokens that still work, newest first.
+    pub async fn api_tokens(&self, actor: &Actor) -> Result<Vec<TokenView>> {
+        Ok(sqlx::query_as(
+            "SELECT id, label, created_at, expires_at, last_used_at FROM api_tokens \
+             WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY id DESC",
+        )
+        .bind(actor.user_id)
+        .bind(rfc3339(OffsetDateTime::now_utc()))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Revokes one of the user's own tokens; it answers 401 from the next request on, on every
+    /// server (each request reads the token's row).
+    pub async fn revoke_api_token(&self, actor: &Actor, token_id: i64, client: &str) -> Result<()> {
+        let mut w = WriteTx::begin(self).await?;
+        let done = sqlx::query(
+            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL",
+        )
+        .bind(w.now_str())
+        .bind(token_id)
+        .bind(actor.user_id)
+        .execute(&mut *w.tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(DomainError::NotFound { what: "token" }.into());
+        }
+        w.audit(
+            Some(actor),
+            "token.revoke",
+            "api_token",
+            token_id,
+            actor.province_id,
+            json!(null),
+            json!({ "address": client }),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(())
+    }
+
+    /// Deactivates or reactivates a user (`by` is an administrator, or `None` for the operator's
+    /// CLI). Deactivation ends every session and revokes every token in the same transaction.
+    pub async fn set_user_active(
+        &self,
+        by: Option<&Actor>,
+        username: &str,
+        active: bool,
+    ) -> Result<()> {
+        if let Some(a) = by {
+            authorize(a, Action::ManageUsers, None)?;
+        }
+        text::check_clean("username", username)?;
+        let username = text::normalize(username).to_lowercase();
+        let mut w = WriteTx::begin(self).await?;
+        let row: Option<(i64, i64, Option<i64>)> =
+            sqlx::query_as("SELECT id, active, province_id FROM users WHERE username = $1")
+                .bind(&username)
+                .fetch_optional(&mut *w.tx)
+                .await?;
+        let (id, was, province_id) = row.ok_or(DomainError::NotFound { what: "user" })?;
+        sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
+            .bind(i64::from(active))
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
+        let mut ended = json!(null);
+        if !active {
+            let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+                .bind(id)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+            let tokens = sqlx::query(
+                "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+            )
+            .bind(w.now_str())
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?
+            .rows_affected();
+            ended = json!({ "sessions": sessions, "tokens": tokens });
+        }
+        w.audit(
+            by,
+            if active {
+                "user.enable"
+            } else {
+                "user.disable"
+            },
+            "user",
+            id,
+            province_id,
+            json!({ "active": was == 1 }),
+            json!({ "active": active, "ended": ended }),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(())
+    }
+
+    /// Every user, for the operator's `skillcard user list`.
+    pub async fn users(&self) -> Result<Vec<UserListing>> {
+        Ok(sqlx::query_as(
+            "SELECT id, username, full_name, role, province_id, active, last_login_at FROM users ORDER BY username",
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 }

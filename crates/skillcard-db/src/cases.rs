@@ -459,9 +459,10 @@ impl Store {
         contact: Option<&Contact>,
     ) -> Result<CaseView> {
         let reason = rules::note4_request(reason)?;
-        let scan_type = scan
-            .map(skillcard_core::delivery::validate_scan)
-            .transpose()?;
+        let scan_type = match scan {
+            Some(bytes) => Some(crate::media::scan(bytes).await?),
+            None => None,
+        };
         let mut w = WriteTx::begin(self).await?;
         let (province_id, certificate_id, _, status, _) =
             print_for_case(&mut w.tx, print_id).await?;
@@ -672,7 +673,7 @@ impl Store {
         minutes_scan: &[u8],
     ) -> Result<CaseView> {
         let letter_no = skillcard_core::text::required("letter_no", letter_no, 100)?;
-        let scan_type = skillcard_core::delivery::validate_scan(minutes_scan)?;
+        let scan_type = crate::media::scan(minutes_scan).await?;
         let mut w = WriteTx::begin(self).await?;
         let case = self
             .case_for_step(&mut w, actor, Action::SendToHq, case_id)

@@ -312,7 +312,7 @@ impl Store {
         list_id: i64,
         scan: &[u8],
     ) -> Result<DeliveryListView> {
-        let media = rules::validate_scan(scan)?;
+        let media = crate::media::scan(scan).await?;
         let mut w = WriteTx::begin(self).await?;
         let v = list_in(&mut w.tx, list_id).await?;
         authorize(actor, Action::DeliverCards, Some(v.province_id))?;

@@ -7,7 +7,7 @@ pub enum StoreError {
     #[error(transparent)]
     Domain(#[from] DomainError),
     #[error("database: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("unsupported database URL scheme {0:?} (use sqlite: or postgres://)")]
@@ -16,6 +16,25 @@ pub enum StoreError {
     Corrupt(String),
     #[error("password hashing: {0}")]
     Hash(String),
+    #[error("internal: {0}")]
+    Internal(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    /// Text PostgreSQL cannot hold (a NUL, an invalid sequence) is the user's input, not a
+    /// server fault. The core's text parsers refuse it first; this keeps any path they miss
+    /// from answering 500 on one backend only.
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            if matches!(db.code().as_deref(), Some("22021" | "22P05")) {
+                return StoreError::Domain(DomainError::ForbiddenCharacter {
+                    field: "input",
+                    codepoint: 0,
+                });
+            }
+        }
+        StoreError::Database(e)
+    }
 }
 
 impl StoreError {

@@ -449,7 +449,11 @@ impl Store {
         let father = text::required("father_name", &c.father_name, NAME_MAX)?;
         let birth = JalaliDate::parse(&c.birth_date)?.to_gregorian()?;
         let written = Score::parse(&c.written_score)?;
-        let photo_type = c.photo.as_deref().map(exam::validate_photo).transpose()?;
+        let photo = match c.photo {
+            Some(bytes) => Some(crate::media::photo(bytes).await?),
+            None => None,
+        };
+        let photo_type = photo.as_ref().map(|_| crate::media::PHOTO_TYPE);
         let mut w = WriteTx::begin(self).await?;
         let (province_id, status) = list_head(&mut w.tx, list_id).await?;
         authorize(actor, Action::RegisterCandidate, Some(province_id))?;
@@ -472,7 +476,7 @@ impl Store {
         .bind(&father)
         .bind(birth.to_string())
         .bind(i64::from(written.tenths()))
-        .bind(c.photo.clone())
+        .bind(photo)
         .bind(photo_type)
         .bind(actor.user_id)
         .bind(w.now_str())

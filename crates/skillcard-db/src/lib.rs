@@ -20,6 +20,7 @@ pub mod demo;
 mod error;
 pub mod exams;
 pub mod issuance;
+mod media;
 pub mod notify;
 pub mod printing;
 pub mod transparency;
@@ -27,7 +28,7 @@ mod tx;
 pub mod verification;
 pub mod views;
 
-pub use auth::{NewUser, SessionInfo, SESSION_TTL_SECS};
+pub use auth::{NewToken, NewUser, SessionInfo, SignIn, TokenView, UserListing, SESSION_TTL_SECS};
 pub use check::CheckReport;
 pub use custody::{
     HandoverInput, InspectionInput, NewRequest, NewShipment, ReceiptInput, ReceiptNoticeInput,

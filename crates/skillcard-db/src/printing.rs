@@ -247,6 +247,16 @@ async fn print_in(conn: &mut AnyConnection, print_id: i64) -> Result<PrintView> 
     Ok(assemble(row, h))
 }
 
+/// the signed credential (for the chip and the face's QR) is the printer's material; a
+/// reader who may not print the card sees the print without it.
+fn for_reader(mut v: PrintView, actor: &Actor) -> PrintView {
+    if authorize(actor, Action::PrintCard, Some(v.province_id)).is_err() {
+        v.credential_hex.clear();
+        v.qr_text.clear();
+    }
+    v
+}
+
 async fn view(conn: &mut AnyConnection, r: PrintRow) -> Result<PrintView> {
     let h = holder(conn, r.1).await?;
     Ok(assemble(r, h))
@@ -643,7 +653,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let v = print_in(&mut conn, print_id).await?;
         authorize(actor, Action::ViewExams, Some(v.province_id))?;
-        Ok(v)
+        Ok(for_reader(v, actor))
     }
 
     /// The print of a card serial, if the serial was ever taken for a certificate, within the
@@ -677,7 +687,7 @@ impl Store {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            out.push(view(&mut conn, r).await?);
+            out.push(for_reader(view(&mut conn, r).await?, actor));
         }
         Ok(out)
     }
@@ -695,14 +705,16 @@ impl Store {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            out.push(view(&mut conn, r).await?);
+            out.push(for_reader(view(&mut conn, r).await?, actor));
         }
         Ok(out)
     }
 
-    /// The holder's photo for the face of a print.
+    /// The holder's photo for the face of a print: the card printer's file, so only for the
+    /// issuance staff of the print's province.
     pub async fn print_photo(&self, actor: &Actor, print_id: i64) -> Result<Option<Vec<u8>>> {
         let v = self.card_print(actor, print_id).await?;
+        authorize(actor, Action::PrintCard, Some(v.province_id))?;
         let mut conn = self.pool.acquire().await?;
         let (photo,): (Option<Vec<u8>>,) =
             sqlx::query_as("SELECT photo FROM candidates WHERE id = $1")

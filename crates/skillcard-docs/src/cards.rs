@@ -78,13 +78,13 @@ pub(crate) fn qr_svg(code: &QrCode) -> String {
 }
 
 /// The file extension for an image's bytes, from its signature: PNG or JPEG only.
-fn image_ext(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
-        Some("png")
-    } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
-        Some("jpg")
-    } else {
-        None
+/// The file extension of a photo the typesetter may decode. Its header is checked against
+/// `skillcard_media::RENDER` first: typst allocates what an image declares, so a photo stored
+/// before uploads were bounded must not reach it unchecked.
+fn image_ext(bytes: &[u8]) -> Result<&'static str, skillcard_media::MediaError> {
+    match skillcard_media::check_renderable(bytes)? {
+        skillcard_media::ImageFormat::Png => Ok("png"),
+        _ => Ok("jpg"),
     }
 }
 
@@ -110,9 +110,9 @@ pub(crate) fn files(
 
         let photo = match &card.photo {
             Some(bytes) => {
-                let ext = image_ext(bytes).ok_or_else(|| {
+                let ext = image_ext(bytes).map_err(|e| {
                     DocsError::Invalid(format!(
-                        "card {} (certificate {}): the photo is neither PNG nor JPEG",
+                        "card {} (certificate {}): the photo cannot be printed: {e}",
                         i + 1,
                         card.certificate_no
                     ))
@@ -192,8 +192,16 @@ mod tests {
 
     #[test]
     fn photo_formats() {
-        assert_eq!(image_ext(b"\x89PNG\r\n\x1a\n...."), Some("png"));
-        assert_eq!(image_ext(&[0xFF, 0xD8, 0xFF, 0xE0]), Some("jpg"));
-        assert_eq!(image_ext(b"GIF89a"), None);
+        use skillcard_media::samples::{jpeg_bomb, png_bomb};
+        assert_eq!(image_ext(&png_bomb(90, 120)), Ok("png"));
+        let mut jpeg = std::io::Cursor::new(Vec::new());
+        image::RgbImage::new(90, 120)
+            .write_to(&mut jpeg, image::ImageFormat::Jpeg)
+            .unwrap();
+        assert_eq!(image_ext(jpeg.get_ref()), Ok("jpg"));
+        assert!(image_ext(b"GIF89a").is_err());
+        // The typesetter is never handed an image that declares more than it may decode.
+        assert!(image_ext(&png_bomb(100_000, 100_000)).is_err());
+        assert!(image_ext(&jpeg_bomb(60_000, 60_000)).is_err());
     }
 }

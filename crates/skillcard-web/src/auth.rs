@@ -24,13 +24,13 @@ pub const SESSION_COOKIE: &str = "skillcard_session";
 pub const PRE_SESSION_COOKIE: &str = "skillcard_pre";
 const FORM_LIMIT: usize = 1 << 20;
 /// A page form uploading a scan (`multipart/form-data`): the largest scan plus the other fields.
-pub const UPLOAD_LIMIT: usize = skillcard_core::delivery::MAX_SCAN_BYTES + (256 << 10);
+pub const UPLOAD_LIMIT: usize = skillcard_media::SCAN.max_bytes + (256 << 10);
 
 #[derive(Debug, Clone)]
 pub enum Auth {
     Anonymous,
     Session { info: SessionInfo, token: String },
-    Bearer(Actor),
+    Bearer { actor: Actor, token_id: i64 },
 }
 
 /// The outcome of authentication, stored in the request's extensions.
@@ -78,7 +78,7 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
         .map(String::from);
     let auth = if let Some(token) = bearer {
         match state.store.token_actor(&token).await {
-            Ok(Some(actor)) => Auth::Bearer(actor),
+            Ok(Some((actor, token_id))) => Auth::Bearer { actor, token_id },
             Ok(None) => return reject(&path, DomainError::Unauthenticated),
             Err(e) => return ApiError(AppError::from(e)).into_response(),
         }
@@ -94,7 +94,7 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
 
     let unsafe_method = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     let mut req = req;
-    if unsafe_method && !matches!(auth, Auth::Bearer(_)) {
+    if unsafe_method && !matches!(auth, Auth::Bearer { .. }) {
         let expected = match &auth {
             Auth::Session { info, .. } => Some(info.csrf_token.clone()),
             _ => cookie(&headers, PRE_SESSION_COOKIE),
@@ -187,7 +187,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiActor {
     type Rejection = ApiError;
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         match &*request_auth(parts) {
-            Auth::Bearer(a) => Ok(ApiActor(a.clone())),
+            Auth::Bearer { actor, .. } => Ok(ApiActor(actor.clone())),
             Auth::Session { info, .. } => Ok(ApiActor(info.actor.clone())),
             Auth::Anonymous => Err(ApiError(AppError::Domain(DomainError::Unauthenticated))),
         }
@@ -222,6 +222,19 @@ impl<S: Send + Sync> FromRequestParts<S> for SessionCsrf {
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
         Ok(SessionCsrf(match &*request_auth(parts) {
             Auth::Session { info, .. } => Some(info.csrf_token.clone()),
+            _ => None,
+        }))
+    }
+}
+
+/// The id of the bearer token a request presents, if it presents one.
+pub struct BearerToken(pub Option<i64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(BearerToken(match &*request_auth(parts) {
+            Auth::Bearer { token_id, .. } => Some(*token_id),
             _ => None,
         }))
     }

@@ -201,7 +201,7 @@ pub async fn print_ids(
 }
 
 /// The faces of the given prints: only prints still in progress are printed (a registered or
-/// spoiled card is never printed again).
+/// spoiled card is never printed again), and only by the issuance staff.
 pub async fn card_batch(
     state: &AppState,
     actor: &Actor,
@@ -212,6 +212,11 @@ pub async fn card_batch(
         let p = state.store.card_print(actor, id).await?;
         skillcard_core::printing::check_printing(&p.progress()?)?;
         let photo = state.store.print_photo(actor, id).await?;
+        // A photo stored before uploads were bounded is refused here with a clear error
+        // rather than handed to the typesetter (which allocates what the image declares).
+        if let Some(bytes) = &photo {
+            skillcard_media::check_renderable(bytes).map_err(|e| e.for_field("photo"))?;
+        }
         cards.push(card_face(&p, photo));
     }
     Ok(Document::CardBatch(CardBatch { cards }))

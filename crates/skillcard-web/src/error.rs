@@ -65,6 +65,7 @@ impl AppError {
                 ErrorKind::NotFound => StatusCode::NOT_FOUND,
                 ErrorKind::Conflict => StatusCode::CONFLICT,
                 ErrorKind::Unauthenticated => StatusCode::UNAUTHORIZED,
+                ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             },
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -72,6 +73,28 @@ impl AppError {
             AppError::NoFonts | AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         }
+    }
+
+    /// Seconds a refused client should wait, for the `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            AppError::RateLimited { retry_after_secs }
+            | AppError::Domain(DomainError::LoginThrottled { retry_after_secs }) => {
+                Some(*retry_after_secs)
+            }
+            _ => None,
+        }
+    }
+
+    /// `resp` with the `Retry-After` header this error calls for.
+    fn with_retry_after(&self, mut resp: Response) -> Response {
+        if let Some(secs) = self.retry_after() {
+            if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, v);
+            }
+        }
+        resp
     }
 
     pub fn body(&self) -> ErrorBody {
@@ -131,7 +154,8 @@ impl<E: Into<AppError>> From<E> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.0.status(), Json(self.0.body())).into_response()
+        let resp = (self.0.status(), Json(self.0.body())).into_response();
+        self.0.with_retry_after(resp)
     }
 }
 
@@ -152,10 +176,11 @@ impl IntoResponse for PageError {
             return axum::response::Redirect::to("/login").into_response();
         }
         let body = self.0.body();
-        (
+        let resp = (
             status,
             Html(crate::pages::error_page(&body.message, &body.code)),
         )
-            .into_response()
+            .into_response();
+        self.0.with_retry_after(resp)
     }
 }

@@ -26,6 +26,17 @@ use std::sync::Arc;
 pub struct WebConfig {
     /// Mark cookies `Secure`. Off only for plain-HTTP development on a loopback address.
     pub secure_cookies: bool,
+    /// Days an API token lives unless its request asks for fewer or more (1–365).
+    pub token_days: i64,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            secure_cookies: true,
+            token_days: skillcard_core::account::DEFAULT_TOKEN_DAYS,
+        }
+    }
 }
 
 /// What every handler can reach: one `Arc`, so cloning it for each request is one atomic
@@ -55,6 +66,9 @@ pub struct Shared {
     /// The published key set public verification checks credentials against (retired keys
     /// included); `None` answers QR verification with a clear error.
     pub public_keys: Option<Arc<PublicKeySet>>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (rate limits, sign-in
+    /// throttling, security events).
+    pub trusted_proxies: Arc<Vec<std::net::IpAddr>>,
     /// The per-address limit on the public endpoints; `None` leaves them unlimited.
     pub public_limit: Option<Arc<ratelimit::PublicLimit>>,
     /// The last signed status list, reused while the transparency log has not grown.
@@ -80,6 +94,7 @@ impl AppState {
             gateway_secret: None,
             signing_key: None,
             public_keys: None,
+            trusted_proxies: Arc::default(),
             public_limit: None,
             status_list: Arc::default(),
             verify_cache: Arc::new(verify_cache::VerifyCache::new(
@@ -122,6 +137,7 @@ impl AppState {
         burst: u32,
         proxies: Vec<std::net::IpAddr>,
     ) -> Self {
+        self.parts().trusted_proxies = Arc::new(proxies.clone());
         self.parts().public_limit =
             ratelimit::PublicLimit::new(per_minute, burst).map(|l| Arc::new(l.trusting(proxies)));
         self

@@ -10,7 +10,7 @@
 use crate::error::{ApiError, AppError, PageError};
 use crate::AppState;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{header, HeaderValue};
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
@@ -62,6 +62,35 @@ pub fn client_address(
     client
 }
 
+/// The client of a request, from its connection and headers (see [`client_address`]).
+fn request_client(
+    extensions: &axum::http::Extensions,
+    headers: &axum::http::HeaderMap,
+    trusted_proxies: &[IpAddr],
+) -> IpAddr {
+    let peer = extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+    let forwarded_for = headers.get("x-forwarded-for").and_then(|v| v.to_str().ok());
+    client_address(peer, forwarded_for, trusted_proxies)
+}
+
+/// The client address of a request, as sign-in throttling and security events record it.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientIp(pub IpAddr);
+
+impl axum::extract::FromRequestParts<AppState> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(request_client(
+            &parts.extensions,
+            &parts.headers,
+            &s.trusted_proxies,
+        )))
+    }
+}
+
 impl PublicLimit {
     /// `per_minute` requests a minute per address, up to `burst` at once; `None` when
     /// `per_minute` is 0 (no limit).
@@ -104,28 +133,16 @@ pub async fn limit(State(state): State<AppState>, req: Request, next: Next) -> R
     if !is_public(path) {
         return next.run(req).await;
     }
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
-    let forwarded_for = req
-        .headers()
-        .get("x-forwarded-for")
-        .and_then(|v| v.to_str().ok());
-    let ip = client_address(peer, forwarded_for, &limit.trusted_proxies);
+    let ip = request_client(req.extensions(), req.headers(), &limit.trusted_proxies);
     match limit.check(ip) {
         Ok(()) => next.run(req).await,
         Err(retry_after_secs) => {
             let e = AppError::RateLimited { retry_after_secs };
-            let mut resp = if path.starts_with("/api/") {
+            if path.starts_with("/api/") {
                 ApiError(e).into_response()
             } else {
                 PageError(e).into_response()
-            };
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
-                resp.headers_mut().insert(header::RETRY_AFTER, v);
             }
-            resp
         }
     }
 }

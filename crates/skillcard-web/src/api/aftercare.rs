@@ -58,7 +58,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/notifications", get(notifications))
         // Scans travel base64 in JSON: the largest scan, a third larger, plus the other fields.
         .layer(axum::extract::DefaultBodyLimit::max(
-            skillcard_core::delivery::MAX_SCAN_BYTES / 3 * 4 + (256 << 10),
+            skillcard_media::SCAN.max_bytes / 3 * 4 + (256 << 10),
         ))
 }
 

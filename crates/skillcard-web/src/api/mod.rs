@@ -20,6 +20,7 @@ use skillcard_db::{
 };
 use utoipa::{OpenApi, ToSchema};
 
+mod account;
 mod aftercare;
 mod exams;
 mod issuance;
@@ -66,8 +67,6 @@ pub fn routes() -> Router<AppState> {
         .route("/health", get(health))
         .route("/health/ready", get(ready))
         .route("/api/openapi.json", get(openapi))
-        .route("/api/v1/tokens", post(create_token))
-        .route("/api/v1/me", get(me))
         .route("/api/v1/provinces", get(provinces))
         .route("/api/v1/stock", get(stock))
         .route(
@@ -105,6 +104,7 @@ pub fn routes() -> Router<AppState> {
             get(handover_letter_pdf),
         )
         .route("/api/v1/audit", get(audit))
+        .merge(account::routes())
         .merge(exams::routes())
         .merge(issuance::routes())
         .merge(printing::routes())
@@ -122,8 +122,6 @@ pub fn routes() -> Router<AppState> {
     paths(
         health,
         ready,
-        create_token,
-        me,
         provinces,
         stock,
         list_shipments,
@@ -156,6 +154,7 @@ pub struct ApiDoc;
 
 async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     let mut doc = ApiDoc::openapi();
+    doc.merge(account::AccountDoc::openapi());
     doc.merge(exams::ExamsDoc::openapi());
     doc.merge(issuance::IssuanceDoc::openapi());
     doc.merge(printing::PrintingDoc::openapi());
@@ -193,58 +192,6 @@ async fn ready(State(s): State<AppState>) -> Result<Json<Health>, ApiError> {
         AppError::Unavailable
     })?;
     Ok(health(State(s)).await)
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct TokenRequest {
-    username: String,
-    password: String,
-    #[serde(default)]
-    label: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct TokenResponse {
-    /// Send as `Authorization: Bearer <token>`.
-    token: String,
-}
-
-/// Exchanges a username and password for a bearer token for machine clients.
-#[utoipa::path(post, path = "/api/v1/tokens", request_body = TokenRequest,
-    responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody)))]
-async fn create_token(
-    State(s): State<AppState>,
-    ApiJson(b): ApiJson<TokenRequest>,
-) -> ApiResult<TokenResponse> {
-    let actor = s.store.authenticate(&b.username, &b.password).await?;
-    let label = if b.label.is_empty() {
-        "api".to_string()
-    } else {
-        b.label
-    };
-    Ok(Json(TokenResponse {
-        token: s.store.create_api_token(&actor, &label).await?,
-    }))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct Me {
-    user_id: i64,
-    username: String,
-    full_name: String,
-    role: String,
-    province_id: Option<i64>,
-}
-
-#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me), (status = 401, body = ErrorBody)))]
-async fn me(ApiActor(a): ApiActor) -> Json<Me> {
-    Json(Me {
-        user_id: a.user_id,
-        username: a.username,
-        full_name: a.full_name,
-        role: a.role.as_str().into(),
-        province_id: a.province_id,
-    })
 }
 
 #[utoipa::path(get, path = "/api/v1/provinces", responses((status = 200, body = Vec<ProvinceView>)))]

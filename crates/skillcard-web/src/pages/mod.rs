@@ -200,10 +200,18 @@ struct LoginForm {
     csrf: String,
 }
 
-async fn login(State(s): State<AppState>, Form(f): Form<LoginForm>) -> PageResult {
-    match s.store.authenticate(&f.username, &f.password).await {
-        Ok(actor) => {
-            let (token, _) = s.store.create_session(&actor).await?;
+async fn login(
+    State(s): State<AppState>,
+    crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
+    Form(f): Form<LoginForm>,
+) -> PageResult {
+    match s
+        .store
+        .sign_in(&f.username, &f.password, &ip.to_string())
+        .await
+    {
+        Ok(signed) => {
+            let (token, _) = s.store.create_session(&signed.actor).await?;
             let ttl = skillcard_db::SESSION_TTL_SECS;
             Ok((
                 [(
@@ -215,17 +223,25 @@ async fn login(State(s): State<AppState>, Form(f): Form<LoginForm>) -> PageResul
                 .into_response())
         }
         Err(e) => match e.domain() {
-            Some(d @ DomainError::InvalidCredentials) => {
+            Some(
+                d @ (DomainError::InvalidCredentials
+                | DomainError::LoginThrottled { .. }
+                | DomainError::ForbiddenCharacter { .. }),
+            ) => {
                 let page = LoginPage {
                     nav: None,
                     csrf: f.csrf,
                     error: Some(d.message_fa()),
                 };
-                Ok((
-                    axum::http::StatusCode::UNAUTHORIZED,
-                    Html(page.render().map_err(AppError::from)?),
-                )
-                    .into_response())
+                let e = AppError::Domain(d.clone());
+                let mut resp =
+                    (e.status(), Html(page.render().map_err(AppError::from)?)).into_response();
+                if let Some(secs) = e.retry_after() {
+                    if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
+                        resp.headers_mut().insert(header::RETRY_AFTER, v);
+                    }
+                }
+                Ok(resp)
             }
             _ => Err(e.into()),
         },

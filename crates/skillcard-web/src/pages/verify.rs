@@ -16,7 +16,7 @@ use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{Html, IntoResponse};
 use skillcard_core::DomainError;
-use skillcard_credential::photo::{qr_text_from_photo, PhotoError, MAX_PHOTO_BYTES};
+use skillcard_credential::photo::{qr_text_from_photo, PhotoError};
 
 #[derive(Template)]
 #[template(path = "verify.html")]
@@ -27,13 +27,18 @@ struct VerifyPage {
     error: Option<String>,
 }
 
-/// Renders the page; a visitor without a session gets a fresh pre-session token.
+/// Renders the page; a visitor without a session gets a fresh pre-session token. A refused
+/// question is shown on the page with the status of its error (422 for a bad photo, …).
 fn page(
     s: &AppState,
     session: SessionCsrf,
     outcome: Option<VerifyOutcome>,
-    error: Option<String>,
+    error: Option<AppError>,
 ) -> PageResult {
+    let status = error
+        .as_ref()
+        .map_or(axum::http::StatusCode::OK, AppError::status);
+    let error = error.map(|e| e.body().message);
     let (csrf, cookie) = match session.0 {
         Some(token) => (token, None),
         None => {
@@ -51,8 +56,8 @@ fn page(
     .render()
     .map_err(AppError::from)?;
     Ok(match cookie {
-        Some(c) => ([(header::SET_COOKIE, c)], Html(body)).into_response(),
-        None => Html(body).into_response(),
+        Some(c) => (status, [(header::SET_COOKIE, c)], Html(body)).into_response(),
+        None => (status, Html(body)).into_response(),
     })
 }
 
@@ -66,7 +71,7 @@ pub async fn verify(
     } else {
         match check(&s, &q).await {
             Ok(o) => (Some(o), None),
-            Err(e) => (None, Some(e.body().message)),
+            Err(e) => (None, Some(e)),
         }
     };
     page(&s, session, outcome, error)
@@ -74,11 +79,7 @@ pub async fn verify(
 
 fn photo_error(e: PhotoError) -> DomainError {
     match e {
-        PhotoError::TooLarge => DomainError::TooLong {
-            field: "photo",
-            max: MAX_PHOTO_BYTES,
-        },
-        PhotoError::NotAnImage(_) => DomainError::InvalidValue { field: "photo" },
+        PhotoError::Image(e) => e.for_field("photo"),
         PhotoError::NoCode => DomainError::NoQrInPhoto,
     }
 }
@@ -114,6 +115,6 @@ pub async fn verify_photo(
     };
     match checked {
         Ok(o) => page(&s, session, Some(o), None),
-        Err(e) => page(&s, session, None, Some(e.body().message)),
+        Err(e) => page(&s, session, None, Some(e)),
     }
 }

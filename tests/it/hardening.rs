@@ -1,0 +1,473 @@
+//! Hostile input and account security (issue "hardening"): images that declare enormous sizes,
+//! control and bidi characters, guessed passwords, and tokens that must stop working — each
+//! answered the same on SQLite and PostgreSQL, with nothing changed by a refusal.
+
+use crate::exams::list_with_candidates;
+use crate::helpers::*;
+use crate::printing::issued_certificates;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use skillcard_media::samples::{jpeg_bomb, png_bomb};
+
+fn b64(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+const UNPROCESSABLE: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
+
+#[tokio::test]
+async fn candidate_photos_that_declare_huge_sizes_are_refused_and_good_ones_normalised() {
+    let app = spawn_app().await;
+    let (id, _) = list_with_candidates(&app).await;
+    let path = format!("/api/v1/exam-lists/{id}/candidates");
+    let body = |photo: &[u8]| {
+        json!({ "national_id": "0067749828", "first_name": "مینا", "last_name": "رستمی",
+                "father_name": "جواد", "birth_date": "1381/02/02", "written_score": "70",
+                "photo_base64": b64(photo) })
+    };
+    for bomb in [
+        png_bomb(100_000, 100_000),
+        jpeg_bomb(65_000, 65_000),
+        png_bomb(9_000, 9_000),
+    ] {
+        let b = app
+            .post_rejected(
+                &path,
+                "examiner",
+                &body(&bomb),
+                UNPROCESSABLE,
+                "image_too_large",
+            )
+            .await;
+        assert_eq!(b["details"]["field"], "photo", "{b}");
+    }
+    app.post_rejected(
+        &path,
+        "examiner",
+        &body(b"\x89PNG\r\n\x1a\ntruncated"),
+        UNPROCESSABLE,
+        "unreadable_image",
+    )
+    .await;
+
+    // A real photo, larger than the card's frame and with an alpha channel, is stored as a
+    // small JPEG of the product's own making.
+    let img = image::RgbaImage::from_fn(1500, 2000, |x, y| {
+        image::Rgba([
+            (x % 256) as u8,
+            (y % 256) as u8,
+            90,
+            if x < 50 { 0 } else { 255 },
+        ])
+    });
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, image::ImageFormat::Png).unwrap();
+    app.post_ok(&path, "examiner", &body(png.get_ref())).await;
+    let (stored, kind): (Vec<u8>, String) =
+        sqlx::query_as("SELECT photo, photo_type FROM candidates WHERE national_id = '0067749828'")
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    assert_eq!(kind, "image/jpeg");
+    assert!(stored.starts_with(&[0xFF, 0xD8, 0xFF]));
+    let decoded = image::load_from_memory(&stored).unwrap();
+    assert_eq!((decoded.width(), decoded.height()), (480, 640));
+    assert!(stored.len() < 200_000, "{} bytes", stored.len());
+}
+
+#[tokio::test]
+async fn a_bad_photo_already_stored_cannot_take_the_face_render_down() {
+    let app = spawn_app().await;
+    let certs = issued_certificates(&app).await;
+    let (cert, cand) = certs[0];
+    let print = app
+        .post_ok(
+            &format!("/api/v1/certificates/{cert}/prints"),
+            "clerk",
+            &json!({ "chip_uid": "04a1b2c3d4e5f6" }),
+        )
+        .await;
+    let print_id = print["id"].as_i64().unwrap();
+    let face = format!("/api/v1/prints/{print_id}/face.pdf");
+
+    // the printer's files are for the issuance staff only.
+    for user in [
+        "head", "officer", "examiner", "delivery", "dg", "board", "hq",
+    ] {
+        let t = app.token(user).await;
+        let r = app
+            .client
+            .get(app.url(&face))
+            .bearer_auth(&t)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::FORBIDDEN, "{user}");
+        let v = app
+            .get_ok(&format!("/api/v1/prints/{print_id}"), user)
+            .await;
+        assert_eq!(v["credential_hex"], "", "{user} sees the raw credential");
+    }
+    let clerk = app.token("clerk").await;
+    let v = app
+        .get_ok(&format!("/api/v1/prints/{print_id}"), "clerk")
+        .await;
+    assert!(!v["credential_hex"].as_str().unwrap().is_empty());
+
+    // A photo that bypassed the upload check (written straight into the database).
+    sqlx::query("UPDATE candidates SET photo = $1, photo_type = 'image/png' WHERE id = $2")
+        .bind(png_bomb(100_000, 100_000))
+        .bind(cand)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    for path in [
+        face.clone(),
+        format!("/api/v1/prints/faces.pdf?ids={print_id}"),
+    ] {
+        let (s, b) = app.get_json(&path, Some(&clerk)).await;
+        assert_eq!(s, UNPROCESSABLE, "{path}: {b}");
+        assert_eq!(b["code"], "image_too_large", "{b}");
+    }
+    let (s, _) = app.get_json("/health", None).await;
+    assert_eq!(s, StatusCode::OK, "the server is still up");
+}
+
+#[tokio::test]
+async fn control_bidi_and_invisible_text_is_refused_the_same_on_both_backends() {
+    let app = spawn_app().await;
+    // Anonymous: the token exchange, the login form and public verification.
+    let before = db_fingerprint(&app.store).await;
+    let (s, b) = app
+        .post_json(
+            "/api/v1/tokens",
+            None,
+            &json!({ "username": "hq\u{0}", "password": "x" }),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (UNPROCESSABLE, Some("forbidden_character")),
+        "{b}"
+    );
+    assert_eq!(b["details"]["codepoint"], "U+0000");
+    let (s, b) = app
+        .get_json(
+            "/api/v1/public/verify?number=ESF-1405-1%00&national_id=0499370899",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (UNPROCESSABLE, Some("forbidden_character")),
+        "{b}"
+    );
+    let web = browser();
+    let page = web.get(app.url("/login")).send().await.unwrap();
+    let pre = extract_csrf(&page.text().await.unwrap()).unwrap();
+    let r = web
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "hq\u{0}"),
+            ("password", "x"),
+            ("_csrf", pre.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), UNPROCESSABLE);
+    assert!(r.text().await.unwrap().contains("نویسه‌ای نامجاز"));
+    assert_eq!(before, db_fingerprint(&app.store).await);
+
+    // Staff input: shipment carrier, trade title, candidate names.
+    let ship = |carrier: &str| {
+        json!({ "province_id": ISFAHAN, "ref_no": "۱۴۰۵-۹۹", "carrier": carrier, "declared_count": 10,
+                "ranges": [{ "first": 900001, "last": 900010 }] })
+    };
+    for (carrier, code) in [
+        ("پست\u{0}", "forbidden_character"),
+        ("\u{202E}پست", "forbidden_character"),
+        ("پست\u{7}", "forbidden_character"),
+    ] {
+        app.post_rejected(
+            "/api/v1/shipments",
+            "hq",
+            &ship(carrier),
+            UNPROCESSABLE,
+            code,
+        )
+        .await;
+    }
+    app.post_rejected(
+        "/api/v1/trades",
+        "hq",
+        &json!({ "standard_code": "1-2", "title": "جوشکاری\u{2066}" }),
+        UNPROCESSABLE,
+        "forbidden_character",
+    )
+    .await;
+    let (id, _) = list_with_candidates(&app).await;
+    let path = format!("/api/v1/exam-lists/{id}/candidates");
+    let cand = |first: &str| {
+        json!({ "national_id": "0067749828", "first_name": first, "last_name": "رستمی",
+                "father_name": "جواد", "birth_date": "1381/02/02", "written_score": "70" })
+    };
+    for (first, code) in [
+        ("مینا\u{0}", "forbidden_character"),
+        ("\u{202D}مینا", "forbidden_character"),
+        ("\u{200c}\u{200b}\u{200d}", "invisible_text"),
+        ("\u{FEFF}", "invisible_text"),
+    ] {
+        let b = app
+            .post_rejected(&path, "examiner", &cand(first), UNPROCESSABLE, code)
+            .await;
+        assert_eq!(b["details"]["field"], "first_name");
+    }
+    // A non-joiner inside a name is correct Persian; at its ends it is trimmed.
+    let list = app
+        .post_ok(&path, "examiner", &cand("\u{200c}مه\u{200c}لقا"))
+        .await;
+    assert!(list.to_string().contains("مه\u{200c}لقا"));
+}
+
+async fn token_attempt(app: &TestApp, username: &str, password: &str) -> reqwest::Response {
+    app.client
+        .post(app.url("/api/v1/tokens"))
+        .json(&json!({ "username": username, "password": password }))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn audit_actions(app: &TestApp, action: &str) -> Vec<Value> {
+    let rows: Vec<(String,)> =
+        sqlx::query_as("SELECT after FROM audit_log WHERE action = $1 ORDER BY seq")
+            .bind(action)
+            .fetch_all(app.store.pool())
+            .await
+            .unwrap();
+    rows.into_iter()
+        .map(|(a,)| serde_json::from_str(&a).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn guessing_a_password_is_throttled_per_account_and_the_holder_is_told() {
+    let app = spawn_app().await;
+    // The allowance: five wrong passwords answer 401.
+    for _ in 0..5 {
+        let r = token_attempt(&app, "security", "wrong-password").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    // The sixth locks the account for a second, the seventh for two; meanwhile even the right
+    // password is refused (429, Retry-After) without being checked.
+    let r = token_attempt(&app, "security", "wrong-password").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = token_attempt(&app, "security", "wrong-password").await;
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    let r = token_attempt(&app, "security", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = r.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=2).contains(&retry), "Retry-After {retry}");
+    let b: Value = r.json().await.unwrap();
+    assert_eq!(b["code"], "login_throttled");
+    assert!(b["message"].as_str().unwrap().contains("ثانیه"));
+    // The page says it in Persian, with the same status.
+    let web = browser();
+    let page = web.get(app.url("/login")).send().await.unwrap();
+    let pre = extract_csrf(&page.text().await.unwrap()).unwrap();
+    let r = web
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "security"),
+            ("password", PASSWORD),
+            ("_csrf", pre.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(r.headers().contains_key("retry-after"));
+    assert!(r.text().await.unwrap().contains("ورود موقتاً بسته است"));
+    // Another account from the same address is not locked by it.
+    assert_eq!(
+        token_attempt(&app, "head", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+
+    // Once the lock ends the right password works, and the holder learns of the failures.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let r = token_attempt(&app, "security", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let t = r.json::<Value>().await.unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (_, me) = app.get_json("/api/v1/me", Some(&t)).await;
+    assert_eq!(me["failed_sign_ins_before_last"], 7, "{me}");
+    // Every failure, the lockouts and the success are in the audit chain with the address.
+    let failures = audit_actions(&app, "login.failure").await;
+    assert_eq!(failures.len(), 7);
+    assert!(failures
+        .iter()
+        .all(|f| f["username"] == "security" && f["address"] == "127.0.0.1"));
+    assert_eq!(audit_actions(&app, "login.lockout").await.len(), 2);
+    assert!(!audit_actions(&app, "login.success").await.is_empty());
+    app.assert_check_ok().await;
+}
+
+#[tokio::test]
+async fn one_address_guessing_many_accounts_is_throttled() {
+    let app = spawn_app().await;
+    for i in 0..21 {
+        let r = token_attempt(&app, &format!("nobody{i}"), "guess").await;
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "attempt {i}");
+    }
+    // The address is now locked, whichever account it tries.
+    let r = token_attempt(&app, "hq", PASSWORD).await;
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "login_throttled");
+}
+
+#[tokio::test]
+async fn tokens_expire_can_be_listed_and_revoked_and_end_with_their_user() {
+    let app = spawn_app().await;
+    let issue = |label: &str, days: Option<i64>| {
+        let mut b = json!({ "username": "clerk", "password": PASSWORD, "label": label });
+        if let Some(d) = days {
+            b["expires_in_days"] = json!(d);
+        }
+        b
+    };
+    let (s, a) = app
+        .post_json("/api/v1/tokens", None, &issue("laptop", None))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{a}");
+    let (_, b) = app
+        .post_json("/api/v1/tokens", None, &issue("script", Some(1)))
+        .await;
+    let (s, e) = app
+        .post_json("/api/v1/tokens", None, &issue("x", Some(400)))
+        .await;
+    assert_eq!(
+        (s, e["code"].as_str()),
+        (UNPROCESSABLE, Some("invalid_value"))
+    );
+    let (ta, tb) = (a["token"].as_str().unwrap(), b["token"].as_str().unwrap());
+    // 30 days by default.
+    let exp = time::OffsetDateTime::parse(
+        a["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let days = (exp - time::OffsetDateTime::now_utc()).whole_days();
+    assert!((29..=30).contains(&days), "{days}");
+
+    let (s, list) = app.get_json("/api/v1/tokens", Some(ta)).await;
+    assert_eq!(s, StatusCode::OK);
+    let labels: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["label"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["script", "laptop"]);
+    assert!(!list.to_string().contains(ta), "secrets are never listed");
+
+    // Revoking one token by id: 401 from the next request on; someone else's token is not found.
+    let other = app.token("head").await;
+    let (s, _) = app
+        .send_delete(&format!("/api/v1/tokens/{}", b["id"]), &other)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = app
+        .send_delete(&format!("/api/v1/tokens/{}", b["id"]), ta)
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    let (s, r) = app.get_json("/api/v1/me", Some(tb)).await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("unauthenticated"))
+    );
+
+    // The presenting token revokes itself.
+    let (s, _) = app.send_delete("/api/v1/tokens/current", ta).await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get_json("/api/v1/me", Some(ta)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+
+    // An expired token answers 401 with its own code (its expiry moved into the past, as time
+    // would).
+    let (_, c) = app
+        .post_json("/api/v1/tokens", None, &issue("old", None))
+        .await;
+    sqlx::query("UPDATE api_tokens SET expires_at = '2020-01-01T00:00:00Z' WHERE id = $1")
+        .bind(c["id"].as_i64().unwrap())
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let (s, r) = app
+        .get_json("/api/v1/me", Some(c["token"].as_str().unwrap()))
+        .await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("token_expired"))
+    );
+
+    // Deactivating a user ends their tokens and sessions at once; reactivating does not revive
+    // the tokens.
+    let (_, d) = app
+        .post_json("/api/v1/tokens", None, &issue("live", None))
+        .await;
+    let td = d["token"].as_str().unwrap();
+    let web = crate::exam_pages::login(&app, "clerk").await;
+    assert_eq!(
+        web.get(app.url("/")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    app.store
+        .set_user_active(None, "clerk", false)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get_json("/api/v1/me", Some(td)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(web
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_redirection());
+    assert_eq!(
+        token_attempt(&app, "clerk", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    app.store
+        .set_user_active(None, "clerk", true)
+        .await
+        .unwrap();
+    assert_eq!(
+        app.get_json("/api/v1/me", Some(td)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        token_attempt(&app, "clerk", PASSWORD).await.status(),
+        StatusCode::OK
+    );
+    let revoked = audit_actions(&app, "token.revoke").await.len();
+    assert_eq!(revoked, 2);
+    let disabled = audit_actions(&app, "user.disable").await;
+    // The live token and the expired one.
+    assert_eq!(disabled[0]["ended"]["tokens"], 2, "{disabled:?}");
+    app.assert_check_ok().await;
+}
