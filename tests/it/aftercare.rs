@@ -297,6 +297,18 @@ async fn r7_delivery_lists_handovers_and_r5_4_overdue() {
         (UNPROCESSABLE, Some("invalid_value")),
         "{b}"
     );
+    let (s, b) = app
+        .put_json(
+            &scan_path,
+            Some(&t),
+            &json!({ "scan_base64": b64(&skillcard_media::samples::png_bomb(100_000, 100_000)) }),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (UNPROCESSABLE, Some("image_too_large")),
+        "{b}"
+    );
     assert_eq!(before, db_fingerprint(&app.store).await);
     let (s, b) = app
         .put_json(&scan_path, Some(&t), &json!({ "scan_base64": b64(SCAN) }))
@@ -420,6 +432,15 @@ async fn r8_damage_case_to_hq_and_one_reprint_per_authorisation() {
         "invalid_value",
     )
     .await;
+    app.post_rejected(
+        &send,
+        "dg",
+        &json!({ "letter_no": "۱۲۳", "letter_date": "۱۴۰۵/۰۹/۰۵",
+                 "minutes_scan_base64": b64(&skillcard_media::samples::png_bomb(100_000, 100_000)) }),
+        UNPROCESSABLE,
+        "image_too_large",
+    )
+    .await;
     let sent = app.post_ok(&send, "dg", &send_body).await;
     assert_eq!(sent["status"], "sent_to_hq");
     assert_eq!(card_state(&app, serial).await, "sent_to_hq");
@@ -506,6 +527,17 @@ async fn r9_replacement_approved_with_corrections_and_rejected() {
         &json!({ "reason": " " }),
         UNPROCESSABLE,
         "required",
+    )
+    .await;
+    app.post_rejected(
+        &format!("/api/v1/prints/{id1}/replacement"),
+        "clerk",
+        &json!({
+            "reason": "اشتباه در نام خانوادگی", "last_name": "محمدي‌پور",
+            "scan_base64": b64(&skillcard_media::samples::jpeg_bomb(60_000, 60_000)),
+        }),
+        UNPROCESSABLE,
+        "image_too_large",
     )
     .await;
     let case = app

@@ -471,3 +471,127 @@ async fn tokens_expire_can_be_listed_and_revoked_and_end_with_their_user() {
     assert_eq!(disabled[0]["ended"]["tokens"], 2, "{disabled:?}");
     app.assert_check_ok().await;
 }
+
+#[tokio::test]
+async fn the_http_layer_refuses_in_the_same_shape_as_everything_else() {
+    let app = spawn_app().await;
+    let t = app.token("clerk").await;
+    let cases: [(reqwest::RequestBuilder, StatusCode, &str); 4] = [
+        // A path id that is not a number.
+        (
+            app.client.get(app.url("/api/v1/prints/abc")),
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+        ),
+        (
+            app.client.get(app.url("/api/v1/no-such-thing")),
+            StatusCode::NOT_FOUND,
+            "not_found",
+        ),
+        (
+            app.client.put(app.url("/api/v1/stock")),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+        ),
+        // A JSON body over the limit.
+        (
+            app.client
+                .post(app.url("/api/v1/exam-lists/1/candidates"))
+                .header("content-type", "application/json")
+                .body(format!("{{\"first_name\":\"{}\"}}", "x".repeat(3 << 20))),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+    ];
+    for (rb, status, code) in cases {
+        let r = rb.bearer_auth(&t).send().await.unwrap();
+        assert_eq!(r.status(), status);
+        assert!(r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("application/json"));
+        let b: Value = r.json().await.unwrap();
+        assert_eq!(b["code"], code, "{b}");
+        assert!(!b["message"].as_str().unwrap().is_empty());
+    }
+    // People get the Persian error page.
+    let web = crate::exam_pages::login(&app, "clerk").await;
+    let r = web
+        .get(app.url("/issuance/not-a-number"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(r.text().await.unwrap().contains("درخواست نادرست است"));
+}
+
+/// Arbitrary text (NUL, controls, bidi overrides, zero-width characters, any Unicode) in the
+/// fields anyone can reach — the token exchange, public verification by number — and in staff
+/// input: never a 5xx, on either backend.
+#[test]
+fn arbitrary_text_never_gives_a_server_error() {
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestRunner};
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let app = rt.block_on(spawn_app());
+    let hq = rt.block_on(app.token("hq"));
+    let text = prop_oneof![
+        Just("\u{0}".to_string()),
+        Just("\u{202E}".to_string()),
+        Just("\u{200C}".to_string()),
+        Just("۱۲۳".to_string()),
+        any::<String>(),
+        "\\PC{0,12}",
+    ];
+    let texts = proptest::collection::vec(text, 1..4).prop_map(|v| v.concat());
+    let mut runner = TestRunner::new(Config {
+        cases: 48,
+        failure_persistence: None,
+        ..Config::default()
+    });
+    let result = runner.run(&(texts.clone(), texts), |(a, b)| {
+        rt.block_on(async {
+            let (s1, b1) = app
+                .post_json(
+                    "/api/v1/tokens",
+                    None,
+                    &json!({ "username": a, "password": b }),
+                )
+                .await;
+            let r = app
+                .client
+                .get(app.url("/api/v1/public/verify"))
+                .query(&[("number", a.as_str()), ("national_id", b.as_str())])
+                .send()
+                .await
+                .unwrap();
+            let s2 = r.status();
+            let (s3, b3) = app
+                .post_json(
+                    "/api/v1/trades",
+                    Some(&hq),
+                    &json!({ "standard_code": b, "title": a }),
+                )
+                .await;
+            for (s, what) in [
+                (s1, format!("{b1}")),
+                (s2, "verify".into()),
+                (s3, format!("{b3}")),
+            ] {
+                prop_assert!(!s.is_server_error(), "{s} {what} for {a:?} / {b:?}");
+            }
+            Ok(())
+        })
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}

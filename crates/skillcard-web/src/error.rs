@@ -29,6 +29,10 @@ pub enum AppError {
     RateLimited { retry_after_secs: u64 },
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// A refusal by the HTTP machinery itself (an unknown route, a wrong method, a body too
+    /// large, a path id that is not a number), answered in the same shape as every other error.
+    #[error("http {0}: {1}")]
+    Http(StatusCode, String),
     #[error("internal: {0}")]
     Internal(String),
     #[error("template: {0}")]
@@ -68,6 +72,7 @@ impl AppError {
                 ErrorKind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             },
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Http(status, _) => *status,
             AppError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Sheet(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::NoFonts | AppError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -107,6 +112,11 @@ impl AppError {
             AppError::BadRequest(why) => ErrorBody {
                 code: "bad_request".into(),
                 message: "درخواست نادرست است.".into(),
+                details: serde_json::json!({ "reason": why }),
+            },
+            AppError::Http(status, why) => ErrorBody {
+                code: http_code(*status).into(),
+                message: skillcard_core::fa::http_refusal(status.as_u16()).into(),
                 details: serde_json::json!({ "reason": why }),
             },
             AppError::Sheet(e) => ErrorBody {
@@ -183,4 +193,62 @@ impl IntoResponse for PageError {
             .into_response();
         self.0.with_retry_after(resp)
     }
+}
+
+/// The stable code of a refusal by the HTTP machinery.
+fn http_code(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "bad_request",
+        404 => "not_found",
+        405 => "method_not_allowed",
+        408 => "request_timeout",
+        413 => "payload_too_large",
+        414 => "uri_too_long",
+        415 => "unsupported_media_type",
+        422 => "unprocessable",
+        431 => "headers_too_large",
+        _ if status.is_server_error() => "internal",
+        _ => "http_error",
+    }
+}
+
+/// The most of a framework's plain-text refusal kept as its reason.
+const REASON_MAX: usize = 1024;
+
+/// The outermost middleware: a refusal that did not come from [`AppError`] (axum's own
+/// rejections, an unknown route, a method not allowed, a body over its limit) is answered in
+/// the error shape of every other error — `{code, message, details}` under `/api/`, the Persian
+/// error page elsewhere. Responses already JSON or HTML pass untouched.
+pub async fn uniform_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let api = req.uri().path().starts_with("/api/");
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let content_type = resp
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("application/json") || content_type.starts_with("text/html") {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let reason = match axum::body::to_bytes(body, REASON_MAX * 4).await {
+        Ok(b) => String::from_utf8_lossy(&b[..b.len().min(REASON_MAX)]).into_owned(),
+        Err(_) => String::new(),
+    };
+    let e = AppError::Http(status, reason);
+    let mut out = if api {
+        ApiError(e).into_response()
+    } else {
+        PageError(e).into_response()
+    };
+    for name in [axum::http::header::ALLOW, axum::http::header::RETRY_AFTER] {
+        if let Some(v) = parts.headers.get(&name) {
+            out.headers_mut().insert(name, v.clone());
+        }
+    }
+    out
 }

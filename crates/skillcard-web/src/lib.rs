@@ -169,6 +169,7 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             ratelimit::limit,
         ))
+        .layer(axum::middleware::from_fn(error::uniform_errors))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(
             tower_http::set_header::SetResponseHeaderLayer::if_not_present(

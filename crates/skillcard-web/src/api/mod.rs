@@ -39,7 +39,12 @@ impl<S: Send + Sync, T: serde::de::DeserializeOwned> FromRequest<S> for ApiJson<
         Json::<T>::from_request(req, state)
             .await
             .map(|Json(v)| ApiJson(v))
-            .map_err(|e| ApiError(AppError::BadRequest(e.body_text())))
+            .map_err(|e| match e.status() {
+                axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                    ApiError(AppError::Http(e.status(), e.body_text()))
+                }
+                _ => ApiError(AppError::BadRequest(e.body_text())),
+            })
     }
 }
 
