@@ -205,7 +205,8 @@ pub struct AuditView {
     pub entity: String,
     pub entity_id: String,
     pub province_id: Option<i64>,
-    #[schema(value_type = Object)]
+    /// `null` for a record that created something.
+    #[schema(value_type = Object, nullable)]
     pub before: serde_json::Value,
     #[schema(value_type = Object)]
     pub after: serde_json::Value,

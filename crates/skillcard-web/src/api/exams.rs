@@ -56,6 +56,8 @@ pub fn routes() -> Router<AppState> {
         sheet_pdf,
         register_candidate,
         record_scores,
+        upload_scores,
+        export_list,
         submit,
         check,
         decide

@@ -166,7 +166,94 @@ async fn openapi() -> Json<utoipa::openapi::OpenApi> {
     doc.merge(verify::VerifyDoc::openapi());
     doc.merge(transparency::TransparencyDoc::openapi());
     doc.merge(aftercare::AftercareDoc::openapi());
+    describe_access(&mut doc);
     Json(doc)
+}
+
+/// Who may call what, and the refusals every operation can answer, written once for the whole
+/// document instead of on each of ~80 handlers: the bearer scheme on every operation that needs
+/// an account; 401/403 there; 400/404 where the path names a record; 400/409/422 on writes;
+/// 429 where a limit applies (the public paths, sign-in).
+fn describe_access(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::security::{
+        HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme,
+    };
+    use utoipa::openapi::{ContentBuilder, HttpMethod, Ref, ResponseBuilder};
+    doc.components
+        .get_or_insert_with(Default::default)
+        .add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("POST /api/v1/tokens; a browser session works too"))
+                    .build(),
+            ),
+        );
+    let error = |what: &str| {
+        ResponseBuilder::new()
+            .description(what)
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build()
+    };
+    for (path, item) in doc.paths.paths.iter_mut() {
+        let public = path.starts_with("/api/v1/public/") || path.starts_with("/health");
+        let ops = [
+            (HttpMethod::Get, &mut item.get),
+            (HttpMethod::Post, &mut item.post),
+            (HttpMethod::Put, &mut item.put),
+            (HttpMethod::Delete, &mut item.delete),
+            (HttpMethod::Patch, &mut item.patch),
+        ];
+        for (method, op) in ops {
+            let Some(op) = op.as_mut() else { continue };
+            let sign_in = path == "/api/v1/tokens" && method == HttpMethod::Post;
+            let gateway = path == "/api/v1/payments/gateway";
+            let mut add = |status: &str, what: &str| {
+                op.responses
+                    .responses
+                    .entry(status.to_string())
+                    .or_insert_with(|| error(what).into());
+            };
+            if !(public || sign_in || gateway) {
+                add(
+                    "401",
+                    "No valid token or session (unauthenticated, token_expired)",
+                );
+                add(
+                    "403",
+                    "The role or province may not do this (forbidden, wrong_province)",
+                );
+            }
+            if path.contains('{') {
+                add("400", "A path parameter is malformed");
+                add("404", "No such record within the caller's reach");
+            }
+            if method != HttpMethod::Get {
+                add("400", "The body is not valid JSON of the expected shape");
+                add(
+                    "409",
+                    "The record's state does not allow this (or a concurrent change won)",
+                );
+                add("422", "A value is invalid (code and details name it)");
+                add("413", "The body is over its limit");
+            }
+            if public || sign_in {
+                add("429", "Too many requests from this address (Retry-After)");
+            }
+            if !(public || sign_in || gateway) && op.security.is_none() {
+                op.security = Some(vec![SecurityRequirement::new(
+                    "bearer",
+                    Vec::<String>::new(),
+                )]);
+            }
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
