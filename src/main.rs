@@ -256,6 +256,19 @@ enum UserCommand {
     Disable { username: String },
     /// Reactivate a deactivated user (they sign in again; old tokens stay revoked).
     Enable { username: String },
+    /// Give a user a one-time password (valid 24 hours, to be replaced at the first sign-in);
+    /// their sessions and tokens end.
+    ResetPassword { username: String },
+    /// Give a user another role and province.
+    SetRole {
+        username: String,
+        /// One of the roles listed under `add`, or admin.
+        #[arg(long)]
+        role: String,
+        /// Province code or id; none for hq (and for a national admin).
+        #[arg(long)]
+        province: Option<String>,
+    },
 }
 
 #[tokio::main]
@@ -334,18 +347,7 @@ async fn main() -> anyhow::Result<()> {
                 },
         } => {
             let role = Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?;
-            let province_id = match province {
-                Some(p) => Some(
-                    store
-                        .provinces()
-                        .await?
-                        .into_iter()
-                        .find(|x| x.code.eq_ignore_ascii_case(&p) || x.id.to_string() == p)
-                        .with_context(|| format!("unknown province {p:?}"))?
-                        .id,
-                ),
-                None => None,
-            };
+            let province_id = province_id(&store, province).await?;
             let id = store
                 .create_user(
                     None,
@@ -365,7 +367,7 @@ async fn main() -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::List,
         } => {
-            for u in store.users().await.map_err(describe)? {
+            for u in store.users(None).await.map_err(describe)? {
                 println!(
                     "{}\t{}\t{}\t{}\t{}\t{}",
                     u.username,
@@ -394,6 +396,31 @@ async fn main() -> anyhow::Result<()> {
                 .await
                 .map_err(describe)?;
             println!("user {username} enabled");
+        }
+        Command::User {
+            command: UserCommand::ResetPassword { username },
+        } => {
+            let code = store
+                .reset_password(None, &username)
+                .await
+                .map_err(describe)?;
+            println!("one-time password for {username} (valid 24 hours, to be changed at the first sign-in): {code}");
+        }
+        Command::User {
+            command:
+                UserCommand::SetRole {
+                    username,
+                    role,
+                    province,
+                },
+        } => {
+            let role = Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?;
+            let province_id = province_id(&store, province).await?;
+            store
+                .set_user_role(None, &username, role, province_id)
+                .await
+                .map_err(describe)?;
+            println!("user {username} is now {}", role.as_str());
         }
         Command::Demo => {
             if skillcard_db::demo::seed(&store).await.map_err(describe)? {
@@ -856,4 +883,18 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
     ));
     skillcard_web::serve(listener, state).await?;
     Ok(())
+}
+
+/// A province named by its code (e.g. ESF) or id.
+async fn province_id(store: &Store, province: Option<String>) -> anyhow::Result<Option<i64>> {
+    let Some(p) = province else { return Ok(None) };
+    Ok(Some(
+        store
+            .provinces()
+            .await?
+            .into_iter()
+            .find(|x| x.code.eq_ignore_ascii_case(&p) || x.id.to_string() == p)
+            .with_context(|| format!("unknown province {p:?}"))?
+            .id,
+    ))
 }

@@ -595,3 +595,242 @@ fn arbitrary_text_never_gives_a_server_error() {
         panic!("{e}");
     }
 }
+
+#[tokio::test]
+async fn administrators_manage_accounts_and_nothing_else() {
+    let app = spawn_app().await;
+    let admin = app.token("admin").await;
+    // No business permission; HQ no longer manages users.
+    assert_eq!(
+        app.get_json("/api/v1/stock", Some(&admin)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let hq = app.token("hq").await;
+    let new = |username: &str, password: &str, role: &str, province: Option<i64>| {
+        json!({ "username": username, "password": password, "full_name": "کاربر تازه",
+                "role": role, "province_id": province })
+    };
+    let (s, b) = app
+        .post_json(
+            "/api/v1/users",
+            Some(&hq),
+            &new("u1", "a-fine-passphrase", "security", Some(ISFAHAN)),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("forbidden"))
+    );
+    // The password policy, in Persian.
+    for (password, reason) in [
+        ("short", "too_short"),
+        ("1234567890", "common"),
+        ("u1-secret-u1", "like_username"),
+    ] {
+        let b = app
+            .post_rejected(
+                "/api/v1/users",
+                "admin",
+                &new("u1", password, "security", Some(ISFAHAN)),
+                UNPROCESSABLE,
+                "weak_password",
+            )
+            .await;
+        assert_eq!(b["details"]["reason"], reason);
+    }
+    app.post_ok(
+        "/api/v1/users",
+        "admin",
+        &new("u1", "a-fine-passphrase", "delivery_agent", Some(ISFAHAN)),
+    )
+    .await;
+    // A provincial administrator reaches their province's users only.
+    app.post_ok(
+        "/api/v1/users",
+        "admin",
+        &new("admin_esf", "another-fine-one", "admin", Some(ISFAHAN)),
+    )
+    .await;
+    let (_, t) = app
+        .post_json(
+            "/api/v1/tokens",
+            None,
+            &json!({ "username": "admin_esf", "password": "another-fine-one" }),
+        )
+        .await;
+    let esf = t["token"].as_str().unwrap().to_string();
+    let (_, users) = app.get_json("/api/v1/users", Some(&esf)).await;
+    let users = users.as_array().unwrap();
+    assert!(
+        users.iter().all(|u| u["province_id"] == ISFAHAN),
+        "{users:?}"
+    );
+    assert!(users.iter().any(|u| u["username"] == "u1"));
+    let (s, _) = app
+        .post_json("/api/v1/users/hq/disable", Some(&esf), &json!({}))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    let (s, _) = app
+        .post_json(
+            "/api/v1/users",
+            Some(&esf),
+            &new("hq2", "a-fine-passphrase", "hq", None),
+        )
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+    // Nobody manages their own account through the administrator's door.
+    let (s, _) = app
+        .post_json("/api/v1/users/admin/disable", Some(&admin), &json!({}))
+        .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+
+    // A new role takes effect on the user's next request.
+    let (_, t) = app
+        .post_json(
+            "/api/v1/tokens",
+            None,
+            &json!({ "username": "u1", "password": "a-fine-passphrase" }),
+        )
+        .await;
+    let u1 = t["token"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.get_json("/api/v1/stock", Some(&u1)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let (s, _) = app
+        .put_json(
+            "/api/v1/users/u1/role",
+            Some(&admin),
+            &json!({ "role": "security", "province_id": ISFAHAN }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get_json("/api/v1/stock", Some(&u1)).await.0,
+        StatusCode::OK
+    );
+
+    // A reset: the old token ends, the one-time password must be replaced before anything else.
+    let clerk = app.token("clerk").await;
+    let (s, r) = app
+        .post_json(
+            "/api/v1/users/clerk/reset-password",
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{r}");
+    let otp = r["one_time_password"].as_str().unwrap().to_string();
+    assert_eq!(
+        app.get_json("/api/v1/me", Some(&clerk)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        token_attempt(&app, "clerk", PASSWORD).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let (s, t) = app
+        .post_json(
+            "/api/v1/tokens",
+            None,
+            &json!({ "username": "clerk", "password": otp }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let fresh = t["token"].as_str().unwrap().to_string();
+    let (s, b) = app.get_json("/api/v1/stock", Some(&fresh)).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("password_change_required"))
+    );
+    // The page sends the user to the password form.
+    let web = browser();
+    let page = web.get(app.url("/login")).send().await.unwrap();
+    let pre = extract_csrf(&page.text().await.unwrap()).unwrap();
+    web.post(app.url("/login"))
+        .form(&[
+            ("username", "clerk"),
+            ("password", otp.as_str()),
+            ("_csrf", pre.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let r = web.get(app.url("/exams")).send().await.unwrap();
+    assert_eq!(
+        r.headers().get("location").and_then(|v| v.to_str().ok()),
+        Some("/account/password")
+    );
+    let html = web
+        .get(app.url("/account/password"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("بازنشانی شده است"), "{html}");
+    let change =
+        |current: &str, new: &str| json!({ "current_password": current, "new_password": new });
+    let (s, b) = app
+        .post_json(
+            "/api/v1/me/password",
+            Some(&fresh),
+            &change(&otp, "1234567890"),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (UNPROCESSABLE, Some("weak_password"))
+    );
+    let (s, b) = app
+        .post_json(
+            "/api/v1/me/password",
+            Some(&fresh),
+            &change("wrong", "a-new-passphrase"),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (UNPROCESSABLE, Some("invalid_value"))
+    );
+    let (s, _) = app
+        .post_json(
+            "/api/v1/me/password",
+            Some(&fresh),
+            &change(&otp, "a-new-passphrase"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get_json("/api/v1/stock", Some(&fresh)).await.0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        web.get(app.url("/exams")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        token_attempt(&app, "clerk", &otp).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        token_attempt(&app, "clerk", "a-new-passphrase")
+            .await
+            .status(),
+        StatusCode::OK
+    );
+
+    for action in [
+        "user.create",
+        "user.role",
+        "user.password_reset",
+        "user.password_change",
+    ] {
+        assert!(
+            !audit_actions(&app, action).await.is_empty(),
+            "{action} not audited"
+        );
+    }
+    app.assert_check_ok().await;
+}

@@ -106,6 +106,92 @@ pub fn token_lifetime(requested: Option<i64>, default_days: i64) -> Result<Durat
     Ok(Duration::days(days))
 }
 
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 10;
+/// The longest password accepted (argon2 hashes anything, but a megabyte "password" is an attack).
+pub const MAX_PASSWORD_CHARS: usize = 128;
+
+/// Passwords guessed first, in their lower-case form: the most common ones worldwide and those
+/// an Iranian office would reach for. Compared after folding digits, so «۱۲۳۴۵۶۷۸۹۰» counts.
+const COMMON_PASSWORDS: &[&str] = &[
+    "1234567890",
+    "0123456789",
+    "12345678910",
+    "123456789a",
+    "1q2w3e4r5t",
+    "qwertyuiop",
+    "password123",
+    "password1234",
+    "passw0rd123",
+    "iloveyou123",
+    "abcdefghij",
+    "abc1234567",
+    "qwerty1234",
+    "1qaz2wsx3edc",
+    "zaq12wsxcde",
+    "asdfghjkl1",
+    "0987654321",
+    "1111111111",
+    "administrator",
+    "admin12345",
+    "admin123456",
+    "welcome123",
+    "changeme123",
+    "letmein123",
+    "iran123456",
+    "tehran1234",
+    "tehran12345",
+    "esfahan1234",
+    "isfahan1234",
+    "mashhad1234",
+    "shiraz1234",
+    "tabriz1234",
+    "skillcard1",
+    "skillcard123",
+    "irantvto123",
+    "fanniherfei",
+    "fanni12345",
+    "azmoon1234",
+    "gavahinameh",
+    "1400140014",
+    "1401140114",
+    "1402140214",
+    "1403140314",
+    "1404140414",
+    "1405140514",
+    "13571357ab",
+    "09120000000",
+    "09121234567",
+];
+
+/// A new password: long enough, not absurdly long, not one of the common ones, not the user
+/// name in another guise.
+pub fn check_password(password: &str, username: &str) -> Result<(), DomainError> {
+    let weak = |reason| Err(DomainError::WeakPassword { reason });
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        return weak("too_short");
+    }
+    if n > MAX_PASSWORD_CHARS {
+        return weak("too_long");
+    }
+    if password.chars().any(|c| c.is_control()) {
+        return weak("control_character");
+    }
+    let folded = crate::text::normalize(password).to_lowercase();
+    let mut distinct: Vec<char> = folded.chars().collect();
+    distinct.sort_unstable();
+    distinct.dedup();
+    if distinct.len() < 4 || COMMON_PASSWORDS.contains(&folded.as_str()) {
+        return weak("common");
+    }
+    let user = username.to_lowercase();
+    if !user.is_empty() && folded.contains(&user) {
+        return weak("like_username");
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -147,6 +233,23 @@ mod tests {
             record_failure(t.as_ref(), Subject::Account, much_later).failures,
             1
         );
+    }
+
+    #[test]
+    fn password_policy() {
+        let reason = |p: &str| match check_password(p, "ali") {
+            Err(DomainError::WeakPassword { reason }) => reason,
+            _ => "ok",
+        };
+        assert_eq!(reason("short1"), "too_short");
+        assert_eq!(reason(&"x1".repeat(65)), "too_long");
+        assert_eq!(reason("۱۲۳۴۵۶۷۸۹۰"), "common");
+        assert_eq!(reason("aaaaaaaaaaaa"), "common");
+        assert_eq!(reason("Password123"), "common");
+        assert_eq!(reason("ali-is-the-best"), "like_username");
+        assert_eq!(reason("pass\u{0}word-long"), "control_character");
+        assert_eq!(reason("skillcard-demo"), "ok");
+        assert_eq!(reason("کلمه عبور بلند من"), "ok");
     }
 
     #[test]

@@ -139,6 +139,10 @@ pub enum DomainError {
     LoginThrottled { retry_after_secs: u64 },
     #[error("the token has expired")]
     TokenExpired,
+    #[error("the password is too weak: {reason}")]
+    WeakPassword { reason: &'static str },
+    #[error("the password must be changed before anything else")]
+    PasswordChangeRequired,
 }
 
 impl DomainError {
@@ -206,6 +210,8 @@ impl DomainError {
             NoQrInPhoto => "no_qr_in_photo",
             LoginThrottled { .. } => "login_throttled",
             TokenExpired => "token_expired",
+            WeakPassword { .. } => "weak_password",
+            PasswordChangeRequired => "password_change_required",
         }
     }
 
@@ -213,7 +219,11 @@ impl DomainError {
     pub fn kind(&self) -> ErrorKind {
         use DomainError::*;
         match self {
-            Forbidden { .. } | WrongProvince | CsrfMismatch | BadSignature => ErrorKind::Forbidden,
+            Forbidden { .. }
+            | WrongProvince
+            | CsrfMismatch
+            | BadSignature
+            | PasswordChangeRequired => ErrorKind::Forbidden,
             NotFound { .. } => ErrorKind::NotFound,
             Conflict
             | AlreadyRecorded { .. }
@@ -315,8 +325,16 @@ impl DomainError {
             ChipMismatch { reason } => json!({ "reason": reason }),
             BadSignature | NotApproved | NotPassed | NotPaid => json!({}),
             NoOfficeStock | NotInspected | ChipNotWritten | NoSigningKey => json!({}),
-            NoCapBaseline | WrongProvince | Conflict | InvalidCredentials | Unauthenticated
-            | CsrfMismatch | NoQrInPhoto | TokenExpired => json!({}),
+            NoCapBaseline
+            | WrongProvince
+            | Conflict
+            | InvalidCredentials
+            | Unauthenticated
+            | CsrfMismatch
+            | NoQrInPhoto
+            | TokenExpired
+            | PasswordChangeRequired => json!({}),
+            WeakPassword { reason } => json!({ "reason": reason }),
             LoginThrottled { retry_after_secs } => json!({ "retry_after_secs": retry_after_secs }),
         }
     }

@@ -178,6 +178,20 @@ pub fn error_message(e: &DomainError) -> String {
             "به دلیل چند ورود ناموفق پیاپی، ورود موقتاً بسته است؛ {} ثانیه دیگر دوباره تلاش کنید.",
             fa_num(retry_after_secs)
         ),
+        WeakPassword { reason } => match *reason {
+            "too_short" => format!(
+                "گذرواژه باید دست‌کم {} نویسه باشد.",
+                fa_num(crate::account::MIN_PASSWORD_CHARS)
+            ),
+            "too_long" => format!(
+                "گذرواژه نباید بیش از {} نویسه باشد.",
+                fa_num(crate::account::MAX_PASSWORD_CHARS)
+            ),
+            "like_username" => "گذرواژه نباید نام کاربری را در خود داشته باشد.".into(),
+            "control_character" => "گذرواژه نویسهٔ نامجاز دارد.".into(),
+            _ => "این گذرواژه بسیار رایج یا ساده است و به‌آسانی حدس زده می‌شود؛ گذرواژهٔ دیگری برگزینید.".into(),
+        },
+        PasswordChangeRequired => "پیش از هر کاری باید گذرواژهٔ خود را تغییر دهید.".into(),
         TokenExpired => "اعتبار این توکن به پایان رسیده است؛ توکن تازه بگیرید.".into(),
         NoQrInPhoto => "در عکس، رمزینه (QR) خوانایی پیدا نشد؛ از نزدیک‌تر، با نور کافی و بدون لرزش عکس بگیرید یا متن رمزینه را بچسبانید.".into(),
     }

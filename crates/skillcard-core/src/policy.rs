@@ -19,10 +19,12 @@ pub enum Role {
     DirectorGeneral,
     AssessmentBoard,
     Applicant,
+    /// Manages user accounts and nothing else: national (no province) or of one province.
+    Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 10] = [
+    pub const ALL: [Role; 11] = [
         Role::Hq,
         Role::Security,
         Role::AssessmentHead,
@@ -33,6 +35,7 @@ impl Role {
         Role::DirectorGeneral,
         Role::AssessmentBoard,
         Role::Applicant,
+        Role::Admin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +50,7 @@ impl Role {
             Role::DirectorGeneral => "director_general",
             Role::AssessmentBoard => "assessment_board",
             Role::Applicant => "applicant",
+            Role::Admin => "admin",
         }
     }
 
@@ -66,12 +70,23 @@ impl Role {
             Role::DirectorGeneral => "مدیر کل استان",
             Role::AssessmentBoard => "ستاد ارزشیابی استان",
             Role::Applicant => "متقاضی",
+            Role::Admin => "مدیر حساب‌های کاربری",
         }
     }
 
     /// HQ works nationally; every other role belongs to one province.
     pub fn is_national(self) -> bool {
         self == Role::Hq
+    }
+
+    /// Whether a user of this role may be without a province: HQ must be, an administrator may
+    /// be (a national administrator), every other role belongs to a province.
+    pub fn check_province(self, province_id: Option<i64>) -> Result<(), DomainError> {
+        match (self, province_id) {
+            (Role::Hq, Some(_)) => Err(DomainError::InvalidValue { field: "province" }),
+            (Role::Hq | Role::Admin, _) | (_, Some(_)) => Ok(()),
+            (_, None) => Err(DomainError::Required { field: "province" }),
+        }
     }
 }
 
@@ -113,6 +128,7 @@ impl Actor {
     pub fn scope(&self) -> Scope {
         match (self.role.is_national(), self.province_id) {
             (true, _) => Scope::National,
+            (false, None) if self.role == Role::Admin => Scope::National,
             (false, Some(p)) => Scope::Province(p),
             // A provincial role without a province sees nothing: an impossible province id.
             (false, None) => Scope::Province(-1),
@@ -225,10 +241,9 @@ impl Action {
     fn allowed_roles(self) -> &'static [Role] {
         use Role::*;
         match self {
-            Action::RecordShipment
-            | Action::SetRequestCap
-            | Action::ManageUsers
-            | Action::ManageReferenceData => &[Hq],
+            Action::RecordShipment | Action::SetRequestCap | Action::ManageReferenceData => &[Hq],
+            // Accounts are an administrator's, who holds no business permission.
+            Action::ManageUsers => &[Admin],
             Action::ManageCentres => &[Hq, AssessmentHead],
             Action::RegisterCandidate => &[CenterExaminer, AssessmentOfficer],
             // the test centre's exam officer.
@@ -292,6 +307,19 @@ impl Action {
             Action::ViewAudit => &[Hq, Security, AssessmentHead, DirectorGeneral],
         }
     }
+}
+
+/// May `actor` manage the account of a user of `target_province` (`None`: a national user)?
+/// A provincial administrator manages the users of their province only.
+pub fn authorize_user_admin(
+    actor: &Actor,
+    target_province: Option<i64>,
+) -> Result<(), DomainError> {
+    authorize(actor, Action::ManageUsers, target_province)?;
+    if target_province.is_none() && actor.scope() != Scope::National {
+        return Err(DomainError::WrongProvince);
+    }
+    Ok(())
 }
 
 /// The one access decision: may `actor` do `action` on data of `province_id`

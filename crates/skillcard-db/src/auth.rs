@@ -11,7 +11,7 @@ use rand::RngCore;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use skillcard_core::account::{self, Subject, Throttle};
-use skillcard_core::policy::{authorize, Action, Actor, Role};
+use skillcard_core::policy::{authorize, authorize_user_admin, Action, Actor, Role};
 use skillcard_core::{text, DomainError};
 use time::{Duration, OffsetDateTime};
 
@@ -58,7 +58,7 @@ pub struct TokenView {
 }
 
 /// A user as the operator lists them.
-#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct UserListing {
     pub id: i64,
     pub username: String,
@@ -74,6 +74,16 @@ pub struct UserListing {
 pub struct SessionInfo {
     pub actor: Actor,
     pub csrf_token: String,
+    /// The password was reset by an administrator: nothing but changing it is allowed.
+    pub must_change_password: bool,
+}
+
+/// What a bearer token stands for.
+#[derive(Debug, Clone)]
+pub struct TokenAuth {
+    pub actor: Actor,
+    pub token_id: i64,
+    pub must_change_password: bool,
 }
 
 fn random_token() -> String {
@@ -164,6 +174,73 @@ fn parse_time(s: &str) -> Result<OffsetDateTime> {
         .map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
 }
 
+/// How long a password set by an administrator's reset works.
+pub const RESET_TTL: Duration = Duration::hours(24);
+
+/// A one-time password: 16 characters from an alphabet without look-alikes (~80 bits).
+fn one_time_password() -> String {
+    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
+    let mut b = [0u8; 16];
+    rand::rngs::OsRng.fill_bytes(&mut b);
+    b.iter()
+        .map(|x| ALPHABET[usize::from(*x) % ALPHABET.len()] as char)
+        .collect()
+}
+
+/// The user an administrator acts on, read in the write transaction and checked against the
+/// administrator's reach (`None`: the operator's CLI, which reaches everyone).
+struct TargetUser {
+    id: i64,
+    role: String,
+    province_id: Option<i64>,
+    active: bool,
+}
+
+async fn target_user(w: &mut WriteTx, by: Option<&Actor>, username: &str) -> Result<TargetUser> {
+    text::check_clean("username", username)?;
+    let username = text::normalize(username).to_lowercase();
+    let row: Option<(i64, String, Option<i64>, i64)> =
+        sqlx::query_as("SELECT id, role, province_id, active FROM users WHERE username = $1")
+            .bind(&username)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+    let (id, role, province_id, active) = row.ok_or(DomainError::NotFound { what: "user" })?;
+    if let Some(a) = by {
+        authorize_user_admin(a, province_id)?;
+        if a.user_id == id {
+            // An administrator cannot lock themselves out or raise themselves.
+            return Err(DomainError::Forbidden {
+                action: "manage_own_account",
+            }
+            .into());
+        }
+    }
+    Ok(TargetUser {
+        id,
+        role,
+        province_id,
+        active: active == 1,
+    })
+}
+
+/// Ends every session and revokes every token of a user; returns how many of each.
+async fn end_access(w: &mut WriteTx, user_id: i64) -> Result<serde_json::Value> {
+    let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+    let tokens = sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
+    )
+    .bind(w.now_str())
+    .bind(user_id)
+    .execute(&mut *w.tx)
+    .await?
+    .rows_affected();
+    Ok(json!({ "sessions": sessions, "tokens": tokens }))
+}
+
 async fn throttle<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     db: E,
     kind: Subject,
@@ -203,10 +280,10 @@ async fn save_throttle(w: &mut WriteTx, kind: Subject, subject: &str, t: &Thrott
 }
 
 impl Store {
-    /// Creates a user. `by` is the HQ user doing it, or `None` for the operator's CLI.
+    /// Creates a user. `by` is the administrator doing it, or `None` for the operator's CLI.
     pub async fn create_user(&self, by: Option<&Actor>, new: NewUser) -> Result<i64> {
         if let Some(a) = by {
-            authorize(a, Action::ManageUsers, None)?;
+            authorize_user_admin(a, new.province_id)?;
         }
         let username = text::required("username", &new.username, 64)?.to_lowercase();
         if username.len() > 64
@@ -216,17 +293,10 @@ impl Store {
         {
             return Err(DomainError::InvalidValue { field: "username" }.into());
         }
-        if new.password.chars().count() < 8 {
-            return Err(DomainError::InvalidValue { field: "password" }.into());
-        }
+        account::check_password(&new.password, &username)?;
         let full_name = text::required("full_name", &new.full_name, 200)?;
         let title = text::optional("title", &new.title, 200)?;
-        match (new.role.is_national(), new.province_id) {
-            (true, Some(_)) | (false, None) => {
-                return Err(DomainError::InvalidValue { field: "province" }.into())
-            }
-            _ => {}
-        }
+        new.role.check_province(new.province_id)?;
         let hash = hash_password(&new.password)?;
         let mut w = WriteTx::begin(self).await?;
         if let Some(p) = new.province_id {
@@ -284,14 +354,19 @@ impl Store {
             let t = throttle(&self.pool, kind, subject).await?;
             account::check_not_locked(t.as_ref(), now)?;
         }
-        let row: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, password_hash FROM users WHERE username = $1 AND active = 1",
+        let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, password_hash, password_expires_at FROM users WHERE username = $1 AND active = 1",
         )
         .bind(&username)
         .fetch_optional(&self.pool)
         .await?;
-        let (id, hash) = row.unwrap_or_else(|| (0, dummy_hash()));
-        let ok = verify_password(password, hash).await && id != 0;
+        let (id, hash, expires) = row.unwrap_or_else(|| (0, dummy_hash(), None));
+        // A reset's one-time password past its time is as wrong as a wrong password.
+        let expired = match expires.as_deref() {
+            Some(t) => parse_time(t)? <= now,
+            None => false,
+        };
+        let ok = verify_password(password, hash).await && id != 0 && !expired;
 
         let mut w = WriteTx::begin(self).await?;
         let now = w.now;
@@ -392,6 +467,7 @@ impl Store {
 
     /// Starts a browser session; returns the cookie's secret.
     pub async fn create_session(&self, actor: &Actor) -> Result<(String, SessionInfo)> {
+        let must_change_password = self.must_change_password(actor.user_id).await?;
         let token = random_token();
         let csrf = random_token();
         let now = OffsetDateTime::now_utc();
@@ -413,14 +489,15 @@ impl Store {
             SessionInfo {
                 actor: actor.clone(),
                 csrf_token: csrf,
+                must_change_password,
             },
         ))
     }
 
     /// The live session a cookie's secret belongs to, if any.
     pub async fn session(&self, token: &str) -> Result<Option<SessionInfo>> {
-        let row: Option<(i64, String)> = sqlx::query_as(
-            "SELECT s.user_id, s.csrf_token FROM sessions s JOIN users u ON u.id = s.user_id \
+        let row: Option<(i64, String, i64)> = sqlx::query_as(
+            "SELECT s.user_id, s.csrf_token, u.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
         )
         .bind(token_hash(token))
@@ -428,9 +505,10 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some((user_id, csrf_token)) => Ok(Some(SessionInfo {
+            Some((user_id, csrf_token, must_change)) => Ok(Some(SessionInfo {
                 actor: self.actor(user_id).await?,
                 csrf_token,
+                must_change_password: must_change == 1,
             })),
             None => Ok(None),
         }
@@ -486,15 +564,15 @@ impl Store {
     /// The user and token id a bearer secret stands for; `None` for an unknown or revoked
     /// token or a deactivated user, [`DomainError::TokenExpired`] for one past its expiry.
     /// Its last use is written at most once a minute.
-    pub async fn token_actor(&self, token: &str) -> Result<Option<(Actor, i64)>> {
-        let row: Option<(i64, i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT t.id, t.user_id, t.expires_at, t.last_used_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
+    pub async fn token_actor(&self, token: &str) -> Result<Option<TokenAuth>> {
+        let row: Option<(i64, i64, String, Option<String>, i64)> = sqlx::query_as(
+            "SELECT t.id, t.user_id, t.expires_at, t.last_used_at, u.must_change_password FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1",
         )
         .bind(token_hash(token))
         .fetch_optional(&self.pool)
         .await?;
-        let Some((id, user_id, expires_at, last_used)) = row else {
+        let Some((id, user_id, expires_at, last_used, must_change)) = row else {
             return Ok(None);
         };
         let now = OffsetDateTime::now_utc();
@@ -512,7 +590,11 @@ impl Store {
                 .execute(&self.pool)
                 .await?;
         }
-        Ok(Some((self.actor(user_id).await?, id)))
+        Ok(Some(TokenAuth {
+            actor: self.actor(user_id).await?,
+            token_id: id,
+            must_change_password: must_change == 1,
+        }))
     }
 
     /// The user's own tokens that still work, newest first.
@@ -564,40 +646,18 @@ impl Store {
         username: &str,
         active: bool,
     ) -> Result<()> {
-        if let Some(a) = by {
-            authorize(a, Action::ManageUsers, None)?;
-        }
-        text::check_clean("username", username)?;
-        let username = text::normalize(username).to_lowercase();
         let mut w = WriteTx::begin(self).await?;
-        let row: Option<(i64, i64, Option<i64>)> =
-            sqlx::query_as("SELECT id, active, province_id FROM users WHERE username = $1")
-                .bind(&username)
-                .fetch_optional(&mut *w.tx)
-                .await?;
-        let (id, was, province_id) = row.ok_or(DomainError::NotFound { what: "user" })?;
+        let t = target_user(&mut w, by, username).await?;
         sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
             .bind(i64::from(active))
-            .bind(id)
+            .bind(t.id)
             .execute(&mut *w.tx)
             .await?;
-        let mut ended = json!(null);
-        if !active {
-            let sessions = sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(id)
-                .execute(&mut *w.tx)
-                .await?
-                .rows_affected();
-            let tokens = sqlx::query(
-                "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL",
-            )
-            .bind(w.now_str())
-            .bind(id)
-            .execute(&mut *w.tx)
-            .await?
-            .rows_affected();
-            ended = json!({ "sessions": sessions, "tokens": tokens });
-        }
+        let ended = if active {
+            json!(null)
+        } else {
+            end_access(&mut w, t.id).await?
+        };
         w.audit(
             by,
             if active {
@@ -606,9 +666,9 @@ impl Store {
                 "user.disable"
             },
             "user",
-            id,
-            province_id,
-            json!({ "active": was == 1 }),
+            t.id,
+            t.province_id,
+            json!({ "active": t.active }),
             json!({ "active": active, "ended": ended }),
         )
         .await?;
@@ -616,11 +676,152 @@ impl Store {
         Ok(())
     }
 
-    /// Every user, for the operator's `skillcard user list`.
-    pub async fn users(&self) -> Result<Vec<UserListing>> {
-        Ok(sqlx::query_as(
-            "SELECT id, username, full_name, role, province_id, active, last_login_at FROM users ORDER BY username",
+    /// Gives a user another role or province. Their sessions and tokens carry on with the new
+    /// role from the next request (each request reads the user).
+    pub async fn set_user_role(
+        &self,
+        by: Option<&Actor>,
+        username: &str,
+        role: Role,
+        province_id: Option<i64>,
+    ) -> Result<()> {
+        role.check_province(province_id)?;
+        if let Some(a) = by {
+            authorize_user_admin(a, province_id)?;
+        }
+        let mut w = WriteTx::begin(self).await?;
+        let t = target_user(&mut w, by, username).await?;
+        if let Some(p) = province_id {
+            let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM provinces WHERE id = $1")
+                .bind(p)
+                .fetch_optional(&mut *w.tx)
+                .await?;
+            found.ok_or(DomainError::NotFound { what: "province" })?;
+        }
+        sqlx::query("UPDATE users SET role = $1, province_id = $2 WHERE id = $3")
+            .bind(role.as_str())
+            .bind(province_id)
+            .bind(t.id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.audit(
+            by,
+            "user.role",
+            "user",
+            t.id,
+            province_id.or(t.province_id),
+            json!({ "role": t.role, "province_id": t.province_id }),
+            json!({ "role": role.as_str(), "province_id": province_id }),
         )
+        .await?;
+        w.commit().await?;
+        Ok(())
+    }
+
+    /// An administrator's password reset: a one-time password, valid for [`RESET_TTL`], that
+    /// must be replaced at the first sign-in. The user's sessions and tokens end. Returns the
+    /// one-time password, to hand to the user out of band; only its hash is kept.
+    pub async fn reset_password(&self, by: Option<&Actor>, username: &str) -> Result<String> {
+        let code = one_time_password();
+        let hash = hash_password(&code)?;
+        let mut w = WriteTx::begin(self).await?;
+        let t = target_user(&mut w, by, username).await?;
+        let expires = rfc3339(w.now + RESET_TTL);
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change_password = 1, password_expires_at = $2 WHERE id = $3",
+        )
+        .bind(&hash)
+        .bind(&expires)
+        .bind(t.id)
+        .execute(&mut *w.tx)
+        .await?;
+        let ended = end_access(&mut w, t.id).await?;
+        w.audit(
+            by,
+            "user.password_reset",
+            "user",
+            t.id,
+            t.province_id,
+            json!(null),
+            json!({ "expires_at": expires, "ended": ended }),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(code)
+    }
+
+    /// The user changes their own password: the current one must be right and the new one
+    /// pass the policy (`account::check_password`). Clears a reset's obligation.
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        current: &str,
+        new: &str,
+        client: &str,
+    ) -> Result<()> {
+        account::check_password(new, &actor.username)?;
+        let (hash,): (String,) = sqlx::query_as("SELECT password_hash FROM users WHERE id = $1")
+            .bind(actor.user_id)
+            .fetch_one(&self.pool)
+            .await?;
+        if !verify_password(current, hash).await {
+            return Err(DomainError::InvalidValue {
+                field: "current_password",
+            }
+            .into());
+        }
+        if current == new {
+            return Err(DomainError::WeakPassword {
+                reason: "unchanged",
+            }
+            .into());
+        }
+        let hash = hash_password(new)?;
+        let mut w = WriteTx::begin(self).await?;
+        sqlx::query(
+            "UPDATE users SET password_hash = $1, must_change_password = 0, password_expires_at = NULL WHERE id = $2",
+        )
+        .bind(&hash)
+        .bind(actor.user_id)
+        .execute(&mut *w.tx)
+        .await?;
+        w.audit(
+            Some(actor),
+            "user.password_change",
+            "user",
+            actor.user_id,
+            actor.province_id,
+            json!(null),
+            json!({ "address": client }),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(())
+    }
+
+    /// Whether the user must replace a reset password before doing anything else.
+    pub async fn must_change_password(&self, user_id: i64) -> Result<bool> {
+        let (m,): (i64,) = sqlx::query_as("SELECT must_change_password FROM users WHERE id = $1")
+            .bind(user_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(m == 1)
+    }
+
+    /// The users an administrator manages (`None`: every user, for the operator's CLI).
+    pub async fn users(&self, by: Option<&Actor>) -> Result<Vec<UserListing>> {
+        let filter = match by {
+            Some(a) => {
+                authorize(a, Action::ManageUsers, None)?;
+                a.scope().province_filter()
+            }
+            None => None,
+        };
+        Ok(sqlx::query_as(
+            "SELECT id, username, full_name, role, province_id, active, last_login_at FROM users \
+             WHERE ($1 IS NULL OR province_id = $1) ORDER BY username",
+        )
+        .bind(filter)
         .fetch_all(&self.pool)
         .await?)
     }

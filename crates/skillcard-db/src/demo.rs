@@ -18,7 +18,7 @@ pub const DEMO_PASSWORD: &str = "skillcard-demo";
 pub const DEMO_PROVINCE: i64 = 4;
 
 /// The demo users: (username, full name, title, role).
-pub const DEMO_USERS: [(&str, &str, &str, Role); 9] = [
+pub const DEMO_USERS: [(&str, &str, &str, Role); 10] = [
     ("hq", "مریم احمدی", "کارشناس دفتر ارزشیابی مهارت", Role::Hq),
     ("security", "رضا کریمی", "مسئول حراست استان", Role::Security),
     (
@@ -58,6 +58,7 @@ pub const DEMO_USERS: [(&str, &str, &str, Role); 9] = [
         "دبیر ستاد ارزشیابی استان",
         Role::AssessmentBoard,
     ),
+    ("admin", "نیما کاظمی", "مدیر حساب‌های کاربری", Role::Admin),
 ];
 
 /// Whether the database already holds the demo.
@@ -79,7 +80,7 @@ pub async fn seed(store: &Store) -> Result<bool> {
     }
     let mut actors = Vec::new();
     for (username, full_name, title, role) in DEMO_USERS {
-        let province_id = if role.is_national() {
+        let province_id = if role.is_national() || role == Role::Admin {
             None
         } else {
             Some(DEMO_PROVINCE)

@@ -28,7 +28,10 @@ mod tx;
 pub mod verification;
 pub mod views;
 
-pub use auth::{NewToken, NewUser, SessionInfo, SignIn, TokenView, UserListing, SESSION_TTL_SECS};
+pub use auth::{
+    NewToken, NewUser, SessionInfo, SignIn, TokenAuth, TokenView, UserListing, RESET_TTL,
+    SESSION_TTL_SECS,
+};
 pub use check::CheckReport;
 pub use custody::{
     HandoverInput, InspectionInput, NewRequest, NewShipment, ReceiptInput, ReceiptNoticeInput,

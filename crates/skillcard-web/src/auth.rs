@@ -59,6 +59,17 @@ fn is_api(path: &str) -> bool {
     path.starts_with("/api/")
 }
 
+/// The page where a user changes their password.
+pub const PASSWORD_PAGE: &str = "/account/password";
+
+/// What a user whose password was reset may reach before replacing it.
+fn allowed_before_password_change(path: &str) -> bool {
+    matches!(
+        path,
+        PASSWORD_PAGE | "/logout" | "/api/v1/me" | "/api/v1/me/password" | "/api/v1/tokens/current"
+    ) || path.starts_with("/static/")
+}
+
 fn reject(path: &str, e: DomainError) -> Response {
     if is_api(path) {
         ApiError(AppError::Domain(e)).into_response()
@@ -78,12 +89,26 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
         .map(String::from);
     let auth = if let Some(token) = bearer {
         match state.store.token_actor(&token).await {
-            Ok(Some((actor, token_id))) => Auth::Bearer { actor, token_id },
+            Ok(Some(t)) if t.must_change_password && !allowed_before_password_change(&path) => {
+                return reject(&path, DomainError::PasswordChangeRequired)
+            }
+            Ok(Some(t)) => Auth::Bearer {
+                actor: t.actor,
+                token_id: t.token_id,
+            },
             Ok(None) => return reject(&path, DomainError::Unauthenticated),
             Err(e) => return ApiError(AppError::from(e)).into_response(),
         }
     } else if let Some(token) = cookie(&headers, SESSION_COOKIE) {
         match state.store.session(&token).await {
+            Ok(Some(info))
+                if info.must_change_password && !allowed_before_password_change(&path) =>
+            {
+                if is_api(&path) {
+                    return reject(&path, DomainError::PasswordChangeRequired);
+                }
+                return axum::response::Redirect::to(PASSWORD_PAGE).into_response();
+            }
             Ok(Some(info)) => Auth::Session { info, token },
             Ok(None) => Auth::Anonymous,
             Err(e) => return ApiError(AppError::from(e)).into_response(),

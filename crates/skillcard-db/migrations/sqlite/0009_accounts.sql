@@ -16,6 +16,10 @@ CREATE TABLE login_throttle (
 ALTER TABLE users ADD COLUMN failed_logins BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN last_login_at TEXT;
 ALTER TABLE users ADD COLUMN last_login_failures BIGINT NOT NULL DEFAULT 0;
+-- A password set by an administrator's reset is temporary: it must be replaced at the first
+-- sign-in, and it stops working at password_expires_at.
+ALTER TABLE users ADD COLUMN must_change_password BIGINT NOT NULL DEFAULT 0 CHECK (must_change_password IN (0, 1));
+ALTER TABLE users ADD COLUMN password_expires_at TEXT;
 
 -- Tokens get an id (to list and revoke them), an expiry and their last use. Tokens issued
 -- before had no expiry: they are carried over as revoked, so their holders ask for new ones.

@@ -1,5 +1,6 @@
-//! The caller's own account: exchanging a password for a bearer token, listing and revoking
-//! tokens, and who the caller is.
+//! Accounts: the caller's own (a password exchanged for a bearer token, tokens listed and
+//! revoked, the password changed, who the caller is) and, for administrators, the users they
+//! manage (created, given a role, disabled, enabled, their password reset).
 
 use super::{ApiJson, ApiResult};
 use crate::auth::{ApiActor, BearerToken};
@@ -11,8 +12,9 @@ use axum::http::StatusCode;
 use axum::routing::{delete, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use skillcard_core::policy::Role;
 use skillcard_core::DomainError;
-use skillcard_db::TokenView;
+use skillcard_db::{TokenView, UserListing};
 use utoipa::{OpenApi, ToSchema};
 
 pub fn routes() -> Router<AppState> {
@@ -21,12 +23,51 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tokens/current", delete(revoke_current))
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/me", axum::routing::get(me))
+        .route("/api/v1/me/password", post(change_password))
+        .route(
+            "/api/v1/users",
+            axum::routing::get(list_users).post(create_user),
+        )
+        .route(
+            "/api/v1/users/{username}/role",
+            axum::routing::put(set_role),
+        )
+        .route("/api/v1/users/{username}/disable", post(disable_user))
+        .route("/api/v1/users/{username}/enable", post(enable_user))
+        .route(
+            "/api/v1/users/{username}/reset-password",
+            post(reset_password),
+        )
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(create_token, list_tokens, revoke_token, revoke_current, me),
-    components(schemas(TokenRequest, TokenResponse, TokenView, Me))
+    paths(
+        create_token,
+        list_tokens,
+        revoke_token,
+        revoke_current,
+        me,
+        change_password,
+        list_users,
+        create_user,
+        set_role,
+        disable_user,
+        enable_user,
+        reset_password
+    ),
+    components(schemas(
+        TokenRequest,
+        TokenResponse,
+        TokenView,
+        Me,
+        PasswordChange,
+        UserListing,
+        NewUserBody,
+        Created,
+        RoleBody,
+        ResetAnswer
+    ))
 )]
 pub struct AccountDoc;
 
@@ -141,5 +182,157 @@ async fn me(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiResult<Me> {
         province_id: a.province_id,
         failed_sign_ins_before_last: failed,
         last_sign_in_at: last,
+    }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// Changes the caller's own password (required first after an administrator's reset).
+#[utoipa::path(post, path = "/api/v1/me/password", request_body = PasswordChange,
+    security(("bearer" = [])),
+    responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn change_password(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ClientIp(ip): ClientIp,
+    ApiJson(b): ApiJson<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    s.store
+        .change_password(&a, &b.current_password, &b.new_password, &ip.to_string())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The users the calling administrator manages (a provincial administrator: their province's).
+#[utoipa::path(get, path = "/api/v1/users", security(("bearer" = [])),
+    responses((status = 200, body = Vec<UserListing>), (status = 403, body = ErrorBody)))]
+async fn list_users(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<Vec<UserListing>> {
+    Ok(Json(s.store.users(Some(&a)).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewUserBody {
+    username: String,
+    /// The first password; the policy applies (10–128 characters, not a common one).
+    password: String,
+    full_name: String,
+    #[serde(default)]
+    title: String,
+    role: String,
+    province_id: Option<i64>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Created {
+    id: i64,
+}
+
+/// An administrator creates a user within their reach.
+#[utoipa::path(post, path = "/api/v1/users", request_body = NewUserBody, security(("bearer" = [])),
+    responses((status = 200, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn create_user(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiJson(b): ApiJson<NewUserBody>,
+) -> ApiResult<Created> {
+    let role = parse_role(&b.role)?;
+    let id = s
+        .store
+        .create_user(
+            Some(&a),
+            skillcard_db::NewUser {
+                username: b.username,
+                password: b.password,
+                full_name: b.full_name,
+                title: b.title,
+                role,
+                province_id: b.province_id,
+            },
+        )
+        .await?;
+    Ok(Json(Created { id }))
+}
+
+fn parse_role(s: &str) -> Result<Role, DomainError> {
+    Role::parse(s).ok_or(DomainError::InvalidValue { field: "role" })
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RoleBody {
+    role: String,
+    province_id: Option<i64>,
+}
+
+/// Gives a user another role or province (effective from their next request).
+#[utoipa::path(put, path = "/api/v1/users/{username}/role", request_body = RoleBody,
+    params(("username" = String, Path)), security(("bearer" = [])), responses((status = 204)))]
+async fn set_role(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(username): Path<String>,
+    ApiJson(b): ApiJson<RoleBody>,
+) -> Result<StatusCode, ApiError> {
+    let role = parse_role(&b.role)?;
+    s.store
+        .set_user_role(Some(&a), &username, role, b.province_id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deactivates a user: every session and token of theirs ends at once.
+#[utoipa::path(post, path = "/api/v1/users/{username}/disable",
+    params(("username" = String, Path)), security(("bearer" = [])), responses((status = 204)))]
+async fn disable_user(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.store.set_user_active(Some(&a), &username, false).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Reactivates a user.
+#[utoipa::path(post, path = "/api/v1/users/{username}/enable",
+    params(("username" = String, Path)), security(("bearer" = [])), responses((status = 204)))]
+async fn enable_user(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(username): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    s.store.set_user_active(Some(&a), &username, true).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ResetAnswer {
+    /// Give it to the user out of band; it works once, until `expires_at`, and must then be
+    /// replaced.
+    one_time_password: String,
+    expires_at: String,
+}
+
+/// Resets a user's password to a one-time password; their sessions and tokens end.
+#[utoipa::path(post, path = "/api/v1/users/{username}/reset-password",
+    params(("username" = String, Path)), security(("bearer" = [])),
+    responses((status = 200, body = ResetAnswer)))]
+async fn reset_password(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(username): Path<String>,
+) -> ApiResult<ResetAnswer> {
+    let code = s.store.reset_password(Some(&a), &username).await?;
+    let expires = time::OffsetDateTime::now_utc() + skillcard_db::RESET_TTL;
+    Ok(Json(ResetAnswer {
+        one_time_password: code,
+        expires_at: expires
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
     }))
 }

@@ -106,6 +106,10 @@ pub fn routes() -> Router<AppState> {
             ),
         )
         .route("/logout", post(logout))
+        .route(
+            crate::auth::PASSWORD_PAGE,
+            get(password_form).post(change_password),
+        )
         .route("/", get(dashboard))
         .route("/shipments", get(shipments).post(create_shipment))
         .route("/shipments/{id}", get(shipment))
@@ -789,4 +793,73 @@ async fn audit(State(s): State<AppState>, p: PageActor) -> PageResult {
         nav: Some(nav(&s, &p).await),
         entries,
     })
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct PasswordPage {
+    nav: Option<Nav>,
+    csrf: String,
+    required: bool,
+    done: bool,
+    error: Option<String>,
+}
+
+async fn password_form(State(s): State<AppState>, p: PageActor) -> PageResult {
+    let required = s.store.must_change_password(p.actor.user_id).await?;
+    password_page(&s, &p, required, false, None, axum::http::StatusCode::OK).await
+}
+
+async fn password_page(
+    s: &AppState,
+    p: &PageActor,
+    required: bool,
+    done: bool,
+    error: Option<String>,
+    status: axum::http::StatusCode,
+) -> PageResult {
+    let body = PasswordPage {
+        nav: (!required).then_some(nav(s, p).await),
+        csrf: p.csrf.clone(),
+        required,
+        done,
+        error,
+    }
+    .render()
+    .map_err(AppError::from)?;
+    Ok((status, Html(body)).into_response())
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    current_password: String,
+    new_password: String,
+}
+
+async fn change_password(
+    State(s): State<AppState>,
+    p: PageActor,
+    crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
+    Form(f): Form<PasswordForm>,
+) -> PageResult {
+    match s
+        .store
+        .change_password(
+            &p.actor,
+            &f.current_password,
+            &f.new_password,
+            &ip.to_string(),
+        )
+        .await
+    {
+        Ok(()) => password_page(&s, &p, false, true, None, axum::http::StatusCode::OK).await,
+        Err(e) => match e.domain() {
+            Some(d) => {
+                let required = s.store.must_change_password(p.actor.user_id).await?;
+                let status = AppError::Domain(d.clone()).status();
+                password_page(&s, &p, required, false, Some(d.message_fa()), status).await
+            }
+            None => Err(e.into()),
+        },
+    }
 }
