@@ -72,6 +72,10 @@ enum Command {
         /// Days an API token lives unless its request asks otherwise (1–365).
         #[arg(long, env = "SKILLCARD_TOKEN_DAYS", default_value_t = skillcard_core::account::DEFAULT_TOKEN_DAYS)]
         token_days: i64,
+        /// Roles that must sign in with a second factor (TOTP), comma-separated, e.g.
+        /// hq,admin,director_general; until they set one up they can do nothing else.
+        #[arg(long, env = "SKILLCARD_SECOND_FACTOR_ROLES", value_delimiter = ',')]
+        second_factor_roles: Vec<String>,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -321,7 +325,13 @@ async fn main() -> anyhow::Result<()> {
             verify_cache,
             trusted_proxies,
             token_days,
+            second_factor_roles,
         } => {
+            let second_factor_roles = second_factor_roles
+                .iter()
+                .filter(|r| !r.trim().is_empty())
+                .map(|r| Role::parse(r.trim()).with_context(|| format!("unknown role {r:?}")))
+                .collect::<anyhow::Result<Vec<_>>>()?;
             let opts = ServeOptions {
                 listen,
                 demo,
@@ -332,6 +342,7 @@ async fn main() -> anyhow::Result<()> {
                 verify_cache,
                 trusted_proxies,
                 token_days,
+                second_factor_roles,
             };
             serve(store.clone(), opts).await?
         }
@@ -799,6 +810,7 @@ struct ServeOptions {
     verify_cache: usize,
     trusted_proxies: Vec<std::net::IpAddr>,
     token_days: i64,
+    second_factor_roles: Vec<Role>,
 }
 
 /// The active signing key, if the key directory has one. A demo server makes a key in an empty
@@ -835,6 +847,7 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         verify_cache,
         trusted_proxies,
         token_days,
+        second_factor_roles,
     } = opts;
     let key = signing_key(&key_dir, demo)?;
     let public_keys = keys::KeyDir::open(&key_dir)?.public_set().ok();
@@ -857,6 +870,7 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         skillcard_web::WebConfig {
             secure_cookies: secure,
             token_days,
+            second_factor_roles,
         },
         docs,
     )

@@ -834,3 +834,185 @@ async fn administrators_manage_accounts_and_nothing_else() {
     }
     app.assert_check_ok().await;
 }
+
+/// The current code of an authenticator holding `secret` (base32), made by the same RFC 6238
+/// arithmetic an authenticator app uses, `steps` steps of 30 s from now.
+fn authenticator_code(secret: &str, steps: i64) -> String {
+    let totp = totp_rs::Builder::new()
+        .with_secret(totp_rs::Secret::try_from_base32(secret).unwrap())
+        .build()
+        .unwrap();
+    let now = time::OffsetDateTime::now_utc().unix_timestamp() + 30 * steps;
+    totp.generate(now as u64).to_string()
+}
+
+#[tokio::test]
+async fn privileged_roles_sign_in_with_a_second_factor() {
+    // A server that requires a second factor of HQ.
+    let app = spawn_app_with(true, |s| {
+        s.with_second_factor_roles(vec![skillcard_core::policy::Role::Hq])
+    })
+    .await;
+    let hq = app.token("hq").await;
+    // Until HQ sets one up, nothing else works.
+    let (s, b) = app.get_json("/api/v1/stock", Some(&hq)).await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("second_factor_required"))
+    );
+    // Other roles are not held up.
+    assert_eq!(
+        app.get_json("/api/v1/stock", Some(&app.token("security").await))
+            .await
+            .0,
+        StatusCode::OK
+    );
+
+    let (s, en) = app
+        .post_json("/api/v1/me/totp", Some(&hq), &json!({}))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{en}");
+    let secret = en["secret"].as_str().unwrap().to_string();
+    assert!(en["otpauth_url"]
+        .as_str()
+        .unwrap()
+        .starts_with("otpauth://totp/"));
+    let (s, b) = app
+        .post_json(
+            "/api/v1/me/totp/confirm",
+            Some(&hq),
+            &json!({ "otp": "000000" }),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (UNPROCESSABLE, Some("invalid_value"))
+    );
+    let (s, rc) = app
+        .post_json(
+            "/api/v1/me/totp/confirm",
+            Some(&hq),
+            &json!({ "otp": authenticator_code(&secret, 0) }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{rc}");
+    let codes: Vec<String> = rc["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    assert_eq!(
+        app.get_json("/api/v1/stock", Some(&hq)).await.0,
+        StatusCode::OK
+    );
+
+    // Signing in now needs the code: without it 401 otp_required (before the password is
+    // looked at), with a wrong one a counted failure, with the next step's code a token.
+    let sign_in = |otp: Option<String>, password: &str| {
+        let mut b = json!({ "username": "hq", "password": password });
+        if let Some(o) = otp {
+            b["otp"] = json!(o);
+        }
+        b
+    };
+    let (s, b) = app
+        .post_json("/api/v1/tokens", None, &sign_in(None, PASSWORD))
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("otp_required"))
+    );
+    let (s, b) = app
+        .post_json(
+            "/api/v1/tokens",
+            None,
+            &sign_in(Some("123456".into()), PASSWORD),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_credentials"))
+    );
+    let next = authenticator_code(&secret, 1);
+    let (s, b) = app
+        .post_json(
+            "/api/v1/tokens",
+            None,
+            &sign_in(Some(next.clone()), PASSWORD),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    // The same code is accepted once.
+    let (s, _) = app
+        .post_json("/api/v1/tokens", None, &sign_in(Some(next), PASSWORD))
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // A recovery code works once, in place of the app's code.
+    let (s, _) = app
+        .post_json(
+            "/api/v1/tokens",
+            None,
+            &sign_in(Some(codes[0].to_uppercase()), PASSWORD),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = app
+        .post_json(
+            "/api/v1/tokens",
+            None,
+            &sign_in(Some(codes[0].clone()), PASSWORD),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    // A right code with a wrong password is still refused.
+    let (s, _) = app
+        .post_json(
+            "/api/v1/tokens",
+            None,
+            &sign_in(Some(codes[1].clone()), "wrong-password"),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+
+    // The login page asks for the code too.
+    let web = browser();
+    let page = web.get(app.url("/login")).send().await.unwrap();
+    let pre = extract_csrf(&page.text().await.unwrap()).unwrap();
+    let r = web
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "hq"),
+            ("password", PASSWORD),
+            ("_csrf", pre.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    assert!(r.text().await.unwrap().contains("دومرحله‌ای"));
+    let r = web
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "hq"),
+            ("password", PASSWORD),
+            ("otp", codes[2].as_str()),
+            ("_csrf", pre.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection());
+    let html = web
+        .get(app.url("/account/2fa"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("data-second-factor=\"on\""), "{html}");
+    assert!(!audit_actions(&app, "user.totp_enable").await.is_empty());
+    app.assert_check_ok().await;
+}

@@ -153,8 +153,19 @@ pub async fn spawn_app() -> TestApp {
 
 /// Fresh database + migrations + server, no data.
 pub async fn spawn_empty_app() -> TestApp {
+    spawn_app_with(false, |s| s).await
+}
+
+/// A fresh database (with the demo when `demo`) served with the state `adjust` makes.
+pub async fn spawn_app_with(
+    demo: bool,
+    adjust: impl FnOnce(skillcard_web::AppState) -> skillcard_web::AppState,
+) -> TestApp {
     let (store, db_url) = fresh_store().await;
-    let server = serve_store(store.clone()).await;
+    if demo {
+        assert!(skillcard_db::demo::seed(&store).await.unwrap());
+    }
+    let server = serve_store_with(store.clone(), adjust).await;
     TestApp {
         addr: server.addr,
         base: format!("http://{}", server.addr),

@@ -143,6 +143,10 @@ pub enum DomainError {
     WeakPassword { reason: &'static str },
     #[error("the password must be changed before anything else")]
     PasswordChangeRequired,
+    #[error("this account signs in with a second factor: send the authenticator's code")]
+    OtpRequired,
+    #[error("this role must set up a second factor before anything else")]
+    SecondFactorRequired,
 }
 
 impl DomainError {
@@ -212,6 +216,8 @@ impl DomainError {
             TokenExpired => "token_expired",
             WeakPassword { .. } => "weak_password",
             PasswordChangeRequired => "password_change_required",
+            OtpRequired => "otp_required",
+            SecondFactorRequired => "second_factor_required",
         }
     }
 
@@ -223,7 +229,8 @@ impl DomainError {
             | WrongProvince
             | CsrfMismatch
             | BadSignature
-            | PasswordChangeRequired => ErrorKind::Forbidden,
+            | PasswordChangeRequired
+            | SecondFactorRequired => ErrorKind::Forbidden,
             NotFound { .. } => ErrorKind::NotFound,
             Conflict
             | AlreadyRecorded { .. }
@@ -240,7 +247,9 @@ impl DomainError {
             | NotInService { .. }
             | WrongCaseStatus { .. }
             | ReprintNotAuthorized => ErrorKind::Conflict,
-            InvalidCredentials | Unauthenticated | TokenExpired => ErrorKind::Unauthenticated,
+            InvalidCredentials | Unauthenticated | TokenExpired | OtpRequired => {
+                ErrorKind::Unauthenticated
+            }
             LoginThrottled { .. } => ErrorKind::TooManyRequests,
             _ => ErrorKind::Invalid,
         }
@@ -333,7 +342,9 @@ impl DomainError {
             | CsrfMismatch
             | NoQrInPhoto
             | TokenExpired
-            | PasswordChangeRequired => json!({}),
+            | PasswordChangeRequired
+            | OtpRequired
+            | SecondFactorRequired => json!({}),
             WeakPassword { reason } => json!({ "reason": reason }),
             LoginThrottled { retry_after_secs } => json!({ "retry_after_secs": retry_after_secs }),
         }

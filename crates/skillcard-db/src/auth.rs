@@ -76,6 +76,8 @@ pub struct SessionInfo {
     pub csrf_token: String,
     /// The password was reset by an administrator: nothing but changing it is allowed.
     pub must_change_password: bool,
+    /// The user signs in with a second factor.
+    pub has_second_factor: bool,
 }
 
 /// What a bearer token stands for.
@@ -84,6 +86,7 @@ pub struct TokenAuth {
     pub actor: Actor,
     pub token_id: i64,
     pub must_change_password: bool,
+    pub has_second_factor: bool,
 }
 
 fn random_token() -> String {
@@ -92,7 +95,7 @@ fn random_token() -> String {
     hex::encode(b)
 }
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -342,7 +345,13 @@ impl Store {
     /// recorded — a failure counts against both subjects and is audited with the address, a
     /// success clears the account's count and is audited too. An unknown user and a wrong
     /// password give the same error and take the same time.
-    pub async fn sign_in(&self, username: &str, password: &str, client: &str) -> Result<SignIn> {
+    pub async fn sign_in(
+        &self,
+        username: &str,
+        password: &str,
+        otp: Option<&str>,
+        client: &str,
+    ) -> Result<SignIn> {
         text::check_clean("username", username)?;
         let username = text::normalize(username).to_lowercase();
         let now = OffsetDateTime::now_utc();
@@ -354,13 +363,18 @@ impl Store {
             let t = throttle(&self.pool, kind, subject).await?;
             account::check_not_locked(t.as_ref(), now)?;
         }
-        let row: Option<(i64, String, Option<String>)> = sqlx::query_as(
-            "SELECT id, password_hash, password_expires_at FROM users WHERE username = $1 AND active = 1",
+        let row: Option<(i64, String, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT id, password_hash, password_expires_at, totp_secret FROM users WHERE username = $1 AND active = 1",
         )
         .bind(&username)
         .fetch_optional(&self.pool)
         .await?;
-        let (id, hash, expires) = row.unwrap_or_else(|| (0, dummy_hash(), None));
+        let (id, hash, expires, totp_secret) = row.unwrap_or_else(|| (0, dummy_hash(), None, None));
+        let otp = otp.map(str::trim).filter(|o| !o.is_empty());
+        if totp_secret.is_some() && otp.is_none() {
+            // Said before the password is checked, so it tells nothing about the password.
+            return Err(DomainError::OtpRequired.into());
+        }
         // A reset's one-time password past its time is as wrong as a wrong password.
         let expired = match expires.as_deref() {
             Some(t) => parse_time(t)? <= now,
@@ -370,6 +384,12 @@ impl Store {
 
         let mut w = WriteTx::begin(self).await?;
         let now = w.now;
+        let ok = match (&totp_secret, otp) {
+            (Some(secret), Some(code)) if ok => {
+                crate::totp::check_second_factor(&mut w, id, &username, secret, code).await?
+            }
+            _ => ok,
+        };
         if !ok {
             let mut locked = Vec::new();
             for (kind, subject) in subjects {
@@ -468,6 +488,7 @@ impl Store {
     /// Starts a browser session; returns the cookie's secret.
     pub async fn create_session(&self, actor: &Actor) -> Result<(String, SessionInfo)> {
         let must_change_password = self.must_change_password(actor.user_id).await?;
+        let has_second_factor = self.has_second_factor(actor.user_id).await?;
         let token = random_token();
         let csrf = random_token();
         let now = OffsetDateTime::now_utc();
@@ -490,14 +511,16 @@ impl Store {
                 actor: actor.clone(),
                 csrf_token: csrf,
                 must_change_password,
+                has_second_factor,
             },
         ))
     }
 
     /// The live session a cookie's secret belongs to, if any.
     pub async fn session(&self, token: &str) -> Result<Option<SessionInfo>> {
-        let row: Option<(i64, String, i64)> = sqlx::query_as(
-            "SELECT s.user_id, s.csrf_token, u.must_change_password FROM sessions s JOIN users u ON u.id = s.user_id \
+        let row: Option<(i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT s.user_id, s.csrf_token, u.must_change_password, \
+             CAST(CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
         )
         .bind(token_hash(token))
@@ -505,10 +528,11 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some((user_id, csrf_token, must_change)) => Ok(Some(SessionInfo {
+            Some((user_id, csrf_token, must_change, second)) => Ok(Some(SessionInfo {
                 actor: self.actor(user_id).await?,
                 csrf_token,
                 must_change_password: must_change == 1,
+                has_second_factor: second == 1,
             })),
             None => Ok(None),
         }
@@ -565,14 +589,16 @@ impl Store {
     /// token or a deactivated user, [`DomainError::TokenExpired`] for one past its expiry.
     /// Its last use is written at most once a minute.
     pub async fn token_actor(&self, token: &str) -> Result<Option<TokenAuth>> {
-        let row: Option<(i64, i64, String, Option<String>, i64)> = sqlx::query_as(
-            "SELECT t.id, t.user_id, t.expires_at, t.last_used_at, u.must_change_password FROM api_tokens t JOIN users u ON u.id = t.user_id \
+        #[allow(clippy::type_complexity)]
+        let row: Option<(i64, i64, String, Option<String>, i64, i64)> = sqlx::query_as(
+            "SELECT t.id, t.user_id, t.expires_at, t.last_used_at, u.must_change_password, \
+             CAST(CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) FROM api_tokens t JOIN users u ON u.id = t.user_id \
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1",
         )
         .bind(token_hash(token))
         .fetch_optional(&self.pool)
         .await?;
-        let Some((id, user_id, expires_at, last_used, must_change)) = row else {
+        let Some((id, user_id, expires_at, last_used, must_change, second)) = row else {
             return Ok(None);
         };
         let now = OffsetDateTime::now_utc();
@@ -594,6 +620,7 @@ impl Store {
             actor: self.actor(user_id).await?,
             token_id: id,
             must_change_password: must_change == 1,
+            has_second_factor: second == 1,
         }))
     }
 
@@ -728,7 +755,8 @@ impl Store {
         let t = target_user(&mut w, by, username).await?;
         let expires = rfc3339(w.now + RESET_TTL);
         sqlx::query(
-            "UPDATE users SET password_hash = $1, must_change_password = 1, password_expires_at = $2 WHERE id = $3",
+            "UPDATE users SET password_hash = $1, must_change_password = 1, password_expires_at = $2, \
+             totp_secret = NULL, totp_pending = NULL WHERE id = $3",
         )
         .bind(&hash)
         .bind(&expires)

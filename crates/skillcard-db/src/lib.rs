@@ -23,6 +23,7 @@ pub mod issuance;
 mod media;
 pub mod notify;
 pub mod printing;
+pub mod totp;
 pub mod transparency;
 mod tx;
 pub mod verification;

@@ -70,6 +70,16 @@ fn allowed_before_password_change(path: &str) -> bool {
     ) || path.starts_with("/static/")
 }
 
+/// The page where a user sets up their second factor.
+pub const SECOND_FACTOR_PAGE: &str = "/account/2fa";
+
+/// What a user of a role that needs a second factor may reach before setting one up.
+fn allowed_before_second_factor(path: &str) -> bool {
+    path.starts_with(SECOND_FACTOR_PAGE)
+        || path.starts_with("/api/v1/me/totp")
+        || allowed_before_password_change(path)
+}
+
 fn reject(path: &str, e: DomainError) -> Response {
     if is_api(path) {
         ApiError(AppError::Domain(e)).into_response()
@@ -92,6 +102,13 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
             Ok(Some(t)) if t.must_change_password && !allowed_before_password_change(&path) => {
                 return reject(&path, DomainError::PasswordChangeRequired)
             }
+            Ok(Some(t))
+                if !t.has_second_factor
+                    && state.config.second_factor_roles.contains(&t.actor.role)
+                    && !allowed_before_second_factor(&path) =>
+            {
+                return reject(&path, DomainError::SecondFactorRequired)
+            }
             Ok(Some(t)) => Auth::Bearer {
                 actor: t.actor,
                 token_id: t.token_id,
@@ -108,6 +125,16 @@ pub async fn authenticate(State(state): State<AppState>, req: Request, next: Nex
                     return reject(&path, DomainError::PasswordChangeRequired);
                 }
                 return axum::response::Redirect::to(PASSWORD_PAGE).into_response();
+            }
+            Ok(Some(info))
+                if !info.has_second_factor
+                    && state.config.second_factor_roles.contains(&info.actor.role)
+                    && !allowed_before_second_factor(&path) =>
+            {
+                if is_api(&path) {
+                    return reject(&path, DomainError::SecondFactorRequired);
+                }
+                return axum::response::Redirect::to(SECOND_FACTOR_PAGE).into_response();
             }
             Ok(Some(info)) => Auth::Session { info, token },
             Ok(None) => Auth::Anonymous,

@@ -28,6 +28,9 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// Days an API token lives unless its request asks for fewer or more (1–365).
     pub token_days: i64,
+    /// Roles that must sign in with a second factor: until they set one up, they may do
+    /// nothing else.
+    pub second_factor_roles: Vec<skillcard_core::policy::Role>,
 }
 
 impl Default for WebConfig {
@@ -35,6 +38,7 @@ impl Default for WebConfig {
         WebConfig {
             secure_cookies: true,
             token_days: skillcard_core::account::DEFAULT_TOKEN_DAYS,
+            second_factor_roles: Vec::new(),
         }
     }
 }
@@ -140,6 +144,14 @@ impl AppState {
         self.parts().trusted_proxies = Arc::new(proxies.clone());
         self.parts().public_limit =
             ratelimit::PublicLimit::new(per_minute, burst).map(|l| Arc::new(l.trusting(proxies)));
+        self
+    }
+
+    /// Requires a second factor of users of `roles`.
+    pub fn with_second_factor_roles(mut self, roles: Vec<skillcard_core::policy::Role>) -> Self {
+        let mut config = (*self.config).clone();
+        config.second_factor_roles = roles;
+        self.parts().config = Arc::new(config);
         self
     }
 

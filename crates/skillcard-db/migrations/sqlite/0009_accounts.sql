@@ -21,6 +21,19 @@ ALTER TABLE users ADD COLUMN last_login_failures BIGINT NOT NULL DEFAULT 0;
 ALTER TABLE users ADD COLUMN must_change_password BIGINT NOT NULL DEFAULT 0 CHECK (must_change_password IN (0, 1));
 ALTER TABLE users ADD COLUMN password_expires_at TEXT;
 
+-- Second factor (RFC 6238 TOTP): the secret once confirmed, the one being enrolled, and the last
+-- time step accepted (a code is accepted once).
+ALTER TABLE users ADD COLUMN totp_secret TEXT;
+ALTER TABLE users ADD COLUMN totp_pending TEXT;
+ALTER TABLE users ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;
+-- Recovery codes for a lost authenticator: SHA-256 of each, used once.
+CREATE TABLE recovery_codes (
+    user_id   INTEGER NOT NULL REFERENCES users(id),
+    code_hash TEXT NOT NULL,
+    used_at   TEXT,
+    PRIMARY KEY (user_id, code_hash)
+);
+
 -- Tokens get an id (to list and revoke them), an expiry and their last use. Tokens issued
 -- before had no expiry: they are carried over as revoked, so their holders ask for new ones.
 CREATE TABLE api_tokens_v2 (

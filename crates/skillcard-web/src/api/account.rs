@@ -14,6 +14,7 @@ use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use skillcard_core::policy::Role;
 use skillcard_core::DomainError;
+use skillcard_db::totp::TotpEnrolment;
 use skillcard_db::{TokenView, UserListing};
 use utoipa::{OpenApi, ToSchema};
 
@@ -24,6 +25,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/me", axum::routing::get(me))
         .route("/api/v1/me/password", post(change_password))
+        .route("/api/v1/me/totp", post(start_totp))
+        .route("/api/v1/me/totp/confirm", post(confirm_totp))
         .route(
             "/api/v1/users",
             axum::routing::get(list_users).post(create_user),
@@ -54,7 +57,9 @@ pub fn routes() -> Router<AppState> {
         set_role,
         disable_user,
         enable_user,
-        reset_password
+        reset_password,
+        start_totp,
+        confirm_totp
     ),
     components(schemas(
         TokenRequest,
@@ -66,7 +71,10 @@ pub fn routes() -> Router<AppState> {
         NewUserBody,
         Created,
         RoleBody,
-        ResetAnswer
+        ResetAnswer,
+        TotpEnrolment,
+        OtpBody,
+        RecoveryCodes
     ))
 )]
 pub struct AccountDoc;
@@ -81,6 +89,10 @@ pub struct TokenRequest {
     /// Days until the token expires (1–365; the server's default when absent).
     #[serde(default)]
     expires_in_days: Option<i64>,
+    /// The authenticator's current code (or a recovery code), for accounts with a second
+    /// factor; without it they are answered 401 `otp_required`.
+    #[serde(default)]
+    otp: Option<String>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -106,7 +118,10 @@ async fn create_token(
 ) -> ApiResult<TokenResponse> {
     let lifetime = skillcard_core::account::token_lifetime(b.expires_in_days, s.config.token_days)?;
     let client = ip.to_string();
-    let signed = s.store.sign_in(&b.username, &b.password, &client).await?;
+    let signed = s
+        .store
+        .sign_in(&b.username, &b.password, b.otp.as_deref(), &client)
+        .await?;
     let t = s
         .store
         .create_api_token(&signed.actor, &b.label, lifetime, &client)
@@ -335,4 +350,37 @@ async fn reset_password(
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default(),
     }))
+}
+
+/// Starts setting up a second factor: the secret for the authenticator app (pending until
+/// confirmed).
+#[utoipa::path(post, path = "/api/v1/me/totp", security(("bearer" = [])),
+    responses((status = 200, body = TotpEnrolment), (status = 409, body = ErrorBody)))]
+async fn start_totp(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiResult<TotpEnrolment> {
+    Ok(Json(s.store.start_totp(&a).await?))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct OtpBody {
+    /// A code the authenticator app shows now.
+    otp: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RecoveryCodes {
+    /// Each signs in once in place of a code; shown only now.
+    recovery_codes: Vec<String>,
+}
+
+/// Turns the second factor on once a code from the app matches; answers the recovery codes.
+#[utoipa::path(post, path = "/api/v1/me/totp/confirm", request_body = OtpBody,
+    security(("bearer" = [])), responses((status = 200, body = RecoveryCodes)))]
+async fn confirm_totp(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ClientIp(ip): ClientIp,
+    ApiJson(b): ApiJson<OtpBody>,
+) -> ApiResult<RecoveryCodes> {
+    let recovery_codes = s.store.confirm_totp(&a, &b.otp, &ip.to_string()).await?;
+    Ok(Json(RecoveryCodes { recovery_codes }))
 }

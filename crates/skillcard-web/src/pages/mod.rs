@@ -110,6 +110,9 @@ pub fn routes() -> Router<AppState> {
             crate::auth::PASSWORD_PAGE,
             get(password_form).post(change_password),
         )
+        .route(crate::auth::SECOND_FACTOR_PAGE, get(second_factor))
+        .route("/account/2fa/start", post(start_second_factor))
+        .route("/account/2fa/confirm", post(confirm_second_factor))
         .route("/", get(dashboard))
         .route("/shipments", get(shipments).post(create_shipment))
         .route("/shipments/{id}", get(shipment))
@@ -200,6 +203,8 @@ async fn login_form(State(s): State<AppState>) -> PageResult {
 struct LoginForm {
     username: String,
     password: String,
+    #[serde(default)]
+    otp: Option<String>,
     #[serde(rename = "_csrf")]
     csrf: String,
 }
@@ -211,7 +216,7 @@ async fn login(
 ) -> PageResult {
     match s
         .store
-        .sign_in(&f.username, &f.password, &ip.to_string())
+        .sign_in(&f.username, &f.password, f.otp.as_deref(), &ip.to_string())
         .await
     {
         Ok(signed) => {
@@ -230,6 +235,7 @@ async fn login(
             Some(
                 d @ (DomainError::InvalidCredentials
                 | DomainError::LoginThrottled { .. }
+                | DomainError::OtpRequired
                 | DomainError::ForbiddenCharacter { .. }),
             ) => {
                 let page = LoginPage {
@@ -858,6 +864,84 @@ async fn change_password(
                 let required = s.store.must_change_password(p.actor.user_id).await?;
                 let status = AppError::Domain(d.clone()).status();
                 password_page(&s, &p, required, false, Some(d.message_fa()), status).await
+            }
+            None => Err(e.into()),
+        },
+    }
+}
+
+#[derive(Template)]
+#[template(path = "second_factor.html")]
+struct SecondFactorPage {
+    nav: Option<Nav>,
+    csrf: String,
+    /// The user's role must have a second factor and has none yet.
+    required: bool,
+    enabled: bool,
+    enrolment: Option<skillcard_db::totp::TotpEnrolment>,
+    recovery_codes: Option<Vec<String>>,
+    error: Option<String>,
+}
+
+impl SecondFactorPage {
+    async fn for_user(s: &AppState, p: &PageActor) -> Result<Self, PageError> {
+        let enabled = s.store.has_second_factor(p.actor.user_id).await?;
+        let required = !enabled && s.config.second_factor_roles.contains(&p.actor.role);
+        Ok(SecondFactorPage {
+            nav: (!required).then_some(nav(s, p).await),
+            csrf: p.csrf.clone(),
+            required,
+            enabled,
+            enrolment: None,
+            recovery_codes: None,
+            error: None,
+        })
+    }
+
+    fn respond(self, status: axum::http::StatusCode) -> PageResult {
+        let body = self.render().map_err(AppError::from)?;
+        Ok((status, Html(body)).into_response())
+    }
+}
+
+async fn second_factor(State(s): State<AppState>, p: PageActor) -> PageResult {
+    SecondFactorPage::for_user(&s, &p)
+        .await?
+        .respond(axum::http::StatusCode::OK)
+}
+
+async fn start_second_factor(State(s): State<AppState>, p: PageActor) -> PageResult {
+    let mut page = SecondFactorPage::for_user(&s, &p).await?;
+    page.enrolment = Some(s.store.start_totp(&p.actor).await?);
+    page.respond(axum::http::StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+struct OtpForm {
+    otp: String,
+}
+
+async fn confirm_second_factor(
+    State(s): State<AppState>,
+    p: PageActor,
+    crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
+    Form(f): Form<OtpForm>,
+) -> PageResult {
+    match s
+        .store
+        .confirm_totp(&p.actor, &f.otp, &ip.to_string())
+        .await
+    {
+        Ok(codes) => {
+            let mut page = SecondFactorPage::for_user(&s, &p).await?;
+            page.recovery_codes = Some(codes);
+            page.respond(axum::http::StatusCode::OK)
+        }
+        Err(e) => match e.domain() {
+            Some(d) => {
+                let mut page = SecondFactorPage::for_user(&s, &p).await?;
+                page.error = Some(d.message_fa());
+                page.respond(AppError::Domain(d.clone()).status())
             }
             None => Err(e.into()),
         },
