@@ -596,6 +596,17 @@ fn arbitrary_text_never_gives_a_server_error() {
     }
 }
 
+async fn replace_first_password(app: &TestApp, token: &str, first: &str) {
+    let (s, b) = app
+        .post_json(
+            "/api/v1/me/password",
+            Some(token),
+            &json!({ "current_password": first, "new_password": format!("{first}-mine") }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
+}
+
 #[tokio::test]
 async fn administrators_manage_accounts_and_nothing_else() {
     let app = spawn_app().await;
@@ -659,6 +670,12 @@ async fn administrators_manage_accounts_and_nothing_else() {
         )
         .await;
     let esf = t["token"].as_str().unwrap().to_string();
+    // The administrator chose the first password: it is replaced before anything else.
+    assert_eq!(
+        app.get_json("/api/v1/users", Some(&esf)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    replace_first_password(&app, &esf, "another-fine-one").await;
     let (_, users) = app.get_json("/api/v1/users", Some(&esf)).await;
     let users = users.as_array().unwrap();
     assert!(
@@ -693,6 +710,7 @@ async fn administrators_manage_accounts_and_nothing_else() {
         )
         .await;
     let u1 = t["token"].as_str().unwrap().to_string();
+    replace_first_password(&app, &u1, "a-fine-passphrase").await;
     assert_eq!(
         app.get_json("/api/v1/stock", Some(&u1)).await.0,
         StatusCode::FORBIDDEN
@@ -1015,4 +1033,115 @@ async fn privileged_roles_sign_in_with_a_second_factor() {
     assert!(html.contains("data-second-factor=\"on\""), "{html}");
     assert!(!audit_actions(&app, "user.totp_enable").await.is_empty());
     app.assert_check_ok().await;
+}
+
+#[tokio::test]
+async fn people_manage_their_account_and_administrators_users_through_the_pages() {
+    use crate::exam_pages::{login, page};
+    let app = spawn_app().await;
+    // The administrator's page lists users and creates one; the new user must replace the
+    // first password.
+    let admin = login(&app, "admin").await;
+    let (html, csrf) = page(&app, &admin, "/users").await;
+    assert!(html.contains("data-user=\"clerk\""));
+    let r = admin
+        .post(app.url("/users"))
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", "nasrin"),
+            ("full_name", "نسرین امینی"),
+            ("title", ""),
+            ("role", "issuance_clerk"),
+            ("province_id", &ISFAHAN.to_string()),
+            ("password", "first-password-9"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.text().await.unwrap().contains("data-user=\"nasrin\""));
+    let (s, b) = app
+        .post_json(
+            "/api/v1/tokens",
+            None,
+            &json!({ "username": "nasrin", "password": "first-password-9" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, b2) = app
+        .get_json("/api/v1/exam-lists", Some(b["token"].as_str().unwrap()))
+        .await;
+    assert_eq!(
+        (s, b2["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("password_change_required"))
+    );
+    // A reset from the page shows the one-time password.
+    let r = admin
+        .post(app.url("/users/clerk/reset-password"))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("data-one-time=\"clerk\""), "{html}");
+    // Others may not open the page.
+    let head = login(&app, "head").await;
+    let r = head.get(app.url("/users")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+
+    // A user sees where they are signed in and ends another session; it is signed out.
+    let first = login(&app, "officer").await;
+    let second = login(&app, "officer").await;
+    let (html, csrf) = page(&app, &second, "/account").await;
+    assert_eq!(html.matches("data-session=").count(), 2, "{html}");
+    assert!(html.contains("همین نشست"));
+    let other: i64 = {
+        let (_, list) = app
+            .get_json("/api/v1/me/sessions", Some(&app.token("officer").await))
+            .await;
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["id"].as_i64().unwrap())
+            .min()
+            .unwrap()
+    };
+    let r = second
+        .post(app.url(&format!("/account/sessions/{other}/end")))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_redirection());
+    assert!(first
+        .get(app.url("/"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .is_redirection());
+    assert_eq!(
+        second.get(app.url("/")).send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    // Tokens are listed and revoked from the same page.
+    let (html, csrf) = page(&app, &second, "/account").await;
+    let token_id = html
+        .split("data-token=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    second
+        .post(app.url(&format!("/account/tokens/{token_id}/revoke")))
+        .form(&[("_csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let t = app.token("officer").await;
+    assert_eq!(
+        app.get_json("/api/v1/me", Some(&t)).await.0,
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(!audit_actions(&app, "session.end").await.is_empty());
 }

@@ -176,6 +176,24 @@ pub fn tehran_date(now: time::OffsetDateTime) -> time::Date {
     now.to_offset(offset).date()
 }
 
+/// An instant stored as RFC 3339 text, as people in Iran read it: the Solar Hijri date and the
+/// time in Tehran, in Persian digits (the text itself if it does not parse).
+pub fn fa_datetime(rfc3339: &str) -> String {
+    let Ok(t) =
+        time::OffsetDateTime::parse(rfc3339, &time::format_description::well_known::Rfc3339)
+    else {
+        return rfc3339.to_string();
+    };
+    let offset = time::UtcOffset::from_hms(3, 30, 0).unwrap_or(time::UtcOffset::UTC);
+    let local = t.to_offset(offset);
+    crate::text::persian_digits(&format!(
+        "{} {:02}:{:02}",
+        fa_date(local.date()),
+        local.hour(),
+        local.minute()
+    ))
+}
+
 /// Formats a Gregorian date stored in the database as a Persian Solar Hijri date.
 pub fn fa_date(d: time::Date) -> String {
     JalaliDate::from_gregorian(d)

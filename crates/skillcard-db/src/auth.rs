@@ -57,6 +57,16 @@ pub struct TokenView {
     pub last_used_at: Option<String>,
 }
 
+/// One of a user's browser sessions.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct SessionView {
+    pub id: i64,
+    pub created_at: String,
+    pub expires_at: String,
+    /// The client address it was opened from.
+    pub address: String,
+}
+
 /// A user as the operator lists them.
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct UserListing {
@@ -72,6 +82,7 @@ pub struct UserListing {
 /// A signed-in browser session: who, and the CSRF token its forms must echo.
 #[derive(Debug, Clone)]
 pub struct SessionInfo {
+    pub session_id: i64,
     pub actor: Actor,
     pub csrf_token: String,
     /// The password was reset by an administrator: nothing but changing it is allowed.
@@ -283,7 +294,8 @@ async fn save_throttle(w: &mut WriteTx, kind: Subject, subject: &str, t: &Thrott
 }
 
 impl Store {
-    /// Creates a user. `by` is the administrator doing it, or `None` for the operator's CLI.
+    /// Creates a user. `by` is the administrator doing it (the user must then replace the first
+    /// password at their first sign-in), or `None` for the operator's CLI.
     pub async fn create_user(&self, by: Option<&Actor>, new: NewUser) -> Result<i64> {
         if let Some(a) = by {
             authorize_user_admin(a, new.province_id)?;
@@ -313,8 +325,8 @@ impl Store {
         }
         let now = w.now_str();
         let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO users (username, password_hash, full_name, title, role, province_id, active, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, 1, $7) RETURNING id",
+            "INSERT INTO users (username, password_hash, full_name, title, role, province_id, active, created_at, must_change_password) \
+             VALUES ($1, $2, $3, $4, $5, $6, 1, $7, $8) RETURNING id",
         )
         .bind(&username)
         .bind(&hash)
@@ -323,6 +335,8 @@ impl Store {
         .bind(new.role.as_str())
         .bind(new.province_id)
         .bind(&now)
+        // The administrator chose the first password: the user replaces it at first sign-in.
+        .bind(i64::from(by.is_some()))
         .fetch_one(&mut *w.tx)
         .await
         .map_err(|e| crate::error::unique_to(e, DomainError::InvalidValue { field: "username" }))?;
@@ -486,7 +500,11 @@ impl Store {
     }
 
     /// Starts a browser session; returns the cookie's secret.
-    pub async fn create_session(&self, actor: &Actor) -> Result<(String, SessionInfo)> {
+    pub async fn create_session(
+        &self,
+        actor: &Actor,
+        client: &str,
+    ) -> Result<(String, SessionInfo)> {
         let must_change_password = self.must_change_password(actor.user_id).await?;
         let has_second_factor = self.has_second_factor(actor.user_id).await?;
         let token = random_token();
@@ -497,17 +515,22 @@ impl Store {
             .bind(rfc3339(now))
             .execute(&self.pool)
             .await?;
-        sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(token_hash(&token))
-            .bind(actor.user_id)
-            .bind(&csrf)
-            .bind(rfc3339(now))
-            .bind(rfc3339(now + SESSION_TTL))
-            .execute(&self.pool)
-            .await?;
+        let (session_id,): (i64,) = sqlx::query_as(
+            "INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at, address) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(token_hash(&token))
+        .bind(actor.user_id)
+        .bind(&csrf)
+        .bind(rfc3339(now))
+        .bind(rfc3339(now + SESSION_TTL))
+        .bind(client)
+        .fetch_one(&self.pool)
+        .await?;
         Ok((
             token,
             SessionInfo {
+                session_id,
                 actor: actor.clone(),
                 csrf_token: csrf,
                 must_change_password,
@@ -518,8 +541,8 @@ impl Store {
 
     /// The live session a cookie's secret belongs to, if any.
     pub async fn session(&self, token: &str) -> Result<Option<SessionInfo>> {
-        let row: Option<(i64, String, i64, i64)> = sqlx::query_as(
-            "SELECT s.user_id, s.csrf_token, u.must_change_password, \
+        let row: Option<(i64, i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT s.id, s.user_id, s.csrf_token, u.must_change_password, \
              CAST(CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
         )
@@ -528,7 +551,8 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         match row {
-            Some((user_id, csrf_token, must_change, second)) => Ok(Some(SessionInfo {
+            Some((session_id, user_id, csrf_token, must_change, second)) => Ok(Some(SessionInfo {
+                session_id,
                 actor: self.actor(user_id).await?,
                 csrf_token,
                 must_change_password: must_change == 1,
@@ -622,6 +646,48 @@ impl Store {
             must_change_password: must_change == 1,
             has_second_factor: second == 1,
         }))
+    }
+
+    /// The user's own live sessions, newest first.
+    pub async fn own_sessions(&self, actor: &Actor) -> Result<Vec<SessionView>> {
+        Ok(sqlx::query_as(
+            "SELECT id, created_at, expires_at, address FROM sessions \
+             WHERE user_id = $1 AND expires_at > $2 ORDER BY id DESC",
+        )
+        .bind(actor.user_id)
+        .bind(rfc3339(OffsetDateTime::now_utc()))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Ends one of the user's own sessions (a browser left signed in elsewhere).
+    pub async fn end_own_session(
+        &self,
+        actor: &Actor,
+        session_id: i64,
+        client: &str,
+    ) -> Result<()> {
+        let mut w = WriteTx::begin(self).await?;
+        let done = sqlx::query("DELETE FROM sessions WHERE id = $1 AND user_id = $2")
+            .bind(session_id)
+            .bind(actor.user_id)
+            .execute(&mut *w.tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(DomainError::NotFound { what: "session" }.into());
+        }
+        w.audit(
+            Some(actor),
+            "session.end",
+            "session",
+            session_id,
+            actor.province_id,
+            json!(null),
+            json!({ "address": client }),
+        )
+        .await?;
+        w.commit().await?;
+        Ok(())
     }
 
     /// The user's own tokens that still work, newest first.

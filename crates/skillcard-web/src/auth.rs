@@ -292,6 +292,19 @@ impl<S: Send + Sync> FromRequestParts<S> for BearerToken {
     }
 }
 
+/// The id of the browser session a request comes with, if any.
+pub struct CurrentSession(pub Option<i64>);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentSession {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(CurrentSession(match &*request_auth(parts) {
+            Auth::Session { info, .. } => Some(info.session_id),
+            _ => None,
+        }))
+    }
+}
+
 /// The session's cookie secret, for logout.
 pub struct SessionToken(pub Option<String>);
 

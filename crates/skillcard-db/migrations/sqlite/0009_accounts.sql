@@ -51,3 +51,17 @@ INSERT INTO api_tokens_v2 (token_hash, user_id, label, created_at, expires_at, r
 DROP TABLE api_tokens;
 ALTER TABLE api_tokens_v2 RENAME TO api_tokens;
 CREATE INDEX api_tokens_user ON api_tokens(user_id, id);
+
+-- Sessions get an id and the address they were opened from, so that a user can see theirs and
+-- end one. Sessions are short-lived: the upgrade signs everyone out.
+DROP TABLE sessions;
+CREATE TABLE sessions (
+    id         INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    user_id    INTEGER NOT NULL REFERENCES users(id),
+    csrf_token TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    address    TEXT NOT NULL
+);
+CREATE INDEX sessions_user ON sessions(user_id, id);

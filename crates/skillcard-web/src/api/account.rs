@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use skillcard_core::policy::Role;
 use skillcard_core::DomainError;
 use skillcard_db::totp::TotpEnrolment;
-use skillcard_db::{TokenView, UserListing};
+use skillcard_db::{SessionView, TokenView, UserListing};
 use utoipa::{OpenApi, ToSchema};
 
 pub fn routes() -> Router<AppState> {
@@ -25,6 +25,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tokens/{id}", delete(revoke_token))
         .route("/api/v1/me", axum::routing::get(me))
         .route("/api/v1/me/password", post(change_password))
+        .route("/api/v1/me/sessions", axum::routing::get(list_sessions))
+        .route("/api/v1/me/sessions/{id}", delete(end_session))
         .route("/api/v1/me/totp", post(start_totp))
         .route("/api/v1/me/totp/confirm", post(confirm_totp))
         .route(
@@ -59,7 +61,9 @@ pub fn routes() -> Router<AppState> {
         enable_user,
         reset_password,
         start_totp,
-        confirm_totp
+        confirm_totp,
+        list_sessions,
+        end_session
     ),
     components(schemas(
         TokenRequest,
@@ -74,7 +78,8 @@ pub fn routes() -> Router<AppState> {
         ResetAnswer,
         TotpEnrolment,
         OtpBody,
-        RecoveryCodes
+        RecoveryCodes,
+        SessionView
     ))
 )]
 pub struct AccountDoc;
@@ -383,4 +388,27 @@ async fn confirm_totp(
 ) -> ApiResult<RecoveryCodes> {
     let recovery_codes = s.store.confirm_totp(&a, &b.otp, &ip.to_string()).await?;
     Ok(Json(RecoveryCodes { recovery_codes }))
+}
+
+/// The caller's live browser sessions (where they are signed in).
+#[utoipa::path(get, path = "/api/v1/me/sessions", security(("bearer" = [])),
+    responses((status = 200, body = Vec<SessionView>)))]
+async fn list_sessions(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+) -> ApiResult<Vec<SessionView>> {
+    Ok(Json(s.store.own_sessions(&a).await?))
+}
+
+/// Ends one of the caller's sessions: that browser is signed out at its next request.
+#[utoipa::path(delete, path = "/api/v1/me/sessions/{id}", security(("bearer" = [])),
+    params(("id" = i64, Path)), responses((status = 204)))]
+async fn end_session(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ClientIp(ip): ClientIp,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    s.store.end_own_session(&a, id, &ip.to_string()).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -32,6 +32,11 @@ mod filters {
     pub fn fa<T: std::fmt::Display>(v: T, _: &dyn askama::Values) -> askama::Result<String> {
         Ok(skillcard_core::text::persian_digits(&v.to_string()))
     }
+
+    /// An RFC 3339 instant as a Solar Hijri date and Tehran time.
+    pub fn when<T: std::fmt::Display>(v: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(skillcard_core::date::fa_datetime(&v.to_string()))
+    }
 }
 
 /// The header's view of the signed-in user.
@@ -44,6 +49,7 @@ pub struct Nav {
     custody: bool,
     exams: bool,
     audit: bool,
+    users: bool,
 }
 
 async fn nav(s: &AppState, p: &PageActor) -> Nav {
@@ -65,6 +71,7 @@ async fn nav(s: &AppState, p: &PageActor) -> Nav {
         custody: can(&p.actor, Action::ViewCustody, None),
         exams: can(&p.actor, Action::ViewExams, None),
         audit: can(&p.actor, Action::ViewAudit, None),
+        users: can(&p.actor, Action::ManageUsers, None),
     }
 }
 
@@ -111,6 +118,14 @@ pub fn routes() -> Router<AppState> {
             get(password_form).post(change_password),
         )
         .route(crate::auth::SECOND_FACTOR_PAGE, get(second_factor))
+        .route("/account", get(account))
+        .route("/account/sessions/{id}/end", post(end_session))
+        .route("/account/tokens/{id}/revoke", post(revoke_token))
+        .route("/users", get(users).post(create_user))
+        .route("/users/{username}/disable", post(disable_user))
+        .route("/users/{username}/enable", post(enable_user))
+        .route("/users/{username}/reset-password", post(reset_password))
+        .route("/users/{username}/role", post(set_role))
         .route("/account/2fa/start", post(start_second_factor))
         .route("/account/2fa/confirm", post(confirm_second_factor))
         .route("/", get(dashboard))
@@ -220,7 +235,10 @@ async fn login(
         .await
     {
         Ok(signed) => {
-            let (token, _) = s.store.create_session(&signed.actor).await?;
+            let (token, _) = s
+                .store
+                .create_session(&signed.actor, &ip.to_string())
+                .await?;
             let ttl = skillcard_db::SESSION_TTL_SECS;
             Ok((
                 [(
@@ -946,4 +964,241 @@ async fn confirm_second_factor(
             None => Err(e.into()),
         },
     }
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage {
+    nav: Option<Nav>,
+    csrf: String,
+    current_session: i64,
+    sessions: Vec<skillcard_db::SessionView>,
+    tokens: Vec<skillcard_db::TokenView>,
+    second_factor: bool,
+    failed_before_last: i64,
+}
+
+/// The user's own account: where they are signed in, their API tokens, links to the password
+/// and the second factor.
+async fn account(
+    State(s): State<AppState>,
+    p: PageActor,
+    crate::auth::CurrentSession(current): crate::auth::CurrentSession,
+) -> PageResult {
+    let (failed_before_last, _) = s.store.last_sign_in(p.actor.user_id).await?;
+    let body = AccountPage {
+        nav: Some(nav(&s, &p).await),
+        csrf: p.csrf.clone(),
+        current_session: current.unwrap_or(0),
+        sessions: s.store.own_sessions(&p.actor).await?,
+        tokens: s.store.api_tokens(&p.actor).await?,
+        second_factor: s.store.has_second_factor(p.actor.user_id).await?,
+        failed_before_last,
+    }
+    .render()
+    .map_err(AppError::from)?;
+    Ok(Html(body).into_response())
+}
+
+async fn end_session(
+    State(s): State<AppState>,
+    p: PageActor,
+    crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
+    Path(id): Path<i64>,
+) -> PageResult {
+    s.store
+        .end_own_session(&p.actor, id, &ip.to_string())
+        .await?;
+    Ok(Redirect::to("/account").into_response())
+}
+
+async fn revoke_token(
+    State(s): State<AppState>,
+    p: PageActor,
+    crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
+    Path(id): Path<i64>,
+) -> PageResult {
+    s.store
+        .revoke_api_token(&p.actor, id, &ip.to_string())
+        .await?;
+    Ok(Redirect::to("/account").into_response())
+}
+
+/// A user as the administrator's page shows them.
+struct UserRow {
+    username: String,
+    full_name: String,
+    role: &'static str,
+    role_code: String,
+    province: String,
+    active: bool,
+    last_login_at: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    nav: Option<Nav>,
+    csrf: String,
+    users: Vec<UserRow>,
+    roles: Vec<(&'static str, &'static str)>,
+    provinces: Vec<(i64, String)>,
+    /// The one-time password just made by a reset, to hand over: (username, password).
+    one_time: Option<(String, String)>,
+    message: Option<String>,
+}
+
+async fn users_page(
+    s: &AppState,
+    p: &PageActor,
+    one_time: Option<(String, String)>,
+    message: Option<String>,
+) -> PageResult {
+    let provinces = s.store.provinces().await?;
+    let name = |id: Option<i64>| match id {
+        Some(id) => provinces
+            .iter()
+            .find(|x| x.id == id)
+            .map_or_else(|| id.to_string(), |x| x.name_fa.clone()),
+        None => "کشوری".to_string(),
+    };
+    let users = s
+        .store
+        .users(Some(&p.actor))
+        .await?
+        .into_iter()
+        .map(|u| UserRow {
+            role: Role::parse(&u.role).map_or("?", Role::label_fa),
+            role_code: u.role.clone(),
+            province: name(u.province_id),
+            username: u.username,
+            full_name: u.full_name,
+            active: u.active == 1,
+            last_login_at: u.last_login_at,
+        })
+        .collect();
+    let reach: Vec<(i64, String)> = provinces
+        .iter()
+        .filter(|x| p.actor.scope().allows(x.id))
+        .map(|x| (x.id, x.name_fa.clone()))
+        .collect();
+    let body = UsersPage {
+        nav: Some(nav(s, p).await),
+        csrf: p.csrf.clone(),
+        users,
+        roles: Role::ALL
+            .iter()
+            .map(|r| (r.as_str(), r.label_fa()))
+            .collect(),
+        provinces: reach,
+        one_time,
+        message,
+    }
+    .render()
+    .map_err(AppError::from)?;
+    Ok(Html(body).into_response())
+}
+
+/// The administrator's page: the users within reach, and what can be done to each.
+async fn users(State(s): State<AppState>, p: PageActor) -> PageResult {
+    authorize(&p.actor, Action::ManageUsers, None)?;
+    users_page(&s, &p, None, None).await
+}
+
+#[derive(Deserialize)]
+struct NewUserForm {
+    username: String,
+    password: String,
+    full_name: String,
+    #[serde(default)]
+    title: String,
+    role: String,
+    #[serde(default)]
+    province_id: String,
+}
+
+fn form_province(v: &str) -> Result<Option<i64>, DomainError> {
+    if v.trim().is_empty() {
+        return Ok(None);
+    }
+    skillcard_core::text::parse_u64(v)
+        .and_then(|n| i64::try_from(n).ok())
+        .map(Some)
+        .ok_or(DomainError::InvalidValue { field: "province" })
+}
+
+fn form_role(v: &str) -> Result<Role, DomainError> {
+    Role::parse(v).ok_or(DomainError::InvalidValue { field: "role" })
+}
+
+async fn create_user(
+    State(s): State<AppState>,
+    p: PageActor,
+    Form(f): Form<NewUserForm>,
+) -> PageResult {
+    let new = skillcard_db::NewUser {
+        username: f.username,
+        password: f.password,
+        full_name: f.full_name,
+        title: f.title,
+        role: form_role(&f.role)?,
+        province_id: form_province(&f.province_id)?,
+    };
+    s.store.create_user(Some(&p.actor), new).await?;
+    users_page(&s, &p, None, Some("کاربر ساخته شد.".into())).await
+}
+
+async fn disable_user(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(u): Path<String>,
+) -> PageResult {
+    s.store.set_user_active(Some(&p.actor), &u, false).await?;
+    users_page(
+        &s,
+        &p,
+        None,
+        Some(format!(
+            "حساب «{u}» غیرفعال شد و همهٔ نشست‌ها و توکن‌هایش پایان یافت."
+        )),
+    )
+    .await
+}
+
+async fn enable_user(State(s): State<AppState>, p: PageActor, Path(u): Path<String>) -> PageResult {
+    s.store.set_user_active(Some(&p.actor), &u, true).await?;
+    users_page(&s, &p, None, Some(format!("حساب «{u}» دوباره فعال شد."))).await
+}
+
+async fn reset_password(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(u): Path<String>,
+) -> PageResult {
+    let code = s.store.reset_password(Some(&p.actor), &u).await?;
+    users_page(&s, &p, Some((u, code)), None).await
+}
+
+#[derive(Deserialize)]
+struct RoleForm {
+    role: String,
+    #[serde(default)]
+    province_id: String,
+}
+
+async fn set_role(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(u): Path<String>,
+    Form(f): Form<RoleForm>,
+) -> PageResult {
+    s.store
+        .set_user_role(
+            Some(&p.actor),
+            &u,
+            form_role(&f.role)?,
+            form_province(&f.province_id)?,
+        )
+        .await?;
+    users_page(&s, &p, None, Some(format!("نقش «{u}» تغییر کرد."))).await
 }
