@@ -1044,6 +1044,13 @@ async fn people_manage_their_account_and_administrators_users_through_the_pages(
     let admin = login(&app, "admin").await;
     let (html, csrf) = page(&app, &admin, "/users").await;
     assert!(html.contains("data-user=\"clerk\""));
+    // The role form starts from the user's own province, so changing a role keeps it.
+    let clerk_row = html.split("data-user=\"clerk\"").nth(1).unwrap();
+    let clerk_row = clerk_row.split("</tr>").next().unwrap();
+    assert!(
+        clerk_row.contains(&format!("value=\"{ISFAHAN}\" selected")),
+        "{clerk_row}"
+    );
     let r = admin
         .post(app.url("/users"))
         .form(&[

@@ -188,6 +188,28 @@ fn parse_time(s: &str) -> Result<OffsetDateTime> {
         .map_err(|e| StoreError::Corrupt(format!("time {s:?}: {e}")))
 }
 
+/// Audits an event of the user's own account (with the address it came from) and commits.
+async fn own_event(
+    mut w: WriteTx,
+    actor: &Actor,
+    action: &str,
+    entity: &str,
+    id: i64,
+    client: &str,
+) -> Result<()> {
+    w.audit(
+        Some(actor),
+        action,
+        entity,
+        id,
+        actor.province_id,
+        json!(null),
+        json!({ "address": client }),
+    )
+    .await?;
+    w.commit().await
+}
+
 /// How long a password set by an administrator's reset works.
 pub const RESET_TTL: Duration = Duration::hours(24);
 
@@ -676,18 +698,7 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(DomainError::NotFound { what: "session" }.into());
         }
-        w.audit(
-            Some(actor),
-            "session.end",
-            "session",
-            session_id,
-            actor.province_id,
-            json!(null),
-            json!({ "address": client }),
-        )
-        .await?;
-        w.commit().await?;
-        Ok(())
+        own_event(w, actor, "session.end", "session", session_id, client).await
     }
 
     /// The user's own tokens that still work, newest first.
@@ -717,18 +728,7 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(DomainError::NotFound { what: "token" }.into());
         }
-        w.audit(
-            Some(actor),
-            "token.revoke",
-            "api_token",
-            token_id,
-            actor.province_id,
-            json!(null),
-            json!({ "address": client }),
-        )
-        .await?;
-        w.commit().await?;
-        Ok(())
+        own_event(w, actor, "token.revoke", "api_token", token_id, client).await
     }
 
     /// Deactivates or reactivates a user (`by` is an administrator, or `None` for the operator's
@@ -879,18 +879,15 @@ impl Store {
         .bind(actor.user_id)
         .execute(&mut *w.tx)
         .await?;
-        w.audit(
-            Some(actor),
+        own_event(
+            w,
+            actor,
             "user.password_change",
             "user",
             actor.user_id,
-            actor.province_id,
-            json!(null),
-            json!({ "address": client }),
+            client,
         )
-        .await?;
-        w.commit().await?;
-        Ok(())
+        .await
     }
 
     /// Whether the user must replace a reset password before doing anything else.

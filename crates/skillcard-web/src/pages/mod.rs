@@ -1031,6 +1031,7 @@ struct UserRow {
     role: &'static str,
     role_code: String,
     province: String,
+    province_id: Option<i64>,
     active: bool,
     last_login_at: Option<String>,
 }
@@ -1071,6 +1072,7 @@ async fn users_page(
             role: Role::parse(&u.role).map_or("?", Role::label_fa),
             role_code: u.role.clone(),
             province: name(u.province_id),
+            province_id: u.province_id,
             username: u.username,
             full_name: u.full_name,
             active: u.active == 1,
