@@ -394,7 +394,7 @@ async fn main() -> anyhow::Result<()> {
             command: UserCommand::Disable { username },
         } => {
             store
-                .set_user_active(None, &username, false)
+                .set_user_active(skillcard_db::AccountAdmin::Operator, &username, false)
                 .await
                 .map_err(describe)?;
             println!("user {username} disabled; their sessions and tokens are ended");
@@ -403,7 +403,7 @@ async fn main() -> anyhow::Result<()> {
             command: UserCommand::Enable { username },
         } => {
             store
-                .set_user_active(None, &username, true)
+                .set_user_active(skillcard_db::AccountAdmin::Operator, &username, true)
                 .await
                 .map_err(describe)?;
             println!("user {username} enabled");
@@ -412,7 +412,7 @@ async fn main() -> anyhow::Result<()> {
             command: UserCommand::ResetPassword { username },
         } => {
             let code = store
-                .reset_password(None, &username)
+                .reset_password(skillcard_db::AccountAdmin::Operator, &username)
                 .await
                 .map_err(describe)?;
             println!("one-time password for {username} (valid 24 hours, to be changed at the first sign-in): {code}");
@@ -428,7 +428,12 @@ async fn main() -> anyhow::Result<()> {
             let role = Role::parse(&role).with_context(|| format!("unknown role {role:?}"))?;
             let province_id = province_id(&store, province).await?;
             store
-                .set_user_role(None, &username, role, province_id)
+                .set_user_role(
+                    skillcard_db::AccountAdmin::Operator,
+                    &username,
+                    role,
+                    province_id,
+                )
                 .await
                 .map_err(describe)?;
             println!("user {username} is now {}", role.as_str());

@@ -434,7 +434,7 @@ async fn tokens_expire_can_be_listed_and_revoked_and_end_with_their_user() {
         StatusCode::OK
     );
     app.store
-        .set_user_active(None, "clerk", false)
+        .set_user_active(skillcard_db::AccountAdmin::Operator, "clerk", false)
         .await
         .unwrap();
     assert_eq!(
@@ -453,7 +453,7 @@ async fn tokens_expire_can_be_listed_and_revoked_and_end_with_their_user() {
         StatusCode::UNAUTHORIZED
     );
     app.store
-        .set_user_active(None, "clerk", true)
+        .set_user_active(skillcard_db::AccountAdmin::Operator, "clerk", true)
         .await
         .unwrap();
     assert_eq!(
@@ -476,7 +476,13 @@ async fn tokens_expire_can_be_listed_and_revoked_and_end_with_their_user() {
 async fn the_http_layer_refuses_in_the_same_shape_as_everything_else() {
     let app = spawn_app().await;
     let t = app.token("clerk").await;
-    let cases: [(reqwest::RequestBuilder, StatusCode, &str); 4] = [
+    let long = format!("/api/v1/stock?x={}", "a".repeat(9000));
+    let cases: [(reqwest::RequestBuilder, StatusCode, &str); 5] = [
+        (
+            app.client.get(app.url(&long)),
+            StatusCode::URI_TOO_LONG,
+            "uri_too_long",
+        ),
         // A path id that is not a number.
         (
             app.client.get(app.url("/api/v1/prints/abc")),
@@ -848,6 +854,14 @@ async fn administrators_manage_accounts_and_nothing_else() {
         assert!(
             !audit_actions(&app, action).await.is_empty(),
             "{action} not audited"
+        );
+    }
+    // Administrators' changes carry the address they were made from.
+    for action in ["user.role", "user.password_reset"] {
+        let events = audit_actions(&app, action).await;
+        assert!(
+            events.iter().all(|e| e["address"] == "127.0.0.1"),
+            "{action}: {events:?}"
         );
     }
     app.assert_check_ok().await;

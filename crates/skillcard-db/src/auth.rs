@@ -30,6 +30,30 @@ pub struct NewUser {
     pub province_id: Option<i64>,
 }
 
+/// Who changes someone else's account: the operator at the server's CLI, or an administrator
+/// signed in from an address (recorded with the change).
+#[derive(Debug, Clone, Copy)]
+pub enum AccountAdmin<'a> {
+    Operator,
+    User(&'a Actor, &'a str),
+}
+
+impl<'a> AccountAdmin<'a> {
+    fn actor(self) -> Option<&'a Actor> {
+        match self {
+            AccountAdmin::Operator => None,
+            AccountAdmin::User(a, _) => Some(a),
+        }
+    }
+
+    fn address(self) -> &'a str {
+        match self {
+            AccountAdmin::Operator => "cli",
+            AccountAdmin::User(_, address) => address,
+        }
+    }
+}
+
 /// A successful sign-in, with what the user should be told about their account.
 #[derive(Debug, Clone)]
 pub struct SignIn {
@@ -735,12 +759,12 @@ impl Store {
     /// CLI). Deactivation ends every session and revokes every token in the same transaction.
     pub async fn set_user_active(
         &self,
-        by: Option<&Actor>,
+        by: AccountAdmin<'_>,
         username: &str,
         active: bool,
     ) -> Result<()> {
         let mut w = WriteTx::begin(self).await?;
-        let t = target_user(&mut w, by, username).await?;
+        let t = target_user(&mut w, by.actor(), username).await?;
         sqlx::query("UPDATE users SET active = $1 WHERE id = $2")
             .bind(i64::from(active))
             .bind(t.id)
@@ -752,7 +776,7 @@ impl Store {
             end_access(&mut w, t.id).await?
         };
         w.audit(
-            by,
+            by.actor(),
             if active {
                 "user.enable"
             } else {
@@ -762,7 +786,7 @@ impl Store {
             t.id,
             t.province_id,
             json!({ "active": t.active }),
-            json!({ "active": active, "ended": ended }),
+            json!({ "active": active, "ended": ended, "address": by.address() }),
         )
         .await?;
         w.commit().await?;
@@ -773,17 +797,17 @@ impl Store {
     /// role from the next request (each request reads the user).
     pub async fn set_user_role(
         &self,
-        by: Option<&Actor>,
+        by: AccountAdmin<'_>,
         username: &str,
         role: Role,
         province_id: Option<i64>,
     ) -> Result<()> {
         role.check_province(province_id)?;
-        if let Some(a) = by {
+        if let Some(a) = by.actor() {
             authorize_user_admin(a, province_id)?;
         }
         let mut w = WriteTx::begin(self).await?;
-        let t = target_user(&mut w, by, username).await?;
+        let t = target_user(&mut w, by.actor(), username).await?;
         if let Some(p) = province_id {
             let found: Option<(i64,)> = sqlx::query_as("SELECT id FROM provinces WHERE id = $1")
                 .bind(p)
@@ -798,13 +822,13 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
         w.audit(
-            by,
+            by.actor(),
             "user.role",
             "user",
             t.id,
             province_id.or(t.province_id),
             json!({ "role": t.role, "province_id": t.province_id }),
-            json!({ "role": role.as_str(), "province_id": province_id }),
+            json!({ "role": role.as_str(), "province_id": province_id, "address": by.address() }),
         )
         .await?;
         w.commit().await?;
@@ -814,11 +838,11 @@ impl Store {
     /// An administrator's password reset: a one-time password, valid for [`RESET_TTL`], that
     /// must be replaced at the first sign-in. The user's sessions and tokens end. Returns the
     /// one-time password, to hand to the user out of band; only its hash is kept.
-    pub async fn reset_password(&self, by: Option<&Actor>, username: &str) -> Result<String> {
+    pub async fn reset_password(&self, by: AccountAdmin<'_>, username: &str) -> Result<String> {
         let code = one_time_password();
         let hash = hash_password(&code)?;
         let mut w = WriteTx::begin(self).await?;
-        let t = target_user(&mut w, by, username).await?;
+        let t = target_user(&mut w, by.actor(), username).await?;
         let expires = rfc3339(w.now + RESET_TTL);
         sqlx::query(
             "UPDATE users SET password_hash = $1, must_change_password = 1, password_expires_at = $2, \
@@ -831,13 +855,13 @@ impl Store {
         .await?;
         let ended = end_access(&mut w, t.id).await?;
         w.audit(
-            by,
+            by.actor(),
             "user.password_reset",
             "user",
             t.id,
             t.province_id,
             json!(null),
-            json!({ "expires_at": expires, "ended": ended }),
+            json!({ "expires_at": expires, "ended": ended, "address": by.address() }),
         )
         .await?;
         w.commit().await?;

@@ -30,8 +30,8 @@ pub mod verification;
 pub mod views;
 
 pub use auth::{
-    NewToken, NewUser, SessionInfo, SessionView, SignIn, TokenAuth, TokenView, UserListing,
-    RESET_TTL, SESSION_TTL_SECS,
+    AccountAdmin, NewToken, NewUser, SessionInfo, SessionView, SignIn, TokenAuth, TokenView,
+    UserListing, RESET_TTL, SESSION_TTL_SECS,
 };
 pub use check::CheckReport;
 pub use custody::{

@@ -212,6 +212,10 @@ fn http_code(status: StatusCode) -> &'static str {
     }
 }
 
+/// The longest address (path and query) answered; no page or API call needs more. Past 64 KiB
+/// the HTTP parser itself answers 414, without a body.
+const MAX_URI_BYTES: usize = 8 * 1024;
+
 /// The most of a framework's plain-text refusal kept as its reason.
 const REASON_MAX: usize = 1024;
 
@@ -221,6 +225,18 @@ const REASON_MAX: usize = 1024;
 /// error page elsewhere. Responses already JSON or HTML pass untouched.
 pub async fn uniform_errors(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
     let api = req.uri().path().starts_with("/api/");
+    let uri_len = req.uri().path_and_query().map_or(0, |pq| pq.as_str().len());
+    if uri_len > MAX_URI_BYTES {
+        let e = AppError::Http(
+            StatusCode::URI_TOO_LONG,
+            format!("the address is {uri_len} bytes, more than {MAX_URI_BYTES}"),
+        );
+        return if api {
+            ApiError(e).into_response()
+        } else {
+            PageError(e).into_response()
+        };
+    }
     let resp = next.run(req).await;
     let status = resp.status();
     if !(status.is_client_error() || status.is_server_error()) {

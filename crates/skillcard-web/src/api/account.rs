@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use skillcard_core::policy::Role;
 use skillcard_core::DomainError;
 use skillcard_db::totp::TotpEnrolment;
-use skillcard_db::{SessionView, TokenView, UserListing};
+use skillcard_db::{AccountAdmin, SessionView, TokenView, UserListing};
 use utoipa::{OpenApi, ToSchema};
 
 pub fn routes() -> Router<AppState> {
@@ -296,12 +296,18 @@ pub struct RoleBody {
 async fn set_role(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
+    ClientIp(ip): ClientIp,
     Path(username): Path<String>,
     ApiJson(b): ApiJson<RoleBody>,
 ) -> Result<StatusCode, ApiError> {
     let role = parse_role(&b.role)?;
     s.store
-        .set_user_role(Some(&a), &username, role, b.province_id)
+        .set_user_role(
+            AccountAdmin::User(&a, &ip.to_string()),
+            &username,
+            role,
+            b.province_id,
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -312,9 +318,12 @@ async fn set_role(
 async fn disable_user(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
+    ClientIp(ip): ClientIp,
     Path(username): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    s.store.set_user_active(Some(&a), &username, false).await?;
+    s.store
+        .set_user_active(AccountAdmin::User(&a, &ip.to_string()), &username, false)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -324,9 +333,12 @@ async fn disable_user(
 async fn enable_user(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
+    ClientIp(ip): ClientIp,
     Path(username): Path<String>,
 ) -> Result<StatusCode, ApiError> {
-    s.store.set_user_active(Some(&a), &username, true).await?;
+    s.store
+        .set_user_active(AccountAdmin::User(&a, &ip.to_string()), &username, true)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -345,9 +357,13 @@ pub struct ResetAnswer {
 async fn reset_password(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
+    ClientIp(ip): ClientIp,
     Path(username): Path<String>,
 ) -> ApiResult<ResetAnswer> {
-    let code = s.store.reset_password(Some(&a), &username).await?;
+    let code = s
+        .store
+        .reset_password(AccountAdmin::User(&a, &ip.to_string()), &username)
+        .await?;
     let expires = time::OffsetDateTime::now_utc() + skillcard_db::RESET_TTL;
     Ok(Json(ResetAnswer {
         one_time_password: code,

@@ -17,6 +17,7 @@ use skillcard_core::date::{fa_date, JalaliDate};
 use skillcard_core::policy::{authorize, Action, Actor, Role};
 use skillcard_core::DomainError;
 use skillcard_db::views::*;
+use skillcard_db::AccountAdmin;
 use skillcard_db::{
     HandoverInput, InspectionInput, NewRequest, NewShipment, ReceiptInput, ReceiptNoticeInput,
 };
@@ -1153,9 +1154,12 @@ async fn create_user(
 async fn disable_user(
     State(s): State<AppState>,
     p: PageActor,
+    crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
     Path(u): Path<String>,
 ) -> PageResult {
-    s.store.set_user_active(Some(&p.actor), &u, false).await?;
+    s.store
+        .set_user_active(AccountAdmin::User(&p.actor, &ip.to_string()), &u, false)
+        .await?;
     users_page(
         &s,
         &p,
@@ -1167,17 +1171,28 @@ async fn disable_user(
     .await
 }
 
-async fn enable_user(State(s): State<AppState>, p: PageActor, Path(u): Path<String>) -> PageResult {
-    s.store.set_user_active(Some(&p.actor), &u, true).await?;
+async fn enable_user(
+    State(s): State<AppState>,
+    p: PageActor,
+    crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
+    Path(u): Path<String>,
+) -> PageResult {
+    s.store
+        .set_user_active(AccountAdmin::User(&p.actor, &ip.to_string()), &u, true)
+        .await?;
     users_page(&s, &p, None, Some(format!("حساب «{u}» دوباره فعال شد."))).await
 }
 
 async fn reset_password(
     State(s): State<AppState>,
     p: PageActor,
+    crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
     Path(u): Path<String>,
 ) -> PageResult {
-    let code = s.store.reset_password(Some(&p.actor), &u).await?;
+    let code = s
+        .store
+        .reset_password(AccountAdmin::User(&p.actor, &ip.to_string()), &u)
+        .await?;
     users_page(&s, &p, Some((u, code)), None).await
 }
 
@@ -1191,12 +1206,13 @@ struct RoleForm {
 async fn set_role(
     State(s): State<AppState>,
     p: PageActor,
+    crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
     Path(u): Path<String>,
     Form(f): Form<RoleForm>,
 ) -> PageResult {
     s.store
         .set_user_role(
-            Some(&p.actor),
+            AccountAdmin::User(&p.actor, &ip.to_string()),
             &u,
             form_role(&f.role)?,
             form_province(&f.province_id)?,
