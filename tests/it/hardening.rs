@@ -1166,3 +1166,57 @@ async fn people_manage_their_account_and_administrators_users_through_the_pages(
     );
     assert!(!audit_actions(&app, "session.end").await.is_empty());
 }
+
+/// Even a database administrator's direct `UPDATE` cannot put a value the core does not know
+/// into a state column (the guards are generated from the core enums at migration).
+#[tokio::test]
+async fn the_database_refuses_unknown_states() {
+    let app = spawn_app().await;
+    let certs = issued_certificates(&app).await;
+    app.post_ok(
+        &format!("/api/v1/certificates/{}/prints", certs[0].0),
+        "clerk",
+        &json!({ "chip_uid": "04a1b2c3d4e5f6" }),
+    )
+    .await;
+    let pool = app.store.pool();
+    let before = db_fingerprint(&app.store).await;
+    for sql in [
+        "UPDATE cards SET state = 'lost'",
+        "UPDATE card_prints SET status = 'stolen'",
+        "UPDATE exam_lists SET status = 'approved_by_me'",
+        "UPDATE exam_entries SET decision = 'maybe'",
+        "UPDATE users SET role = 'root' WHERE username = 'hq'",
+    ] {
+        let r = sqlx::query(sql).execute(pool).await;
+        assert!(r.is_err(), "{sql} was accepted");
+    }
+    assert_eq!(before, db_fingerprint(&app.store).await);
+    // Known values still go through.
+    sqlx::query("UPDATE cards SET state = state")
+        .execute(pool)
+        .await
+        .unwrap();
+    // Every guard is installed, and migrating again leaves them as they are.
+    app.store.migrate().await.unwrap();
+    for g in skillcard_db::guards::guards() {
+        let name = format!("guard_{}_{}", g.table, g.column);
+        let found: Option<(i64,)> = match app.store.backend() {
+            skillcard_db::Backend::Postgres => {
+                sqlx::query_as("SELECT CAST(1 AS BIGINT) FROM pg_constraint WHERE conname = $1")
+                    .bind(&name)
+                    .fetch_optional(pool)
+                    .await
+                    .unwrap()
+            }
+            skillcard_db::Backend::Sqlite => sqlx::query_as(
+                "SELECT CAST(1 AS BIGINT) FROM sqlite_master WHERE type = 'trigger' AND name = $1",
+            )
+            .bind(format!("{name}_update"))
+            .fetch_optional(pool)
+            .await
+            .unwrap(),
+        };
+        assert!(found.is_some(), "{name} is not installed");
+    }
+}

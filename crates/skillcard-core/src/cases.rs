@@ -32,6 +32,8 @@ pub enum CaseKind {
 }
 
 impl CaseKind {
+    pub const ALL: [CaseKind; 2] = [CaseKind::Damage, CaseKind::Replacement];
+
     pub fn as_str(self) -> &'static str {
         match self {
             CaseKind::Damage => "damage",

@@ -116,6 +116,13 @@ pub enum ListStatus {
 }
 
 impl ListStatus {
+    pub const ALL: [ListStatus; 4] = [
+        ListStatus::Draft,
+        ListStatus::Submitted,
+        ListStatus::Checked,
+        ListStatus::Returned,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ListStatus::Draft => "draft",
@@ -147,6 +154,8 @@ pub enum Decision {
 }
 
 impl Decision {
+    pub const ALL: [Decision; 3] = [Decision::Pending, Decision::Approved, Decision::Rejected];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Decision::Pending => "pending",

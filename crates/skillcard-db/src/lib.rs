@@ -19,6 +19,7 @@ pub mod delivery;
 pub mod demo;
 mod error;
 pub mod exams;
+pub mod guards;
 pub mod issuance;
 mod media;
 pub mod notify;
@@ -123,6 +124,7 @@ impl Store {
             Backend::Sqlite => SQLITE_MIGRATIONS.run(&self.pool).await?,
             Backend::Postgres => POSTGRES_MIGRATIONS.run(&self.pool).await?,
         }
+        self.install_guards().await?;
         self.backfill_log().await.map(|_| ())
     }
 
