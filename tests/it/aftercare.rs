@@ -467,9 +467,38 @@ async fn r8_damage_case_to_hq_and_one_reprint_per_authorisation() {
     .await;
     app.post_ok(&arrival, "hq", &json!({})).await;
     assert_eq!(card_state(&app, serial).await, "at_hq");
+    // The clerk's pages follow the core: at HQ but not yet authorised, no print form and no
+    // "print card" to-do, and the page says why.
+    let cand = certs[0].1;
+    let clerk = crate::exam_pages::login(&app, "clerk").await;
+    let issuance = format!("/issuance/{cand}");
+    let (html, _) = crate::exam_pages::page(&app, &clerk, &issuance).await;
+    assert!(
+        !html.contains(&format!("action=\"/issuance/{cand}/prints\"")),
+        "{html}"
+    );
+    assert!(html.contains("data-no-print"), "{html}");
+    let todo = format!("href=\"/issuance/{cand}#card-prints\"");
+    let (dash, _) = crate::exam_pages::page(&app, &clerk, "/").await;
+    assert!(
+        !dash.contains(&todo),
+        "a print to-do before HQ's authorisation:\n{dash}"
+    );
     let done = app.post_ok(&authorize, "hq", &json!({})).await;
     assert_eq!(done["status"], "authorized");
     app.assert_check_ok().await;
+    // Authorised: the to-do appears and the page offers the print.
+    let (dash, _) = crate::exam_pages::page(&app, &clerk, "/").await;
+    assert!(
+        dash.contains(&todo),
+        "no print to-do after HQ's authorisation:\n{dash}"
+    );
+    let (html, _) = crate::exam_pages::page(&app, &clerk, &issuance).await;
+    assert!(
+        html.contains(&format!("action=\"/issuance/{cand}/prints\"")),
+        "{html}"
+    );
+    assert!(!html.contains("data-no-print"));
 
     // The reprint: a new serial bound to the same certificate; the old one shows as damaged and
     // reissued, and is never usable again.

@@ -710,6 +710,21 @@ impl Store {
         Ok(out)
     }
 
+    /// Whether a new print of the certificate may start now, and if not, why (R-6.8, R-8.1.2):
+    /// the core's `r6_8_check_can_start` over the certificate's card history.
+    pub async fn print_start(
+        &self,
+        actor: &Actor,
+        certificate_id: i64,
+    ) -> Result<Result<(), DomainError>> {
+        let mut conn = self.pool.acquire().await?;
+        let h = holder(&mut conn, certificate_id).await?;
+        authorize(actor, Action::ViewExams, Some(h.province_id))?;
+        let history = card_history(&mut conn, certificate_id).await?;
+        Ok(authorize(actor, Action::PrintCard, Some(h.province_id))
+            .and_then(|()| rules::r6_8_check_can_start(&history)))
+    }
+
     /// The holder's photo for the face of a print: the card printer's file, so only for the
     /// issuance staff of the print's province (R-5.2).
     pub async fn print_photo(&self, actor: &Actor, print_id: i64) -> Result<Option<Vec<u8>>> {
@@ -739,9 +754,17 @@ impl Store {
     /// certificate back here).
     pub async fn awaiting_card(&self, actor: &Actor) -> Result<Vec<AwaitingCard>> {
         authorize(actor, Action::ViewExams, None)?;
-        let rows: Vec<(i64, String, i64, String, String)> = sqlx::query_as(
-            "SELECT c.id, c.number, c.candidate_id, k.first_name, k.last_name FROM certificates c \
-             JOIN candidates k ON k.id = c.candidate_id \
+        // The facts of each certificate's card history are read here; whether a print may start
+        // is the core's decision (a reprint after a damaged or void card waits for HQ).
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(i64, String, i64, String, String, i64, Option<i64>)> = sqlx::query_as(
+            "SELECT c.id, c.number, c.candidate_id, k.first_name, k.last_name, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM card_prints d WHERE d.certificate_id = c.id \
+                  AND d.status IN ('damaged', 'void')) THEN 1 ELSE 0 END AS BIGINT), \
+             (SELECT i.case_id FROM case_items i JOIN cases cs ON cs.id = i.case_id \
+              WHERE i.certificate_id = c.id AND cs.status = 'authorized' AND i.reprint_print_id IS NULL \
+              ORDER BY i.case_id LIMIT 1) \
+             FROM certificates c JOIN candidates k ON k.id = c.candidate_id \
              WHERE ($1 IS NULL OR c.province_id = $1) AND c.status = 'issued' AND NOT EXISTS \
              (SELECT 1 FROM card_prints p WHERE p.certificate_id = c.id AND p.status IN ('printing', 'bound')) \
              ORDER BY c.id LIMIT 500",
@@ -751,7 +774,16 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(id, no, cand, first, last)| AwaitingCard {
+            .filter(|(_, _, _, _, _, had, auth)| {
+                rules::r6_8_check_can_start(&CardHistory {
+                    open_print: None,
+                    bound_print: None,
+                    had_registered_card: *had == 1,
+                    open_authorisation: *auth,
+                })
+                .is_ok()
+            })
+            .map(|(id, no, cand, first, last, _, _)| AwaitingCard {
                 certificate_id: id,
                 certificate_no: no,
                 candidate_id: cand,

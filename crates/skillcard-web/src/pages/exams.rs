@@ -382,8 +382,10 @@ struct IssuancePage {
     can_issue: bool,
     /// printing, chip and registration are the issuance clerk's.
     can_print: bool,
-    /// A card is in progress or registered: no new print.
-    has_live_card: bool,
+    /// A new print may start now (the core's decision)…
+    can_start_print: bool,
+    /// …and if not, why (for the issuance clerk).
+    no_print_reason: Option<String>,
     prints: Vec<PrintView>,
     v: IssuanceView,
 }
@@ -402,17 +404,30 @@ async fn issuance(
     let a = &p.actor;
     let v = s.store.issuance(a, candidate_id).await?;
     let pid = Some(v.province_id);
-    let prints = match &v.certificate {
-        Some(c) => s.store.certificate_prints(a, c.id).await?,
-        None => Vec::new(),
+    let (prints, start) = match &v.certificate {
+        Some(c) => (
+            s.store.certificate_prints(a, c.id).await?,
+            Some(s.store.print_start(a, c.id).await?),
+        ),
+        None => (Vec::new(), None),
     };
+    let can_print = can(a, Action::PrintCard, pid);
     html(IssuancePage {
         nav: Some(nav(&s, &p).await),
         csrf: p.csrf.clone(),
         can_pay: !v.paid && can(a, Action::RecordPayment, pid),
         can_issue: v.certificate.is_none() && can(a, Action::IssueCertificate, pid),
-        can_print: can(a, Action::PrintCard, pid),
-        has_live_card: prints.iter().any(|p| p.status != "spoiled"),
+        can_print,
+        can_start_print: matches!(start, Some(Ok(()))),
+        no_print_reason: match start {
+            // A print in progress or a registered card explain themselves on the page.
+            Some(Err(e @ (DomainError::ReprintNotAuthorized | DomainError::Forbidden { .. })))
+                if can_print =>
+            {
+                Some(e.message_fa())
+            }
+            _ => None,
+        },
         prints,
         v,
     })
