@@ -1187,6 +1187,8 @@ async fn the_database_refuses_unknown_states() {
         "UPDATE exam_lists SET status = 'approved_by_me'",
         "UPDATE exam_entries SET decision = 'maybe'",
         "UPDATE users SET role = 'root' WHERE username = 'hq'",
+        "UPDATE shipments SET status = 'lost_in_the_post'",
+        "UPDATE monthly_requests SET status = 'waived'",
     ] {
         let r = sqlx::query(sql).execute(pool).await;
         assert!(r.is_err(), "{sql} was accepted");

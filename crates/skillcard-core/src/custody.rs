@@ -148,6 +148,79 @@ pub fn r4_1_check_request(
     Ok(())
 }
 
+/// Where a shipment of blank cards stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ShipmentStatus {
+    /// Dispatched by HQ, not yet received by the province.
+    InTransit,
+    /// Received, with Form 1's minutes.
+    Received,
+}
+
+impl ShipmentStatus {
+    pub const ALL: [ShipmentStatus; 2] = [ShipmentStatus::InTransit, ShipmentStatus::Received];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ShipmentStatus::InTransit => "in_transit",
+            ShipmentStatus::Received => "received",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// only a shipment in transit can be received.
+pub fn r1_check_receivable(id: i64, status: ShipmentStatus) -> Result<(), DomainError> {
+    match status {
+        ShipmentStatus::InTransit => Ok(()),
+        ShipmentStatus::Received => Err(DomainError::ShipmentNotInTransit { id }),
+    }
+}
+
+/// Where a monthly request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RequestStatus {
+    /// Cards remain to be handed over against it.
+    Open,
+    /// Every requested card has been handed over.
+    Fulfilled,
+}
+
+impl RequestStatus {
+    pub const ALL: [RequestStatus; 2] = [RequestStatus::Open, RequestStatus::Fulfilled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Open => "open",
+            RequestStatus::Fulfilled => "fulfilled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
+/// handovers are made against an open request only.
+pub fn r4_3_check_open(id: i64, status: RequestStatus) -> Result<(), DomainError> {
+    match status {
+        RequestStatus::Open => Ok(()),
+        RequestStatus::Fulfilled => Err(DomainError::RequestNotOpen { id }),
+    }
+}
+
+/// a request is fulfilled once every card it asked for has been handed over.
+pub fn r4_3_status_after(requested: u64, handed: u64) -> RequestStatus {
+    if handed >= requested {
+        RequestStatus::Fulfilled
+    } else {
+        RequestStatus::Open
+    }
+}
+
 /// the count handed over against a request may not exceed what remains of it.
 pub fn r4_3_check_handover_count(
     requested: u64,
@@ -372,6 +445,26 @@ pub fn check_province(c: &ProvinceCounts) -> Vec<Violation> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn shipment_and_request_lifecycles() {
+        assert!(r1_check_receivable(1, ShipmentStatus::InTransit).is_ok());
+        assert_eq!(
+            r1_check_receivable(1, ShipmentStatus::Received),
+            Err(DomainError::ShipmentNotInTransit { id: 1 })
+        );
+        assert_eq!(r4_3_status_after(100, 40), RequestStatus::Open);
+        assert_eq!(r4_3_status_after(100, 100), RequestStatus::Fulfilled);
+        assert!(r4_3_check_open(2, RequestStatus::Open).is_ok());
+        assert!(r4_3_check_open(2, RequestStatus::Fulfilled).is_err());
+        for s in ShipmentStatus::ALL {
+            assert_eq!(ShipmentStatus::parse(s.as_str()), Some(s));
+        }
+        for r in RequestStatus::ALL {
+            assert_eq!(RequestStatus::parse(r.as_str()), Some(r));
+        }
+    }
+
     use super::*;
 
     fn r(a: u64, b: u64) -> SerialRange {

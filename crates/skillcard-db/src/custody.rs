@@ -260,9 +260,7 @@ impl Store {
                 .await?
                 .ok_or(DomainError::NotFound { what: "shipment" })?;
         authorize(actor, Action::ReceiveShipment, Some(province_id))?;
-        if status != "in_transit" {
-            return Err(DomainError::ShipmentNotInTransit { id: shipment_id }.into());
-        }
+        rules::r1_check_receivable(shipment_id, shipment_status(&status)?)?;
         let shipped = shipment_ranges(&mut w.tx, shipment_id, "shipped").await?;
         let plan = rules::r1_plan_receipt(&shipped, input.missing, input.damaged)?;
         if input.counted != plan.received_count {
@@ -646,9 +644,7 @@ impl Store {
         .await?
         .ok_or(DomainError::NotFound { what: "request" })?;
         authorize(actor, Action::HandOver, Some(province_id))?;
-        if status != "open" {
-            return Err(DomainError::RequestNotOpen { id: request_id }.into());
-        }
+        rules::r4_3_check_open(request_id, request_status(&status)?)?;
         let remaining = (requested - handed) as u64;
         let count = match (&explicit, input.count) {
             (Some(rs), Some(c)) if serial::total(rs) != c => {
@@ -728,11 +724,7 @@ impl Store {
             .await?;
         }
         let handed_now = handed + count as i64;
-        let new_status = if handed_now >= requested {
-            "fulfilled"
-        } else {
-            "open"
-        };
+        let new_status = rules::r4_3_status_after(requested as u64, handed_now as u64).as_str();
         sqlx::query("UPDATE monthly_requests SET handed_count = $1, status = $2 WHERE id = $3")
             .bind(handed_now)
             .bind(new_status)
@@ -1214,4 +1206,14 @@ async fn cap_in(conn: &mut AnyConnection, province_id: i64, month: JalaliMonth) 
         effective: override_max.unwrap_or(cap.value),
         existing_request_id: existing.map(|(id,)| id),
     })
+}
+
+fn shipment_status(s: &str) -> Result<rules::ShipmentStatus> {
+    rules::ShipmentStatus::parse(s)
+        .ok_or_else(|| StoreError::Corrupt(format!("shipment status {s:?}")))
+}
+
+fn request_status(s: &str) -> Result<rules::RequestStatus> {
+    rules::RequestStatus::parse(s)
+        .ok_or_else(|| StoreError::Corrupt(format!("request status {s:?}")))
 }

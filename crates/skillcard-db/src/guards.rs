@@ -12,6 +12,7 @@
 use crate::{Backend, Result, Store};
 use skillcard_core::card::CardState;
 use skillcard_core::cases::{CaseKind, CaseStatus};
+use skillcard_core::custody::{RequestStatus, ShipmentStatus};
 use skillcard_core::exam::{Decision, ListStatus};
 use skillcard_core::policy::Role;
 use skillcard_core::printing::PrintStatus;
@@ -65,6 +66,18 @@ pub fn guards() -> Vec<Guard> {
         Guard::new("exam_lists", "status", &ListStatus::ALL, ListStatus::as_str),
         Guard::new("exam_entries", "decision", &Decision::ALL, Decision::as_str),
         Guard::new("users", "role", &Role::ALL, Role::as_str),
+        Guard::new(
+            "shipments",
+            "status",
+            &ShipmentStatus::ALL,
+            ShipmentStatus::as_str,
+        ),
+        Guard::new(
+            "monthly_requests",
+            "status",
+            &RequestStatus::ALL,
+            RequestStatus::as_str,
+        ),
     ]
 }
 

@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use skillcard_core::custody::{Baseline, VaultChecklist};
+use skillcard_core::custody::{Baseline, RequestStatus, ShipmentStatus, VaultChecklist};
 use skillcard_core::date::{fa_date, JalaliDate};
 use skillcard_core::policy::{authorize, Action, Actor, Role};
 use skillcard_core::DomainError;
@@ -313,7 +313,8 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
     };
     if can(a, Action::ViewCustody, None) {
         for sh in s.store.shipments(a).await? {
-            if sh.status == "in_transit" && can(a, Action::ReceiveShipment, Some(sh.province_id)) {
+            let in_transit = ShipmentStatus::parse(&sh.status) == Some(ShipmentStatus::InTransit);
+            if in_transit && can(a, Action::ReceiveShipment, Some(sh.province_id)) {
                 todo.push((
                     format!(
                         "دریافت محموله {} ({} کارت)",
@@ -352,7 +353,8 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
             }
         }
         for r in s.store.requests(a).await? {
-            if r.status == "open" && can(a, Action::HandOver, Some(r.province_id)) {
+            let open = RequestStatus::parse(&r.status) == Some(RequestStatus::Open);
+            if open && can(a, Action::HandOver, Some(r.province_id)) {
                 todo.push((
                     format!(
                         "تحویل {} کارت برای درخواست {}",
