@@ -75,6 +75,13 @@ pub struct EntryView {
     pub certificate_no: Option<String>,
 }
 
+impl EntryView {
+    /// The head's decision as the core's enum (the database guards the column's values).
+    pub fn decided(&self) -> Option<Decision> {
+        Decision::parse(&self.decision)
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ExamListView {
     pub id: i64,
@@ -90,6 +97,13 @@ pub struct ExamListView {
     pub status: String,
     pub remarks: String,
     pub entries: Vec<EntryView>,
+}
+
+impl ExamListView {
+    /// The list's status as the core's enum (the database guards the column's values).
+    pub fn state(&self) -> Option<ListStatus> {
+        ListStatus::parse(&self.status)
+    }
 }
 
 #[derive(Debug, Clone)]

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
+use skillcard_core::exam::{self, Decision, ListStatus};
 use skillcard_core::policy::{Action, Actor};
 use skillcard_core::printing::PrintStatus;
 use skillcard_core::text::{fa_num, persian_digits};
@@ -60,8 +61,10 @@ pub fn decision_fa(decision: &str) -> &'static str {
     skillcard_core::fa::decision(decision)
 }
 
-fn editable(status: &str) -> bool {
-    matches!(status, "draft" | "returned")
+/// whether the centre may still change the list (the core's rule).
+fn editable(l: &ExamListView) -> bool {
+    l.state()
+        .is_some_and(|st| exam::r6_1_check_editable(st).is_ok())
 }
 
 fn list_label(l: &ExamListView) -> String {
@@ -82,22 +85,26 @@ pub async fn dashboard_todo(s: &AppState, a: &Actor) -> Result<Vec<(String, Stri
     for l in &lists {
         let p = Some(l.province_id);
         let link = format!("/exams/{}", l.id);
-        if editable(&l.status) && can(a, Action::SubmitExamList, p) {
-            let what = if l.status == "returned" {
+        if editable(l) && can(a, Action::SubmitExamList, p) {
+            let what = if l.state() == Some(ListStatus::Returned) {
                 "اصلاح فهرست برگشت‌خورده"
             } else {
                 "تکمیل و ارسال فهرست آزمون"
             };
             todo.push((format!("{what}: {}", list_label(l)), link.clone()));
         }
-        if l.status == "submitted" && can(a, Action::CheckExamList, p) {
+        if l.state() == Some(ListStatus::Submitted) && can(a, Action::CheckExamList, p) {
             todo.push((
                 format!("بررسی فهرست ارسال‌شده: {}", list_label(l)),
                 link.clone(),
             ));
         }
-        if l.status == "checked" && can(a, Action::DecideScores, p) {
-            let pending = l.entries.iter().filter(|e| e.decision == "pending").count();
+        if l.state() == Some(ListStatus::Checked) && can(a, Action::DecideScores, p) {
+            let pending = l
+                .entries
+                .iter()
+                .filter(|e| e.decided() == Some(Decision::Pending))
+                .count();
             if pending > 0 {
                 todo.push((
                     format!(
@@ -111,7 +118,9 @@ pub async fn dashboard_todo(s: &AppState, a: &Actor) -> Result<Vec<(String, Stri
         }
         if can(a, Action::IssueCertificate, p) {
             for e in l.entries.iter().filter(|e| {
-                e.decision == "approved" && e.passes == Some(true) && e.certificate_no.is_none()
+                e.decided() == Some(Decision::Approved)
+                    && e.passes == Some(true)
+                    && e.certificate_no.is_none()
             }) {
                 todo.push((
                     format!(
@@ -241,15 +250,15 @@ async fn exam_list(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>)
     let a = &p.actor;
     let l = s.store.exam_list(a, id).await?;
     let pid = Some(l.province_id);
-    let open = editable(&l.status);
+    let open = editable(&l);
     html(ExamListPage {
         nav: Some(nav(&s, &p).await),
         csrf: p.csrf.clone(),
         can_register: open && can(a, Action::RegisterCandidate, pid),
         can_scores: open && can(a, Action::RecordScores, pid),
         can_submit: open && can(a, Action::SubmitExamList, pid),
-        can_check: l.status == "submitted" && can(a, Action::CheckExamList, pid),
-        can_decide: l.status == "checked" && can(a, Action::DecideScores, pid),
+        can_check: l.state() == Some(ListStatus::Submitted) && can(a, Action::CheckExamList, pid),
+        can_decide: l.state() == Some(ListStatus::Checked) && can(a, Action::DecideScores, pid),
         can_issue: can(a, Action::IssueCertificate, pid),
         l,
     })
