@@ -411,11 +411,14 @@ async fn main() -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::ResetPassword { username },
         } => {
-            let code = store
+            let otp = store
                 .reset_password(skillcard_db::AccountAdmin::Operator, &username)
                 .await
                 .map_err(describe)?;
-            println!("one-time password for {username} (valid 24 hours, to be changed at the first sign-in): {code}");
+            println!(
+                "one-time password for {username} (valid until {}, to be changed at the first sign-in): {}",
+                otp.expires_at, otp.code
+            );
         }
         Command::User {
             command:

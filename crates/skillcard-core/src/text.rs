@@ -72,12 +72,7 @@ pub fn optional(
     input: &str,
     max: usize,
 ) -> Result<String, crate::DomainError> {
-    if let Some(c) = input.chars().find(|&c| is_forbidden(c)) {
-        return Err(crate::DomainError::ForbiddenCharacter {
-            field,
-            codepoint: c as u32,
-        });
-    }
+    check_clean(field, input)?;
     let s = normalize(input);
     let trimmed = s.trim_matches(|c: char| is_invisible(c) || c.is_whitespace());
     if trimmed.is_empty() && !s.is_empty() {

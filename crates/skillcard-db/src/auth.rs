@@ -63,6 +63,13 @@ pub struct SignIn {
     pub previous_login_at: Option<String>,
 }
 
+/// The password an administrator's reset gives: shown once, valid until `expires_at`.
+#[derive(Debug, Clone)]
+pub struct OneTimePassword {
+    pub code: String,
+    pub expires_at: String,
+}
+
 /// A bearer token just issued: its secret is shown once, never stored.
 #[derive(Debug, Clone)]
 pub struct NewToken {
@@ -177,6 +184,37 @@ impl UserRow {
 
 const USER_COLUMNS: &str = "u.id, u.username, u.full_name, u.role, u.province_id";
 
+/// What holds a signed-in user to one page: a reset password to replace, a second factor set up.
+const ACCOUNT_FLAGS: &str = "u.must_change_password, \
+     CAST(CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) AS has_second_factor";
+
+#[derive(sqlx::FromRow)]
+struct AccountFlags {
+    must_change_password: i64,
+    has_second_factor: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct SessionRow {
+    session_id: i64,
+    csrf_token: String,
+    #[sqlx(flatten)]
+    user: UserRow,
+    #[sqlx(flatten)]
+    flags: AccountFlags,
+}
+
+#[derive(sqlx::FromRow)]
+struct TokenRow {
+    token_id: i64,
+    expires_at: String,
+    last_used_at: Option<String>,
+    #[sqlx(flatten)]
+    user: UserRow,
+    #[sqlx(flatten)]
+    flags: AccountFlags,
+}
+
 async fn actor_in<'e, E: sqlx::Executor<'e, Database = sqlx::Any>>(
     db: E,
     user_id: i64,
@@ -237,14 +275,21 @@ async fn own_event(
 /// How long a password set by an administrator's reset works.
 pub const RESET_TTL: Duration = Duration::hours(24);
 
-/// A one-time password: 16 characters from an alphabet without look-alikes (~80 bits).
-fn one_time_password() -> String {
+/// `len` random characters from an alphabet without look-alikes (~5 bits each), for codes a
+/// person reads and types: one-time passwords, recovery codes.
+pub(crate) fn readable_code(len: usize) -> String {
     const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    let mut b = [0u8; 16];
+    let mut b = vec![0u8; len];
     rand::rngs::OsRng.fill_bytes(&mut b);
     b.iter()
         .map(|x| ALPHABET[usize::from(*x) % ALPHABET.len()] as char)
         .collect()
+}
+
+/// A user name as typed at sign-in or named by an administrator, as it is stored.
+fn username_key(input: &str) -> Result<String> {
+    text::check_clean("username", input)?;
+    Ok(text::normalize(input).to_lowercase())
 }
 
 /// The user an administrator acts on, read in the write transaction and checked against the
@@ -257,8 +302,7 @@ struct TargetUser {
 }
 
 async fn target_user(w: &mut WriteTx, by: Option<&Actor>, username: &str) -> Result<TargetUser> {
-    text::check_clean("username", username)?;
-    let username = text::normalize(username).to_lowercase();
+    let username = username_key(username)?;
     let row: Option<(i64, String, Option<i64>, i64)> =
         sqlx::query_as("SELECT id, role, province_id, active FROM users WHERE username = $1")
             .bind(&username)
@@ -412,8 +456,7 @@ impl Store {
         otp: Option<&str>,
         client: &str,
     ) -> Result<SignIn> {
-        text::check_clean("username", username)?;
-        let username = text::normalize(username).to_lowercase();
+        let username = username_key(username)?;
         let now = OffsetDateTime::now_utc();
         let subjects = [
             (Subject::Account, username.as_str()),
@@ -551,8 +594,12 @@ impl Store {
         actor: &Actor,
         client: &str,
     ) -> Result<(String, SessionInfo)> {
-        let must_change_password = self.must_change_password(actor.user_id).await?;
-        let has_second_factor = self.has_second_factor(actor.user_id).await?;
+        let flags: AccountFlags = sqlx::query_as(&format!(
+            "SELECT {ACCOUNT_FLAGS} FROM users u WHERE u.id = $1"
+        ))
+        .bind(actor.user_id)
+        .fetch_one(&self.pool)
+        .await?;
         let token = random_token();
         let csrf = random_token();
         let now = OffsetDateTime::now_utc();
@@ -579,33 +626,34 @@ impl Store {
                 session_id,
                 actor: actor.clone(),
                 csrf_token: csrf,
-                must_change_password,
-                has_second_factor,
+                must_change_password: flags.must_change_password == 1,
+                has_second_factor: flags.has_second_factor == 1,
             },
         ))
     }
 
     /// The live session a cookie's secret belongs to, if any.
+    /// One statement: every request with a cookie asks it.
     pub async fn session(&self, token: &str) -> Result<Option<SessionInfo>> {
-        let row: Option<(i64, i64, String, i64, i64)> = sqlx::query_as(
-            "SELECT s.id, s.user_id, s.csrf_token, u.must_change_password, \
-             CAST(CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) FROM sessions s JOIN users u ON u.id = s.user_id \
-             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1",
-        )
+        let row: Option<SessionRow> = sqlx::query_as(&format!(
+            "SELECT s.id AS session_id, s.csrf_token, {USER_COLUMNS}, {ACCOUNT_FLAGS} \
+             FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = $1 AND s.expires_at > $2 AND u.active = 1"
+        ))
         .bind(token_hash(token))
         .bind(rfc3339(OffsetDateTime::now_utc()))
         .fetch_optional(&self.pool)
         .await?;
-        match row {
-            Some((session_id, user_id, csrf_token, must_change, second)) => Ok(Some(SessionInfo {
-                session_id,
-                actor: self.actor(user_id).await?,
-                csrf_token,
-                must_change_password: must_change == 1,
-                has_second_factor: second == 1,
-            })),
-            None => Ok(None),
-        }
+        row.map(|r| {
+            Ok(SessionInfo {
+                session_id: r.session_id,
+                actor: r.user.actor()?,
+                csrf_token: r.csrf_token,
+                must_change_password: r.flags.must_change_password == 1,
+                has_second_factor: r.flags.has_second_factor == 1,
+            })
+        })
+        .transpose()
     }
 
     pub async fn end_session(&self, token: &str) -> Result<()> {
@@ -659,16 +707,22 @@ impl Store {
     /// token or a deactivated user, [`DomainError::TokenExpired`] for one past its expiry.
     /// Its last use is written at most once a minute.
     pub async fn token_actor(&self, token: &str) -> Result<Option<TokenAuth>> {
-        #[allow(clippy::type_complexity)]
-        let row: Option<(i64, i64, String, Option<String>, i64, i64)> = sqlx::query_as(
-            "SELECT t.id, t.user_id, t.expires_at, t.last_used_at, u.must_change_password, \
-             CAST(CASE WHEN u.totp_secret IS NULL THEN 0 ELSE 1 END AS BIGINT) FROM api_tokens t JOIN users u ON u.id = t.user_id \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1",
-        )
+        let row: Option<TokenRow> = sqlx::query_as(&format!(
+            "SELECT t.id AS token_id, t.expires_at, t.last_used_at, {USER_COLUMNS}, {ACCOUNT_FLAGS} \
+             FROM api_tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND u.active = 1"
+        ))
         .bind(token_hash(token))
         .fetch_optional(&self.pool)
         .await?;
-        let Some((id, user_id, expires_at, last_used, must_change, second)) = row else {
+        let Some(TokenRow {
+            token_id: id,
+            expires_at,
+            last_used_at: last_used,
+            user,
+            flags,
+        }) = row
+        else {
             return Ok(None);
         };
         let now = OffsetDateTime::now_utc();
@@ -687,10 +741,10 @@ impl Store {
                 .await?;
         }
         Ok(Some(TokenAuth {
-            actor: self.actor(user_id).await?,
+            actor: user.actor()?,
             token_id: id,
-            must_change_password: must_change == 1,
-            has_second_factor: second == 1,
+            must_change_password: flags.must_change_password == 1,
+            has_second_factor: flags.has_second_factor == 1,
         }))
     }
 
@@ -838,8 +892,12 @@ impl Store {
     /// An administrator's password reset: a one-time password, valid for [`RESET_TTL`], that
     /// must be replaced at the first sign-in. The user's sessions and tokens end. Returns the
     /// one-time password, to hand to the user out of band; only its hash is kept.
-    pub async fn reset_password(&self, by: AccountAdmin<'_>, username: &str) -> Result<String> {
-        let code = one_time_password();
+    pub async fn reset_password(
+        &self,
+        by: AccountAdmin<'_>,
+        username: &str,
+    ) -> Result<OneTimePassword> {
+        let code = readable_code(16);
         let hash = hash_password(&code)?;
         let mut w = WriteTx::begin(self).await?;
         let t = target_user(&mut w, by.actor(), username).await?;
@@ -865,7 +923,10 @@ impl Store {
         )
         .await?;
         w.commit().await?;
-        Ok(code)
+        Ok(OneTimePassword {
+            code,
+            expires_at: expires,
+        })
     }
 
     /// The user changes their own password: the current one must be right and the new one

@@ -31,8 +31,8 @@ pub mod verification;
 pub mod views;
 
 pub use auth::{
-    AccountAdmin, NewToken, NewUser, SessionInfo, SessionView, SignIn, TokenAuth, TokenView,
-    UserListing, RESET_TTL, SESSION_TTL_SECS,
+    AccountAdmin, NewToken, NewUser, OneTimePassword, SessionInfo, SessionView, SignIn, TokenAuth,
+    TokenView, UserListing, SESSION_TTL_SECS,
 };
 pub use check::CheckReport;
 pub use custody::{

@@ -362,16 +362,25 @@ fn check_uid(uid: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// A subquery: HQ's reprint authorisation for `certificate` (an SQL expression) not yet used by
+/// a registered card, if any (R-8.1.2).
+fn open_authorisation(certificate: &str) -> String {
+    format!(
+        "(SELECT i.case_id FROM case_items i JOIN cases ca ON ca.id = i.case_id \
+         WHERE i.certificate_id = {certificate} AND ca.status = 'authorized' AND i.reprint_print_id IS NULL \
+         ORDER BY i.case_id LIMIT 1)"
+    )
+}
+
 /// What the certificate's earlier cards say about a new print (R-6.8, R-8.1.2).
 async fn card_history(conn: &mut AnyConnection, certificate_id: i64) -> Result<CardHistory> {
     // One statement: the certificate's prints (none: one row of NULLs) and, on every row, HQ's
     // unused reprint authorisation if there is one.
-    let rows: Vec<(Option<i64>, Option<String>, Option<i64>)> = sqlx::query_as(
-        "SELECT p.id, p.status, (SELECT i.case_id FROM case_items i JOIN cases c ON c.id = i.case_id \
-         WHERE i.certificate_id = $1 AND c.status = 'authorized' AND i.reprint_print_id IS NULL \
-         ORDER BY i.case_id LIMIT 1) \
+    let rows: Vec<(Option<i64>, Option<String>, Option<i64>)> = sqlx::query_as(&format!(
+        "SELECT p.id, p.status, {} \
          FROM (SELECT 1 AS one) x LEFT JOIN card_prints p ON p.certificate_id = $1",
-    )
+        open_authorisation("$1")
+    ))
     .bind(certificate_id)
     .fetch_all(&mut *conn)
     .await?;
@@ -757,18 +766,16 @@ impl Store {
         // The facts of each certificate's card history are read here; whether a print may start
         // is the core's decision (a reprint after a damaged or void card waits for HQ).
         #[allow(clippy::type_complexity)]
-        let rows: Vec<(i64, String, i64, String, String, i64, Option<i64>)> = sqlx::query_as(
+        let rows: Vec<(i64, String, i64, String, String, i64, Option<i64>)> = sqlx::query_as(&format!(
             "SELECT c.id, c.number, c.candidate_id, k.first_name, k.last_name, \
              CAST(CASE WHEN EXISTS (SELECT 1 FROM card_prints d WHERE d.certificate_id = c.id \
-                  AND d.status IN ('damaged', 'void')) THEN 1 ELSE 0 END AS BIGINT), \
-             (SELECT i.case_id FROM case_items i JOIN cases cs ON cs.id = i.case_id \
-              WHERE i.certificate_id = c.id AND cs.status = 'authorized' AND i.reprint_print_id IS NULL \
-              ORDER BY i.case_id LIMIT 1) \
+                  AND d.status IN ('damaged', 'void')) THEN 1 ELSE 0 END AS BIGINT), {} \
              FROM certificates c JOIN candidates k ON k.id = c.candidate_id \
              WHERE ($1 IS NULL OR c.province_id = $1) AND c.status = 'issued' AND NOT EXISTS \
              (SELECT 1 FROM card_prints p WHERE p.certificate_id = c.id AND p.status IN ('printing', 'bound')) \
              ORDER BY c.id LIMIT 500",
-        )
+            open_authorisation("c.id")
+        ))
         .bind(actor.scope().province_filter())
         .fetch_all(&self.pool)
         .await?;

@@ -53,13 +53,7 @@ fn matching_step(t: &Totp, code: &str, now: OffsetDateTime) -> Option<i64> {
 }
 
 fn recovery_code() -> String {
-    const ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyz23456789";
-    let mut b = [0u8; 10];
-    rand::rngs::OsRng.fill_bytes(&mut b);
-    let s: String = b
-        .iter()
-        .map(|x| ALPHABET[usize::from(*x) % ALPHABET.len()] as char)
-        .collect();
+    let s = crate::auth::readable_code(10);
     format!("{}-{}", &s[..5], &s[5..])
 }
 

@@ -92,7 +92,7 @@ impl AppError {
     }
 
     /// `resp` with the `Retry-After` header this error calls for.
-    fn with_retry_after(&self, mut resp: Response) -> Response {
+    pub(crate) fn with_retry_after(&self, mut resp: Response) -> Response {
         if let Some(secs) = self.retry_after() {
             if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
                 resp.headers_mut()
@@ -143,8 +143,7 @@ impl AppError {
                 tracing::error!(error = %other, "internal error");
                 ErrorBody {
                     code: "internal".into(),
-                    message: "خطای داخلی سامانه؛ لطفاً دوباره تلاش کنید یا با پشتیبانی تماس بگیرید."
-                        .into(),
+                    message: skillcard_core::fa::http_refusal(500).into(),
                     details: serde_json::json!({}),
                 }
             }

@@ -360,16 +360,13 @@ async fn reset_password(
     ClientIp(ip): ClientIp,
     Path(username): Path<String>,
 ) -> ApiResult<ResetAnswer> {
-    let code = s
+    let otp = s
         .store
         .reset_password(AccountAdmin::User(&a, &ip.to_string()), &username)
         .await?;
-    let expires = time::OffsetDateTime::now_utc() + skillcard_db::RESET_TTL;
     Ok(Json(ResetAnswer {
-        one_time_password: code,
-        expires_at: expires
-            .format(&time::format_description::well_known::Rfc3339)
-            .unwrap_or_default(),
+        one_time_password: otp.code,
+        expires_at: otp.expires_at,
     }))
 }
 

@@ -263,14 +263,9 @@ async fn login(
                     error: Some(d.message_fa()),
                 };
                 let e = AppError::Domain(d.clone());
-                let mut resp =
+                let resp =
                     (e.status(), Html(page.render().map_err(AppError::from)?)).into_response();
-                if let Some(secs) = e.retry_after() {
-                    if let Ok(v) = axum::http::HeaderValue::from_str(&secs.to_string()) {
-                        resp.headers_mut().insert(header::RETRY_AFTER, v);
-                    }
-                }
-                Ok(resp)
+                Ok(e.with_retry_after(resp))
             }
             _ => Err(e.into()),
         },
@@ -1191,11 +1186,11 @@ async fn reset_password(
     crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
     Path(u): Path<String>,
 ) -> PageResult {
-    let code = s
+    let otp = s
         .store
         .reset_password(AccountAdmin::User(&p.actor, &ip.to_string()), &u)
         .await?;
-    users_page(&s, &p, Some((u, code)), None).await
+    users_page(&s, &p, Some((u, otp.code)), None).await
 }
 
 #[derive(Deserialize)]
