@@ -163,7 +163,7 @@ async fn custody(url: &str, samples: &mut Samples) -> Result<()> {
     .await;
     let received = received?;
     push(samples, STEPS[3], d);
-    if received.status != "received" {
+    if received.status != skillcard_core::custody::ShipmentStatus::Received {
         bail!("shipment status after receipt: {}", received.status);
     }
 

@@ -22,8 +22,10 @@
 use crate::error::DomainError;
 use crate::printing::PrintStatus;
 use crate::text;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CaseKind {
     /// R-8, Note 3: a registered card found damaged (Form 6).
     Damage,
@@ -47,7 +49,8 @@ impl CaseKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum CaseStatus {
     Open,
     Reviewed,
@@ -101,10 +104,7 @@ fn expect(
     next: CaseStatus,
 ) -> Result<CaseStatus, DomainError> {
     if status != expected {
-        return Err(DomainError::WrongCaseStatus {
-            status: status.as_str(),
-            expected: expected.as_str(),
-        });
+        return Err(DomainError::WrongCaseStatus { status, expected });
     }
     Ok(next)
 }
@@ -198,10 +198,7 @@ pub fn r8_1_check_cards(cards: &[DamagedCard]) -> Result<(), DomainError> {
 /// Note 3 / Note 4: only a registered card (delivered or not) can be taken out of service.
 pub fn check_in_service(print_id: i64, status: PrintStatus) -> Result<(), DomainError> {
     if status != PrintStatus::Bound {
-        return Err(DomainError::NotInService {
-            print_id,
-            status: status.as_str(),
-        });
+        return Err(DomainError::NotInService { print_id, status });
     }
     Ok(())
 }
@@ -323,8 +320,8 @@ mod tests {
         assert_eq!(
             r8_1_1_send(Damage, Open),
             Err(DomainError::WrongCaseStatus {
-                status: "open",
-                expected: "reviewed"
+                status: CaseStatus::Open,
+                expected: CaseStatus::Reviewed
             })
         );
         assert!(r8_1_2_authorize(SentToHq).is_err());

@@ -149,7 +149,8 @@ pub fn r4_1_check_request(
 }
 
 /// Where a shipment of blank cards stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ShipmentStatus {
     /// Dispatched by HQ, not yet received by the province.
     InTransit,
@@ -181,7 +182,8 @@ pub fn r1_check_receivable(id: i64, status: ShipmentStatus) -> Result<(), Domain
 }
 
 /// Where a monthly request stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum RequestStatus {
     /// Cards remain to be handed over against it.
     Open,

@@ -83,7 +83,7 @@ pub fn r7_check_deliverable(s: &DeliveryState) -> Result<(), DomainError> {
     if s.status != PrintStatus::Bound {
         return Err(DomainError::NotDeliverable {
             print_id: s.print_id,
-            status: s.status.as_str(),
+            status: s.status,
         });
     }
     if s.delivered {

@@ -1,6 +1,9 @@
 //! The one error type of the domain. Each variant has a stable machine-readable code (for API
 //! clients), a Persian message (in [`crate::fa`]) and structured details.
 
+use crate::cases::CaseStatus;
+use crate::exam::ListStatus;
+use crate::printing::PrintStatus;
 use serde_json::{json, Value};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -74,11 +77,11 @@ pub enum DomainError {
     #[error("{what} not found")]
     NotFound { what: &'static str },
     #[error("the exam list is {status} and can no longer be changed by the centre")]
-    ListLocked { status: &'static str },
+    ListLocked { status: ListStatus },
     #[error("the exam list is {status}, expected {expected}")]
     WrongListStatus {
-        status: &'static str,
-        expected: &'static str,
+        status: ListStatus,
+        expected: ListStatus,
     },
     #[error("{count} entries have no practical score")]
     UnscoredEntries { count: u64 },
@@ -99,7 +102,7 @@ pub enum DomainError {
     #[error("the certificate already has card print {print_id} in progress")]
     PrintInProgress { print_id: i64 },
     #[error("card print {print_id} is {status}, not printing")]
-    NotPrinting { print_id: i64, status: &'static str },
+    NotPrinting { print_id: i64, status: PrintStatus },
     #[error("card {serial} is not in this province's Assessment Office stock")]
     CardNotInOfficeStock { serial: u64 },
     #[error("the Assessment Office has no blank card in stock")]
@@ -113,15 +116,15 @@ pub enum DomainError {
     #[error("no active signing key")]
     NoSigningKey,
     #[error("card print {print_id} is {status}: not a registered card awaiting its holder")]
-    NotDeliverable { print_id: i64, status: &'static str },
+    NotDeliverable { print_id: i64, status: PrintStatus },
     #[error("card print {print_id} is already on delivery list {list_id}")]
     AlreadyListed { print_id: i64, list_id: i64 },
     #[error("card print {print_id} is {status}: not a registered card in service")]
-    NotInService { print_id: i64, status: &'static str },
+    NotInService { print_id: i64, status: PrintStatus },
     #[error("the case is {status}, expected {expected}")]
     WrongCaseStatus {
-        status: &'static str,
-        expected: &'static str,
+        status: CaseStatus,
+        expected: CaseStatus,
     },
     #[error(
         "a registered card of this certificate was damaged or voided; HQ has not enabled a reprint"

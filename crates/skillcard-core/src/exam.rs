@@ -175,9 +175,7 @@ impl Decision {
 pub fn r6_1_check_editable(status: ListStatus) -> Result<(), DomainError> {
     match status {
         ListStatus::Draft | ListStatus::Returned => Ok(()),
-        _ => Err(DomainError::ListLocked {
-            status: status.as_str(),
-        }),
+        _ => Err(DomainError::ListLocked { status }),
     }
 }
 
@@ -207,8 +205,8 @@ pub fn r6_3_check(
 ) -> Result<ListStatus, DomainError> {
     if status != ListStatus::Submitted {
         return Err(DomainError::WrongListStatus {
-            status: status.as_str(),
-            expected: "submitted",
+            status,
+            expected: ListStatus::Submitted,
         });
     }
     if accept {
@@ -230,8 +228,8 @@ pub fn r6_4_decide(
 ) -> Result<Decision, DomainError> {
     if status != ListStatus::Checked {
         return Err(DomainError::WrongListStatus {
-            status: status.as_str(),
-            expected: "checked",
+            status,
+            expected: ListStatus::Checked,
         });
     }
     if current != Decision::Pending {

@@ -1,8 +1,14 @@
 //! Every Persian sentence the domain shows a user, in one place so that it can be reviewed.
 //! (Page templates hold the rest of the Persian text; see `skillcard-web/templates`.)
 
+use crate::cases::{CaseKind, CaseStatus};
+use crate::custody::{RequestStatus, ShipmentStatus};
 use crate::error::DomainError;
+use crate::exam::{Decision, ListStatus};
+use crate::notice::{NoticeKind, NoticeStatus};
+use crate::printing::PrintStatus;
 use crate::text::fa_num;
+use crate::workflow::Step;
 
 pub fn error_message(e: &DomainError) -> String {
     use DomainError::*;
@@ -117,7 +123,7 @@ pub fn error_message(e: &DomainError) -> String {
         WrongProvince => "این اطلاعات متعلق به استان دیگری است.".into(),
         NotFound { what } => format!("{} پیدا نشد.", field_name(what)),
         ListLocked { .. } => "فهرست آزمون به اداره سنجش ارسال شده و دیگر قابل تغییر نیست.".into(),
-        WrongListStatus { status, .. } => format!("این کار در وضعیت کنونی فهرست آزمون ({}) ممکن نیست.", list_status(status)),
+        WrongListStatus { status, .. } => format!("این کار در وضعیت کنونی فهرست آزمون ({}) ممکن نیست.", list_status(*status)),
         UnscoredEntries { count } => format!("برای {} نفر هنوز نمره عملی ثبت نشده است.", fa_num(count)),
         InvalidRows { rows } => {
             let list: Vec<String> = rows.iter().take(20).map(|r| format!("ردیف {}: {}", fa_num(r.row), r.message)).collect();
@@ -139,7 +145,7 @@ pub fn error_message(e: &DomainError) -> String {
         ),
         NotPrinting { status, .. } => format!(
             "این کارت دیگر در مرحله چاپ نیست ({}).",
-            print_status(status)
+            print_status(*status)
         ),
         CardNotInOfficeStock { serial } => format!(
             "کارت با سریال {} در موجودی اداره سنجش این استان نیست یا پیش‌تر مصرف شده است.",
@@ -155,7 +161,7 @@ pub fn error_message(e: &DomainError) -> String {
         NoSigningKey => "کلید امضای فعالی روی سرور نیست؛ مسئول فنی باید با «skillcard keys generate» کلید بسازد.".into(),
         NotDeliverable { status, .. } => format!(
             "این کارت ({}) کارت ثبت‌شده‌ای در انتظار تحویل به دارنده نیست (بند ۷).",
-            print_status(status)
+            print_status(*status)
         ),
         AlreadyListed { list_id, .. } => format!(
             "این کارت پیش‌تر در فهرست تحویل شماره {} آمده است.",
@@ -163,12 +169,12 @@ pub fn error_message(e: &DomainError) -> String {
         ),
         NotInService { status, .. } => format!(
             "این کارت ({}) کارت ثبت‌شده و معتبری نیست.",
-            print_status(status)
+            print_status(*status)
         ),
         WrongCaseStatus { status, expected } => format!(
             "این کار در وضعیت کنونی پرونده ({}) ممکن نیست؛ پرونده باید در وضعیت «{}» باشد.",
-            case_status(status),
-            case_status(expected)
+            case_status(*status),
+            case_status(*expected)
         ),
         ReprintNotAuthorized => "کارت ثبت‌شده این گواهینامه مخدوش یا باطل شده است و دفتر ارزشیابی مهارت هنوز امکان چاپ مجدد را فراهم نکرده است (بند ۸-۱-۲).".into(),
         InvalidCredentials => "نام کاربری یا گذرواژه نادرست است.".into(),
@@ -200,12 +206,11 @@ pub fn error_message(e: &DomainError) -> String {
 }
 
 /// The head's decision on a practical score, in Persian.
-pub fn decision(decision: &str) -> &'static str {
+pub fn decision(decision: Decision) -> &'static str {
     match decision {
-        "pending" => "در انتظار تصمیم",
-        "approved" => "تأییدشده",
-        "rejected" => "ردشده",
-        _ => "نامشخص",
+        Decision::Pending => "در انتظار تصمیم",
+        Decision::Approved => "تأییدشده",
+        Decision::Rejected => "ردشده",
     }
 }
 
@@ -219,13 +224,46 @@ pub fn pass_result(passes: Option<bool>) -> &'static str {
 }
 
 /// The Persian name of an exam list's status.
-pub fn list_status(s: &str) -> &str {
+pub fn list_status(s: ListStatus) -> &'static str {
     match s {
-        "draft" => "پیش‌نویس",
-        "submitted" => "ارسال‌شده",
-        "checked" => "بررسی‌شده",
-        "returned" => "برگشت‌خورده",
-        other => other,
+        ListStatus::Draft => "پیش‌نویس",
+        ListStatus::Submitted => "ارسال‌شده",
+        ListStatus::Checked => "بررسی‌شده",
+        ListStatus::Returned => "برگشت‌خورده",
+    }
+}
+
+/// The Persian name of a shipment's status.
+pub fn shipment_status(s: ShipmentStatus) -> &'static str {
+    match s {
+        ShipmentStatus::InTransit => "در راه",
+        ShipmentStatus::Received => "دریافت‌شده",
+    }
+}
+
+/// The Persian name of a monthly request's status.
+pub fn request_status(s: RequestStatus) -> &'static str {
+    match s {
+        RequestStatus::Open => "باز",
+        RequestStatus::Fulfilled => "تحویل کامل",
+    }
+}
+
+/// What a notice to an applicant is about.
+pub fn notice_kind(k: NoticeKind) -> &'static str {
+    match k {
+        NoticeKind::CardReady => "آماده بودن کارت برای تحویل",
+        NoticeKind::OverduePickup => "یادآوری دریافت کارت (بند ۵-۴)",
+        NoticeKind::FeeDue => "پرداخت هزینه تعویض (تبصره ۴)",
+    }
+}
+
+/// The Persian name of a notice's place in the outbox.
+pub fn notice_status(s: NoticeStatus) -> &'static str {
+    match s {
+        NoticeStatus::Pending => "در صف ارسال",
+        NoticeStatus::Sent => "ارسال‌شده",
+        NoticeStatus::Failed => "ناموفق",
     }
 }
 
@@ -250,41 +288,77 @@ pub fn verification(result: &str) -> &'static str {
 }
 
 /// The Persian name of a card print's status.
-pub fn print_status(s: &str) -> &str {
+pub fn print_status(s: PrintStatus) -> &'static str {
     match s {
-        "printing" => "در حال چاپ",
-        "bound" => "ثبت‌شده",
-        "spoiled" => "معیوب هنگام چاپ",
-        "damaged" => "مخدوش",
-        "void" => "باطل (تعویض)",
-        other => other,
+        PrintStatus::Printing => "در حال چاپ",
+        PrintStatus::Bound => "ثبت‌شده",
+        PrintStatus::Spoiled => "معیوب هنگام چاپ",
+        PrintStatus::Damaged => "مخدوش",
+        PrintStatus::Void => "باطل (تعویض)",
     }
 }
 
 /// The Persian name of a damage or replacement case's status.
-pub fn case_status(s: &str) -> &str {
+pub fn case_status(s: CaseStatus) -> &'static str {
     match s {
-        "open" => "گشوده (در دست بررسی)",
-        "reviewed" => "بررسی‌شده (صورتجلسه آماده امضا)",
-        "requested" => "درخواست ثبت‌شده",
-        "approved" => "تأییدشده در ستاد ارزشیابی استان",
-        "rejected" => "ردشده",
-        "voided" => "کارت قبلی باطل شد (در انتظار پرداخت هزینه تعویض)",
-        "paid" => "هزینه تعویض پرداخت شد",
-        "sent_to_hq" => "ارسال‌شده به دفتر ارزشیابی مهارت",
-        "at_hq" => "دریافت‌شده در ستاد",
-        "authorized" => "چاپ مجدد مجاز شد",
-        other => other,
+        CaseStatus::Open => "گشوده (در دست بررسی)",
+        CaseStatus::Reviewed => "بررسی‌شده (صورتجلسه آماده امضا)",
+        CaseStatus::Requested => "درخواست ثبت‌شده",
+        CaseStatus::Approved => "تأییدشده در ستاد ارزشیابی استان",
+        CaseStatus::Rejected => "ردشده",
+        CaseStatus::Voided => "کارت قبلی باطل شد (در انتظار پرداخت هزینه تعویض)",
+        CaseStatus::Paid => "هزینه تعویض پرداخت شد",
+        CaseStatus::SentToHq => "ارسال‌شده به دفتر ارزشیابی مهارت",
+        CaseStatus::AtHq => "دریافت‌شده در ستاد",
+        CaseStatus::Authorized => "چاپ مجدد مجاز شد",
     }
 }
 
 /// The Persian name of a case's kind.
-pub fn case_kind(s: &str) -> &str {
+pub fn case_kind(s: CaseKind) -> &'static str {
     match s {
-        "damage" => "گواهینامه مخدوش",
-        "replacement" => "تعویض گواهینامه",
-        other => other,
+        CaseKind::Damage => "گواهینامه مخدوش",
+        CaseKind::Replacement => "تعویض گواهینامه",
     }
+}
+
+/// A step a record can take next, as a to-do or a "waiting for" line.
+pub fn step(s: Step) -> &'static str {
+    match s {
+        Step::ReceiveShipment => "ثبت صورت‌جلسه دریافت محموله (فرم ۱)",
+        Step::SendReceiptNotice => "نامه اعلام وصول به ستاد",
+        Step::HandOver => "تحویل کارت از خزانه (فرم ۴)",
+        Step::RegisterCandidate => "ثبت داوطلب",
+        Step::RecordScores => "ثبت نمرات عملی",
+        Step::SubmitList => "ارسال فهرست به اداره سنجش",
+        Step::CheckList => "بررسی فهرست ارسالی",
+        Step::DecideScore => "تصمیم درباره نمره عملی",
+        Step::RecordPayment => "ثبت پرداخت هزینه صدور",
+        Step::IssueCertificate => "صدور گواهینامه",
+        Step::StartPrint => "شروع چاپ کارت",
+        Step::RecordInspection => "بازبینی کارت چاپ‌شده",
+        Step::WriteChip => "نوشتن و بازخوانی تراشه",
+        Step::RegisterSerial => "ثبت سریال کارت",
+        Step::SpoilPrint => "اعلام کارت معیوب هنگام چاپ",
+        Step::OpenDamageCase => "گزارش کارت مخدوش",
+        Step::RequestReplacement => "درخواست تعویض",
+        Step::ListForDelivery => "افزودن به فهرست تحویل",
+        Step::DeliverCard => "تحویل کارت به دارنده",
+        Step::UploadListScan => "بارگذاری تصویر فرم ۵ امضاشده",
+        Step::ReviewDamage => "بررسی علت و تنظیم صورتجلسه (فرم ۶)",
+        Step::DecideReplacement => "تصمیم ستاد ارزشیابی استان درباره درخواست تعویض",
+        Step::VoidCard => "ابطال کارت قبلی",
+        Step::PayReplacementFee => "ثبت پرداخت هزینه تعویض",
+        Step::SendToHq => "نامه مدیر کل و ارسال کارت‌ها به ستاد",
+        Step::RecordArrival => "ثبت دریافت نامه و کارت‌ها در ستاد",
+        Step::AuthorizeReprint => "صدور مجوز چاپ مجدد",
+    }
+}
+
+/// What a record waits for, and from whom: a step the reader cannot take.
+pub fn waiting_for(s: Step) -> String {
+    let who: Vec<&str> = s.roles().iter().map(|r| r.label_fa()).collect();
+    format!("در انتظار {} — {}", step(s), who.join(" یا "))
 }
 
 /// The Persian name of a cause of damage.

@@ -24,5 +24,56 @@ pub mod policy;
 pub mod printing;
 pub mod serial;
 pub mod text;
+pub mod workflow;
+
+/// A state enum shows as its stored word (`{{ status }}` in a template's attribute, logs).
+macro_rules! display_as_str {
+    ($($t:ty),* $(,)?) => {$(
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    )*};
+}
+
+display_as_str!(
+    card::CardState,
+    cases::CaseKind,
+    cases::CaseStatus,
+    custody::ShipmentStatus,
+    custody::RequestStatus,
+    exam::ListStatus,
+    exam::Decision,
+    ledger::Direction,
+    notice::NoticeKind,
+    notice::NoticeStatus,
+    printing::PrintStatus,
+    policy::Role,
+    workflow::Step,
+);
+
+/// A state enum's Persian name is `fa`'s, reachable from the value (`{{ status.label_fa() }}`).
+macro_rules! label_fa_from {
+    ($($t:ty => $f:path),* $(,)?) => {$(
+        impl $t {
+            pub fn label_fa(self) -> &'static str {
+                $f(self)
+            }
+        }
+    )*};
+}
+
+label_fa_from!(
+    cases::CaseKind => fa::case_kind,
+    cases::CaseStatus => fa::case_status,
+    custody::ShipmentStatus => fa::shipment_status,
+    custody::RequestStatus => fa::request_status,
+    exam::ListStatus => fa::list_status,
+    exam::Decision => fa::decision,
+    notice::NoticeKind => fa::notice_kind,
+    notice::NoticeStatus => fa::notice_status,
+    printing::PrintStatus => fa::print_status,
+);
 
 pub use error::DomainError;

@@ -5,8 +5,10 @@
 
 use crate::error::DomainError;
 use crate::text;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum NoticeKind {
     /// Note 4: the replacement was approved and the old card voided; the fee is due.
     FeeDue,
@@ -22,6 +24,55 @@ impl NoticeKind {
             NoticeKind::FeeDue => "fee_due",
             NoticeKind::CardReady => "card_ready",
             NoticeKind::OverduePickup => "overdue_pickup",
+        }
+    }
+
+    pub const ALL: [NoticeKind; 3] = [
+        NoticeKind::FeeDue,
+        NoticeKind::CardReady,
+        NoticeKind::OverduePickup,
+    ];
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// Where a notice stands in the outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeStatus {
+    /// Waiting for its (next) attempt.
+    Pending,
+    Sent,
+    /// Every attempt failed; the office must reach the applicant another way.
+    Failed,
+}
+
+impl NoticeStatus {
+    pub const ALL: [NoticeStatus; 3] = [
+        NoticeStatus::Pending,
+        NoticeStatus::Sent,
+        NoticeStatus::Failed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NoticeStatus::Pending => "pending",
+            NoticeStatus::Sent => "sent",
+            NoticeStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// After the `attempts`-th try failed: still pending (retry after the delay) or failed.
+    pub fn after_failure(attempts: i64) -> (NoticeStatus, Option<time::Duration>) {
+        match retry_delay(attempts) {
+            Some(d) => (NoticeStatus::Pending, Some(d)),
+            None => (NoticeStatus::Failed, None),
         }
     }
 }

@@ -238,7 +238,7 @@ impl Action {
         }
     }
 
-    fn allowed_roles(self) -> &'static [Role] {
+    pub fn roles(self) -> &'static [Role] {
         use Role::*;
         match self {
             Action::RecordShipment | Action::SetRequestCap | Action::ManageReferenceData => &[Hq],
@@ -329,7 +329,7 @@ pub fn authorize(
     action: Action,
     province_id: Option<i64>,
 ) -> Result<(), DomainError> {
-    if !action.allowed_roles().contains(&actor.role) {
+    if !action.roles().contains(&actor.role) {
         return Err(DomainError::Forbidden {
             action: action.name(),
         });

@@ -13,11 +13,13 @@
 use crate::card::CardState;
 use crate::error::DomainError;
 use crate::text;
+use serde::{Deserialize, Serialize};
 
 /// Where a print stands. While it is printing, bound or spoiled its card's state is the same
 /// word; after registration the card moves on physically (delivered, sent to HQ…) while the
 /// print keeps what it means for the certificate ([`card_state_fits`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum PrintStatus {
     Printing,
     /// Registered; the card stays valid whether delivered yet or not.
@@ -81,7 +83,7 @@ pub fn check_printing(p: &PrintProgress) -> Result<(), DomainError> {
     if p.status != PrintStatus::Printing {
         return Err(DomainError::NotPrinting {
             print_id: p.print_id,
-            status: p.status.as_str(),
+            status: p.status,
         });
     }
     Ok(())
@@ -209,7 +211,7 @@ mod tests {
                 r6_9_check_registrable(&progress(done, true, true)),
                 Err(DomainError::NotPrinting {
                     print_id: 7,
-                    status: done.as_str()
+                    status: done
                 })
             );
         }

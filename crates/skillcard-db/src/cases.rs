@@ -10,6 +10,7 @@
 
 use crate::printing::move_card;
 use crate::tx::WriteTx;
+use crate::views;
 use crate::{Result, Store, StoreError};
 use serde::Serialize;
 use serde_json::json;
@@ -18,6 +19,7 @@ use skillcard_core::cases::{self as rules, CaseKind, CaseStatus, Corrections, Da
 use skillcard_core::notice::{Contact, NoticeKind};
 use skillcard_core::policy::{authorize, Action, Actor};
 use skillcard_core::printing::PrintStatus;
+use skillcard_core::workflow::{self, NextActions};
 use skillcard_core::{fa, DomainError};
 use skillcard_credential::transparency::LogEvent;
 use sqlx::AnyConnection;
@@ -34,9 +36,11 @@ pub struct CaseItemView {
     pub serial: u64,
     pub issued_on: String,
     /// The print's status now: `bound` until the card leaves service, then `damaged` or `void`.
-    pub print_status: String,
+    #[schema(value_type = String)]
+    pub print_status: PrintStatus,
     /// The card's custody state now.
-    pub card_state: String,
+    #[schema(value_type = String)]
+    pub card_state: CardState,
     pub cause: Option<String>,
     pub cause_fa: Option<String>,
     pub cause_detail: Option<String>,
@@ -52,10 +56,15 @@ pub struct CaseView {
     pub province_id: i64,
     pub province_name: String,
     /// `damage` or `replacement`.
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: CaseKind,
     pub kind_fa: String,
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: CaseStatus,
     pub status_fa: String,
+    /// What the reader can do with the case now, and what it waits for from others.
+    #[schema(value_type = Object)]
+    pub next_actions: NextActions,
     pub reason: Option<String>,
     /// The corrections a replacement asks for (`first_name`, `last_name`, `father_name`).
     #[schema(value_type = Option<Object>)]
@@ -72,13 +81,14 @@ pub struct CaseView {
 }
 
 impl CaseView {
-    fn kind(&self) -> Result<CaseKind> {
-        CaseKind::parse(&self.kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("case kind {:?}", self.kind)))
-    }
-    fn status(&self) -> Result<CaseStatus> {
-        CaseStatus::parse(&self.status)
-            .ok_or_else(|| StoreError::Corrupt(format!("case status {:?}", self.status)))
+    /// The case as `actor` sees it: with the steps they can take.
+    fn for_actor(mut self, actor: &Actor) -> Self {
+        self.next_actions = NextActions::for_actor(
+            actor,
+            Some(self.province_id),
+            workflow::case(self.kind, self.status),
+        );
+        self
     }
 }
 
@@ -143,14 +153,38 @@ async fn case_in(conn: &mut AnyConnection, case_id: i64) -> Result<CaseView> {
         ),
         None => None,
     };
+    let kind = views::state("case kind", &r.2, CaseKind::parse)?;
+    let status = views::state("case status", &r.3, CaseStatus::parse)?;
+    let items = items
+        .into_iter()
+        .map(|i| {
+            Ok(CaseItemView {
+                print_id: i.0,
+                certificate_id: i.1,
+                certificate_no: i.2,
+                holder: format!("{} {}", i.3, i.4),
+                national_id: i.5,
+                serial: i.6 as u64,
+                issued_on: i.7,
+                print_status: views::state("print status", &i.8, PrintStatus::parse)?,
+                card_state: views::state("card state", &i.9, CardState::parse)?,
+                cause_fa: i.10.as_deref().map(|c| fa::damage_cause(c).to_string()),
+                cause: i.10,
+                cause_detail: i.11,
+                outcome: i.12,
+                reprint_print_id: i.13,
+            })
+        })
+        .collect::<Result<_>>()?;
     Ok(CaseView {
         id: case_id,
         province_id: r.0,
         province_name: r.1,
-        kind_fa: fa::case_kind(&r.2).to_string(),
-        kind: r.2,
-        status_fa: fa::case_status(&r.3).to_string(),
-        status: r.3,
+        kind_fa: kind.label_fa().to_string(),
+        kind,
+        status_fa: status.label_fa().to_string(),
+        status,
+        next_actions: NextActions::default(),
         reason: r.4,
         corrections,
         decision_reason: r.6,
@@ -161,25 +195,7 @@ async fn case_in(conn: &mut AnyConnection, case_id: i64) -> Result<CaseView> {
         has_request_scan: r.11.is_some(),
         has_minutes_scan: r.12.is_some(),
         created_at: r.13,
-        items: items
-            .into_iter()
-            .map(|i| CaseItemView {
-                print_id: i.0,
-                certificate_id: i.1,
-                certificate_no: i.2,
-                holder: format!("{} {}", i.3, i.4),
-                national_id: i.5,
-                serial: i.6 as u64,
-                issued_on: i.7,
-                print_status: i.8,
-                card_state: i.9,
-                cause_fa: i.10.as_deref().map(|c| fa::damage_cause(c).to_string()),
-                cause: i.10,
-                cause_detail: i.11,
-                outcome: i.12,
-                reprint_print_id: i.13,
-            })
-            .collect(),
+        items,
     })
 }
 
@@ -197,18 +213,16 @@ async fn print_for_case(
     .fetch_optional(&mut *conn)
     .await?
     .ok_or(DomainError::NotFound { what: "print" })?;
-    let status = PrintStatus::parse(&r.3)
-        .ok_or_else(|| StoreError::Corrupt(format!("print status {:?}", r.3)))?;
-    let state = CardState::parse(&r.4)
-        .ok_or_else(|| StoreError::Corrupt(format!("card state {:?}", r.4)))?;
+    let status = views::state("print status", &r.3, PrintStatus::parse)?;
+    let state = views::state("card state", &r.4, CardState::parse)?;
     Ok((r.0, r.1, r.2 as u64, status, state))
 }
 
 /// Ends a case's step: the case as the step left it, read inside the transaction, then commit.
-async fn committed(mut w: WriteTx, case_id: i64) -> Result<CaseView> {
+async fn committed(mut w: WriteTx, actor: &Actor, case_id: i64) -> Result<CaseView> {
     let case = case_in(&mut w.tx, case_id).await?;
     w.commit().await?;
-    Ok(case)
+    Ok(case.for_actor(actor))
 }
 
 /// A card may be in one live case at a time (a rejected request is over).
@@ -270,9 +284,10 @@ impl Store {
         action: &str,
     ) -> Result<()> {
         for item in &case.items {
-            let state = CardState::parse(&item.card_state)
-                .filter(|s| from.contains(s))
-                .ok_or(DomainError::Conflict)?;
+            let state = item.card_state;
+            if !from.contains(&state) {
+                return Err(DomainError::Conflict.into());
+            }
             move_card(w, item.serial, state, to).await?;
             w.audit(
                 Some(actor),
@@ -307,11 +322,7 @@ impl Store {
             .execute(&mut *w.tx)
             .await?;
             if done.rows_affected() != 1 {
-                return Err(DomainError::NotInService {
-                    print_id: item.print_id,
-                    status: "changed",
-                }
-                .into());
+                return Err(DomainError::Conflict.into());
             }
             let event = if print == PrintStatus::Void {
                 LogEvent::Void
@@ -406,7 +417,7 @@ impl Store {
             "card.damage",
         )
         .await?;
-        committed(w, case_id).await
+        committed(w, actor, case_id).await
     }
 
     /// R-8.1: the review's outcome is written on the minutes (Form 6), ready for the clerk's,
@@ -422,7 +433,7 @@ impl Store {
         let case = self
             .case_for_step(&mut w, actor, Action::ReviewDamage, case_id)
             .await?;
-        let next = rules::r8_1_review(case.kind()?, case.status()?)?;
+        let next = rules::r8_1_review(case.kind, case.status)?;
         sqlx::query("UPDATE case_items SET outcome = $1 WHERE case_id = $2")
             .bind(&outcome)
             .bind(case_id)
@@ -438,13 +449,13 @@ impl Store {
             &mut w,
             actor,
             &case,
-            case.status()?,
+            case.status,
             next,
             "case.damage.review",
             json!({ "outcome": outcome }),
         )
         .await?;
-        committed(w, case_id).await
+        committed(w, actor, case_id).await
     }
 
     /// R-9 / Note 4: the holder's request to replace a registered card, with the reason, the
@@ -516,7 +527,7 @@ impl Store {
             }),
         )
         .await?;
-        committed(w, case_id).await
+        committed(w, actor, case_id).await
     }
 
     /// Note 4: the provincial assessment board approves or rejects a replacement (a rejection
@@ -533,7 +544,7 @@ impl Store {
         let case = self
             .case_for_step(&mut w, actor, Action::DecideReplacement, case_id)
             .await?;
-        let next = rules::note4_decide(case.kind()?, case.status()?, approve)?;
+        let next = rules::note4_decide(case.kind, case.status, approve)?;
         sqlx::query(
             "UPDATE cases SET decision_reason = $1, decided_by = $2, decided_at = $3 WHERE id = $4",
         )
@@ -547,13 +558,13 @@ impl Store {
             &mut w,
             actor,
             &case,
-            case.status()?,
+            case.status,
             next,
             "case.replacement.decide",
             json!({ "approve": approve, "reason": reason }),
         )
         .await?;
-        committed(w, case_id).await
+        committed(w, actor, case_id).await
     }
 
     /// Note 4: after approval the Assessment Office voids the old card (verification then says
@@ -563,7 +574,7 @@ impl Store {
         let case = self
             .case_for_step(&mut w, actor, Action::VoidCard, case_id)
             .await?;
-        let next = rules::note4_void(case.kind()?, case.status()?)?;
+        let next = rules::note4_void(case.kind, case.status)?;
         let fee = crate::issuance::fee_in(&mut w.tx, "replacement")
             .await?
             .ok_or(DomainError::NotFound { what: "fee" })?;
@@ -585,7 +596,7 @@ impl Store {
             &mut w,
             actor,
             &case,
-            case.status()?,
+            case.status,
             next,
             "case.replacement.void",
             json!({ "fee": fee }),
@@ -600,7 +611,7 @@ impl Store {
             )
             .await?;
         }
-        committed(w, case_id).await
+        committed(w, actor, case_id).await
     }
 
     /// Note 4: the replacement fee, paid (a bank receipt's reference and the amount in force
@@ -617,7 +628,7 @@ impl Store {
         let case = self
             .case_for_step(&mut w, actor, Action::RecordPayment, case_id)
             .await?;
-        let next = rules::note4_pay(case.kind()?, case.status()?)?;
+        let next = rules::note4_pay(case.kind, case.status)?;
         let fee = case
             .fee_amount
             .ok_or_else(|| StoreError::Corrupt("voided case without fee".into()))?;
@@ -653,13 +664,13 @@ impl Store {
             &mut w,
             actor,
             &case,
-            case.status()?,
+            case.status,
             next,
             "case.replacement.pay",
             json!({ "reference": reference, "amount_rial": amount }),
         )
         .await?;
-        committed(w, case_id).await
+        committed(w, actor, case_id).await
     }
 
     /// R-8.1.1: the Director General's letter (number, date) sends the signed minutes and the
@@ -678,7 +689,7 @@ impl Store {
         let case = self
             .case_for_step(&mut w, actor, Action::SendToHq, case_id)
             .await?;
-        let next = rules::r8_1_1_send(case.kind()?, case.status()?)?;
+        let next = rules::r8_1_1_send(case.kind, case.status)?;
         sqlx::query(
             "UPDATE cases SET letter_no = $1, letter_date = $2, minutes_scan = $3, minutes_scan_type = $4, \
              sent_by = $5, sent_at = $6 WHERE id = $7",
@@ -705,13 +716,13 @@ impl Store {
             &mut w,
             actor,
             &case,
-            case.status()?,
+            case.status,
             next,
             "case.send_to_hq",
             json!({ "letter_no": letter_no, "letter_date": letter_date.to_string() }),
         )
         .await?;
-        committed(w, case_id).await
+        committed(w, actor, case_id).await
     }
 
     /// R-8.1.1: HQ records that the letter and the cards arrived.
@@ -720,7 +731,7 @@ impl Store {
         let case = self
             .case_for_step(&mut w, actor, Action::AuthorizeReprint, case_id)
             .await?;
-        let next = rules::r8_1_1_receive(case.status()?)?;
+        let next = rules::r8_1_1_receive(case.status)?;
         sqlx::query("UPDATE cases SET received_by = $1, received_at = $2 WHERE id = $3")
             .bind(actor.user_id)
             .bind(w.now_str())
@@ -740,13 +751,13 @@ impl Store {
             &mut w,
             actor,
             &case,
-            case.status()?,
+            case.status,
             next,
             "case.at_hq",
             json!(null),
         )
         .await?;
-        committed(w, case_id).await
+        committed(w, actor, case_id).await
     }
 
     /// R-8.1.2: HQ enables the reprint. For a replacement the holder's corrected data is applied
@@ -757,14 +768,14 @@ impl Store {
         let case = self
             .case_for_step(&mut w, actor, Action::AuthorizeReprint, case_id)
             .await?;
-        let next = rules::r8_1_2_authorize(case.status()?)?;
+        let next = rules::r8_1_2_authorize(case.status)?;
         sqlx::query("UPDATE cases SET authorized_by = $1, authorized_at = $2 WHERE id = $3")
             .bind(actor.user_id)
             .bind(w.now_str())
             .bind(case_id)
             .execute(&mut *w.tx)
             .await?;
-        if let (CaseKind::Replacement, Some(c)) = (case.kind()?, &case.corrections) {
+        if let (CaseKind::Replacement, Some(c)) = (case.kind, &case.corrections) {
             for item in &case.items {
                 apply_corrections(&mut w, actor, case.province_id, item.certificate_id, c).await?;
             }
@@ -773,20 +784,20 @@ impl Store {
             &mut w,
             actor,
             &case,
-            case.status()?,
+            case.status,
             next,
             "case.authorize_reprint",
             json!(null),
         )
         .await?;
-        committed(w, case_id).await
+        committed(w, actor, case_id).await
     }
 
     pub async fn case(&self, actor: &Actor, case_id: i64) -> Result<CaseView> {
         let mut conn = self.pool.acquire().await?;
         let case = case_in(&mut conn, case_id).await?;
         authorize(actor, Action::ViewExams, Some(case.province_id))?;
-        Ok(case)
+        Ok(case.for_actor(actor))
     }
 
     /// The newest cases in the actor's reach; `status` narrows them (HQ's queue: `sent_to_hq`,
@@ -804,7 +815,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::with_capacity(ids.len());
         for (id,) in ids {
-            out.push(case_in(&mut conn, id).await?);
+            out.push(case_in(&mut conn, id).await?.for_actor(actor));
         }
         Ok(out)
     }

@@ -7,11 +7,14 @@ use crate::tx::WriteTx;
 use crate::views::{self, *};
 use crate::{Result, Store, StoreError};
 use serde_json::json;
-use skillcard_core::custody::{self as rules, Baseline, VaultChecklist, VaultInspection};
+use skillcard_core::custody::{
+    self as rules, Baseline, RequestStatus, ShipmentStatus, VaultChecklist, VaultInspection,
+};
 use skillcard_core::date::{JalaliDate, JalaliMonth};
 use skillcard_core::ledger::Direction;
 use skillcard_core::policy::{authorize, Action, Actor};
 use skillcard_core::serial::{self, SerialRange};
+use skillcard_core::workflow::{self, NextActions};
 use skillcard_core::{text, DomainError};
 use sqlx::AnyConnection;
 
@@ -260,7 +263,10 @@ impl Store {
                 .await?
                 .ok_or(DomainError::NotFound { what: "shipment" })?;
         authorize(actor, Action::ReceiveShipment, Some(province_id))?;
-        rules::r1_check_receivable(shipment_id, shipment_status(&status)?)?;
+        rules::r1_check_receivable(
+            shipment_id,
+            views::state("shipment status", &status, ShipmentStatus::parse)?,
+        )?;
         let shipped = shipment_ranges(&mut w.tx, shipment_id, "shipped").await?;
         let plan = rules::r1_plan_receipt(&shipped, input.missing, input.damaged)?;
         if input.counted != plan.received_count {
@@ -644,7 +650,10 @@ impl Store {
         .await?
         .ok_or(DomainError::NotFound { what: "request" })?;
         authorize(actor, Action::HandOver, Some(province_id))?;
-        rules::r4_3_check_open(request_id, request_status(&status)?)?;
+        rules::r4_3_check_open(
+            request_id,
+            views::state("request status", &status, RequestStatus::parse)?,
+        )?;
         let remaining = (requested - handed) as u64;
         let count = match (&explicit, input.count) {
             (Some(rs), Some(c)) if serial::total(rs) != c => {
@@ -799,6 +808,7 @@ impl Store {
         .await?
         .ok_or(DomainError::NotFound { what: "shipment" })?;
         authorize(actor, Action::ViewCustody, Some(s.province_id))?;
+        let status = views::state("shipment status", &s.status, ShipmentStatus::parse)?;
         let shipped = shipment_ranges(&mut conn, id, "shipped").await?;
         let receipt = match s.received_on {
             Some(on) => Some(ReceiptView {
@@ -832,7 +842,12 @@ impl Store {
             carrier: s.carrier,
             sent_on_fa: views::iso_fa(&s.sent_on),
             sent_on: s.sent_on,
-            status: s.status,
+            status,
+            next_actions: NextActions::for_actor(
+                actor,
+                Some(s.province_id),
+                workflow::shipment(status, notice.is_some()),
+            ),
             ranges: views::ranges(&shipped),
             receipt,
             receipt_notice: notice.map(|(letter_no, letter_date, signer_name, signer_title)| {
@@ -896,7 +911,7 @@ impl Store {
             .map(|(r, (on, _, _, _, source, source_id))| LedgerRowView {
                 date_fa: views::iso_fa(&on),
                 date: on,
-                direction: r.direction.as_str().to_string(),
+                direction: r.direction,
                 first: r.range.first(),
                 last: r.range.last(),
                 count: r.count,
@@ -999,6 +1014,7 @@ impl Store {
             status,
         ) = row.ok_or(DomainError::NotFound { what: "request" })?;
         authorize(actor, Action::ViewCustody, Some(province_id))?;
+        let status = views::state("request status", &status, RequestStatus::parse)?;
         let handovers: Vec<(i64,)> =
             sqlx::query_as("SELECT id FROM handovers WHERE request_id = $1 ORDER BY id")
                 .bind(id)
@@ -1021,6 +1037,11 @@ impl Store {
             requested_by_name: by_name,
             requested_by_title: by_title,
             handed_count: handed as u64,
+            next_actions: NextActions::for_actor(
+                actor,
+                Some(province_id),
+                workflow::request(status),
+            ),
             status,
             handover_ids: handovers.into_iter().map(|(h,)| h).collect(),
         })
@@ -1206,14 +1227,4 @@ async fn cap_in(conn: &mut AnyConnection, province_id: i64, month: JalaliMonth) 
         effective: override_max.unwrap_or(cap.value),
         existing_request_id: existing.map(|(id,)| id),
     })
-}
-
-fn shipment_status(s: &str) -> Result<rules::ShipmentStatus> {
-    rules::ShipmentStatus::parse(s)
-        .ok_or_else(|| StoreError::Corrupt(format!("shipment status {s:?}")))
-}
-
-fn request_status(s: &str) -> Result<rules::RequestStatus> {
-    rules::RequestStatus::parse(s)
-        .ok_or_else(|| StoreError::Corrupt(format!("request status {s:?}")))
 }

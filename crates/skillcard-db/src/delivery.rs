@@ -8,14 +8,15 @@
 
 use crate::printing::move_card;
 use crate::tx::WriteTx;
-use crate::views::iso_fa;
-use crate::{Result, Store, StoreError};
+use crate::views::{self, iso_fa};
+use crate::{Result, Store};
 use serde::Serialize;
 use serde_json::json;
 use skillcard_core::card::CardState;
 use skillcard_core::delivery::{self as rules, DeliveryState, Handover};
 use skillcard_core::policy::{authorize, Action, Actor};
 use skillcard_core::printing::PrintStatus;
+use skillcard_core::workflow::{self, NextActions};
 use skillcard_core::{fa, DomainError};
 use sqlx::AnyConnection;
 use utoipa::ToSchema;
@@ -30,7 +31,8 @@ pub struct DeliveryCard {
     pub national_id: String,
     pub serial: u64,
     /// `bound` while valid; `damaged` or `void` once taken out of service.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: PrintStatus,
     /// The day the serial was registered (R-6.9), which starts R-5.4's week.
     pub registered_on: String,
     pub registered_on_fa: String,
@@ -44,6 +46,9 @@ pub struct DeliveryCard {
     pub tracking_no: Option<String>,
     /// R-5.4: days past the week, for a card still undelivered; absent within the week.
     pub days_overdue: Option<i64>,
+    /// What the reader can do with the card now (list it, hand it over).
+    #[schema(value_type = Object)]
+    pub next_actions: NextActions,
 }
 
 /// A handover list (Form 5) with its cards.
@@ -58,6 +63,8 @@ pub struct DeliveryListView {
     /// The scan of the signed Form 5 is on file (R-7.1).
     pub has_scan: bool,
     pub delivered: usize,
+    #[schema(value_type = Object)]
+    pub next_actions: NextActions,
     pub cards: Vec<DeliveryCard>,
 }
 
@@ -96,23 +103,34 @@ type CardRow = (
     Option<String>,
 );
 
-fn card(r: CardRow, today: time::Date) -> DeliveryCard {
+fn card(r: CardRow, today: time::Date, actor: &Actor) -> Result<DeliveryCard> {
+    let status = views::state("print status", &r.7, PrintStatus::parse)?;
     let registered = r.8.as_deref().and_then(|d| {
         time::Date::parse(d, &time::format_description::well_known::Iso8601::DATE).ok()
     });
-    let undelivered = r.11.is_none() && r.7 == PrintStatus::Bound.as_str();
+    let undelivered = r.11.is_none() && status == PrintStatus::Bound;
     let days_overdue = registered
         .filter(|_| undelivered)
         .and_then(|d| rules::r5_4_days_overdue(d, today));
     let registered_on = r.8.unwrap_or_default();
-    DeliveryCard {
+    let next_actions = NextActions::for_actor(
+        actor,
+        Some(r.1),
+        workflow::delivery(&DeliveryState {
+            print_id: r.0,
+            status,
+            delivered: r.11.is_some(),
+            list_id: r.10,
+        }),
+    );
+    Ok(DeliveryCard {
         print_id: r.0,
         province_id: r.1,
         certificate_no: r.2,
         holder: format!("{} {}", r.3, r.4),
         national_id: r.5,
         serial: r.6 as u64,
-        status: r.7,
+        status,
         registered_on_fa: iso_fa(&registered_on),
         registered_on,
         centre: r.9,
@@ -123,7 +141,8 @@ fn card(r: CardRow, today: time::Date) -> DeliveryCard {
         receiver: r.13,
         tracking_no: r.14,
         days_overdue,
-    }
+        next_actions,
+    })
 }
 
 fn today() -> time::Date {
@@ -134,26 +153,30 @@ async fn card_in(
     conn: &mut AnyConnection,
     print_id: i64,
     today: time::Date,
+    actor: &Actor,
 ) -> Result<DeliveryCard> {
     let r: CardRow = sqlx::query_as(&format!("{CARD_SQL} WHERE p.id = $1"))
         .bind(print_id)
         .fetch_optional(&mut *conn)
         .await?
         .ok_or(DomainError::NotFound { what: "print" })?;
-    Ok(card(r, today))
+    card(r, today, actor)
 }
 
-fn state_of(c: &DeliveryCard) -> Result<DeliveryState> {
-    Ok(DeliveryState {
+fn state_of(c: &DeliveryCard) -> DeliveryState {
+    DeliveryState {
         print_id: c.print_id,
-        status: PrintStatus::parse(&c.status)
-            .ok_or_else(|| StoreError::Corrupt(format!("print status {:?}", c.status)))?,
+        status: c.status,
         delivered: c.delivered_at.is_some(),
         list_id: c.delivery_list_id,
-    })
+    }
 }
 
-async fn list_in(conn: &mut AnyConnection, list_id: i64) -> Result<DeliveryListView> {
+async fn list_in(
+    conn: &mut AnyConnection,
+    list_id: i64,
+    actor: &Actor,
+) -> Result<DeliveryListView> {
     let row: Option<(i64, String, String, String, String, Option<String>)> = sqlx::query_as(
         "SELECT l.province_id, p.name_fa, l.label, l.created_at, u.full_name, l.scan_type FROM delivery_lists l \
          JOIN provinces p ON p.id = l.province_id JOIN users u ON u.id = l.created_by WHERE l.id = $1",
@@ -172,7 +195,10 @@ async fn list_in(conn: &mut AnyConnection, list_id: i64) -> Result<DeliveryListV
     .fetch_all(&mut *conn)
     .await?;
     let day = today();
-    let cards: Vec<DeliveryCard> = rows.into_iter().map(|r| card(r, day)).collect();
+    let cards = rows
+        .into_iter()
+        .map(|r| card(r, day, actor))
+        .collect::<Result<Vec<_>>>()?;
     Ok(DeliveryListView {
         id: list_id,
         province_id,
@@ -182,6 +208,7 @@ async fn list_in(conn: &mut AnyConnection, list_id: i64) -> Result<DeliveryListV
         created_by,
         has_scan: scan_type.is_some(),
         delivered: cards.iter().filter(|c| c.delivered_at.is_some()).count(),
+        next_actions: NextActions::for_actor(actor, Some(province_id), workflow::delivery_list()),
         cards,
     })
 }
@@ -214,9 +241,9 @@ impl Store {
         let day = w.today();
         let mut cards = Vec::with_capacity(print_ids.len());
         for id in print_ids {
-            let c = card_in(&mut w.tx, *id, day).await?;
+            let c = card_in(&mut w.tx, *id, day, actor).await?;
             authorize(actor, Action::DeliverCards, Some(c.province_id))?;
-            rules::r7_check_listable(&state_of(&c)?)?;
+            rules::r7_check_listable(&state_of(&c))?;
             cards.push(c);
         }
         let (list_id,): (i64,) = sqlx::query_as(
@@ -251,7 +278,7 @@ impl Store {
             json!({ "label": label, "serials": serials }),
         )
         .await?;
-        let v = list_in(&mut w.tx, list_id).await?;
+        let v = list_in(&mut w.tx, list_id, actor).await?;
         w.commit().await?;
         Ok(v)
     }
@@ -266,9 +293,9 @@ impl Store {
     ) -> Result<DeliveryCard> {
         let mut w = WriteTx::begin(self).await?;
         let day = w.today();
-        let c = card_in(&mut w.tx, print_id, day).await?;
+        let c = card_in(&mut w.tx, print_id, day, actor).await?;
         authorize(actor, Action::DeliverCards, Some(c.province_id))?;
-        rules::r7_check_deliverable(&state_of(&c)?)?;
+        rules::r7_check_deliverable(&state_of(&c))?;
         move_card(&mut w, c.serial, CardState::Bound, CardState::Delivered).await?;
         let (receiver, tracking) = match handover {
             Handover::InPerson { receiver } => (Some(receiver.as_str()), None),
@@ -299,7 +326,7 @@ impl Store {
             }),
         )
         .await?;
-        let v = card_in(&mut w.tx, print_id, day).await?;
+        let v = card_in(&mut w.tx, print_id, day, actor).await?;
         w.commit().await?;
         Ok(v)
     }
@@ -314,7 +341,7 @@ impl Store {
     ) -> Result<DeliveryListView> {
         let media = crate::media::scan(scan).await?;
         let mut w = WriteTx::begin(self).await?;
-        let v = list_in(&mut w.tx, list_id).await?;
+        let v = list_in(&mut w.tx, list_id, actor).await?;
         authorize(actor, Action::DeliverCards, Some(v.province_id))?;
         sqlx::query(
             "UPDATE delivery_lists SET scan = $1, scan_type = $2, scan_at = $3 WHERE id = $4",
@@ -358,7 +385,7 @@ impl Store {
 
     pub async fn delivery_list(&self, actor: &Actor, list_id: i64) -> Result<DeliveryListView> {
         let mut conn = self.pool.acquire().await?;
-        let v = list_in(&mut conn, list_id).await?;
+        let v = list_in(&mut conn, list_id, actor).await?;
         authorize(actor, Action::ViewExams, Some(v.province_id))?;
         Ok(v)
     }
@@ -370,7 +397,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
-            out.push(list_in(&mut conn, id).await?);
+            out.push(list_in(&mut conn, id, actor).await?);
         }
         Ok(out)
     }
@@ -413,7 +440,7 @@ impl Store {
             query = query.bind(p);
         }
         let rows: Vec<CardRow> = query.fetch_all(&self.pool).await?;
-        Ok(rows.into_iter().map(|r| card(r, day)).collect())
+        rows.into_iter().map(|r| card(r, day, actor)).collect()
     }
 
     /// R-5.4 for HQ (and a province's own line): per province, the cards past the week, the

@@ -4,7 +4,7 @@
 
 use crate::error::unique_to;
 use crate::tx::WriteTx;
-use crate::views::iso_fa;
+use crate::views::{self, iso_fa};
 use crate::{Result, Store, StoreError};
 use serde::Serialize;
 use serde_json::json;
@@ -13,6 +13,7 @@ use skillcard_core::error::RowError;
 use skillcard_core::exam::{self, Decision, ListStatus, PassPolicy, Score};
 use skillcard_core::national_id::NationalId;
 use skillcard_core::policy::{authorize, Action, Actor};
+use skillcard_core::workflow::{self, NextActions};
 use skillcard_core::{text, DomainError};
 use sqlx::AnyConnection;
 use std::collections::HashSet;
@@ -68,18 +69,15 @@ pub struct EntryView {
     pub final_score: Option<String>,
     pub passes: Option<bool>,
     /// `pending`, `approved` or `rejected`.
-    pub decision: String,
+    #[schema(value_type = String)]
+    pub decision: Decision,
     pub reason: String,
     pub has_photo: bool,
     /// The certificate's number once issued.
     pub certificate_no: Option<String>,
-}
-
-impl EntryView {
-    /// The head's decision as the core's enum (the database guards the column's values).
-    pub fn decided(&self) -> Option<Decision> {
-        Decision::parse(&self.decision)
-    }
+    /// What the reader can do with this candidate's entry now, and what it waits for.
+    #[schema(value_type = Object)]
+    pub next_actions: NextActions,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -94,16 +92,13 @@ pub struct ExamListView {
     pub exam_date: String,
     pub exam_date_fa: String,
     /// `draft`, `submitted`, `checked` or `returned`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ListStatus,
     pub remarks: String,
+    /// What the reader can do with the list now, and what it waits for from others.
+    #[schema(value_type = Object)]
+    pub next_actions: NextActions,
     pub entries: Vec<EntryView>,
-}
-
-impl ExamListView {
-    /// The list's status as the core's enum (the database guards the column's values).
-    pub fn state(&self) -> Option<ListStatus> {
-        ListStatus::parse(&self.status)
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -147,8 +142,7 @@ async fn list_head(conn: &mut AnyConnection, list_id: i64) -> Result<(i64, ListS
             .fetch_optional(&mut *conn)
             .await?
             .ok_or(DomainError::NotFound { what: "exam_list" })?;
-    let status = ListStatus::parse(&status)
-        .ok_or_else(|| StoreError::Corrupt(format!("list status {status}")))?;
+    let status = views::state("exam list status", &status, ListStatus::parse)?;
     Ok((province_id, status))
 }
 
@@ -644,8 +638,7 @@ impl Store {
                 .ok_or(DomainError::NotFound { what: "candidate" })?;
         let (province_id, status) = list_head(&mut w.tx, list_id).await?;
         authorize(actor, Action::DecideScores, Some(province_id))?;
-        let current = Decision::parse(&decision)
-            .ok_or_else(|| StoreError::Corrupt(format!("decision {decision}")))?;
+        let current = views::state("score decision", &decision, Decision::parse)?;
         let next = exam::r6_4_decide(status, current, approve, &reason)?;
         let moved = sqlx::query(
             "UPDATE exam_entries SET decision = $1, reason = $2, decided_by = $3, decided_at = $4 WHERE id = $5 AND decision = 'pending'",
@@ -717,6 +710,7 @@ impl Store {
             remarks,
         ) = head.ok_or(DomainError::NotFound { what: "exam_list" })?;
         authorize(actor, Action::ViewExams, Some(province_id))?;
+        let status = views::state("exam list status", &status, ListStatus::parse)?;
         let policy = policy_in(&mut conn).await?;
         // One candidate's row is sought by its unique `candidate_id`: a `$2 IS NULL OR …` term
         // would make every lookup read the whole list.
@@ -775,6 +769,13 @@ impl Store {
         {
             let written = score_of(written)?;
             let practical = practical.map(score_of).transpose()?;
+            let decision = views::state("score decision", &decision, Decision::parse)?;
+            let passes = practical.map(|p| policy.passes(written, p));
+            let next_actions = NextActions::for_actor(
+                actor,
+                Some(province_id),
+                workflow::exam_entry(status, decision, passes, certificate_no.is_some()),
+            );
             entries.push(EntryView {
                 id,
                 candidate_id,
@@ -787,11 +788,12 @@ impl Store {
                 written_score: written.to_string(),
                 practical_score: practical.map(|p| p.to_string()),
                 final_score: practical.map(|p| policy.final_score(written, p).to_string()),
-                passes: practical.map(|p| policy.passes(written, p)),
+                passes,
                 decision,
                 reason,
                 has_photo: photo != 0,
                 certificate_no,
+                next_actions,
             });
         }
         Ok(ExamListView {
@@ -806,6 +808,11 @@ impl Store {
             exam_date,
             status,
             remarks,
+            next_actions: NextActions::for_actor(
+                actor,
+                Some(province_id),
+                workflow::exam_list(status),
+            ),
             entries,
         })
     }

@@ -10,9 +10,10 @@ use crate::{Result, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use skillcard_core::date::JalaliDate;
-use skillcard_core::exam::{Decision, Score};
+use skillcard_core::exam::Score;
 use skillcard_core::issuance as rules;
 use skillcard_core::policy::{authorize, Action, Actor};
+use skillcard_core::workflow::{self, NextActions};
 use skillcard_core::{text, DomainError};
 use sqlx::AnyConnection;
 use utoipa::ToSchema;
@@ -55,6 +56,10 @@ pub struct IssuanceView {
     pub payments: Vec<PaymentView>,
     pub paid: bool,
     pub certificate: Option<CertificateView>,
+    /// What the reader can do for this candidate now (the fee, the certificate, a print), and
+    /// what the issuance waits for from others.
+    #[schema(value_type = Object)]
+    pub next_actions: NextActions,
 }
 
 /// The body the payment gateway posts to the callback, signed with HMAC-SHA256.
@@ -245,10 +250,8 @@ impl Store {
             }
             .into());
         }
-        let decision = Decision::parse(&view.entry.decision)
-            .ok_or_else(|| StoreError::Corrupt("decision".into()))?;
         rules::r6_6_check_issuable(
-            decision,
+            view.entry.decision,
             view.entry.passes == Some(true),
             view.paid,
             data_confirmed,
@@ -304,18 +307,8 @@ impl Store {
         )
         .await?;
         w.commit().await?;
-        // The view read before, with what this transaction added (no second read).
-        let mut view = view;
-        view.entry.certificate_no = Some(number.clone());
-        view.certificate = Some(CertificateView {
-            id,
-            number,
-            final_score: crate::exams::score_text(i64::from(final_score.tenths())),
-            issued_on_fa: iso_fa(&today.to_string()),
-            issued_on: today.to_string(),
-            status: "issued".to_owned(),
-        });
-        Ok(view)
+        // The view as it now stands, with the steps the certificate opens (a print).
+        self.issuance(actor, candidate_id).await
     }
 
     /// R-6.6's side-by-side view for one candidate.
@@ -350,6 +343,20 @@ impl Store {
                 .bind(candidate_id)
                 .fetch_optional(&mut *conn)
                 .await?;
+        let history = match &cert {
+            Some((id, ..)) => Some(crate::printing::card_history(&mut conn, *id).await?),
+            None => None,
+        };
+        let next_actions = NextActions::for_actor(
+            actor,
+            Some(province_id),
+            workflow::issuance(&workflow::Issuance {
+                decision: entry.decision,
+                passes: entry.passes,
+                paid,
+                certificate: history,
+            }),
+        );
         let certificate = cert.map(|(id, number, score, on, status)| CertificateView {
             id,
             number,
@@ -371,6 +378,7 @@ impl Store {
             payments,
             paid,
             certificate,
+            next_actions,
         })
     }
 }

@@ -7,9 +7,10 @@
 //! guarded update first, so two nodes dispatching at once never send it twice.
 
 use crate::tx::WriteTx;
+use crate::views;
 use crate::{Result, Store};
 use serde::Serialize;
-use skillcard_core::notice::{self, Contact, NoticeKind};
+use skillcard_core::notice::{Contact, NoticeKind, NoticeStatus};
 use skillcard_core::policy::{authorize, Action, Actor};
 use skillcard_core::{fa, DomainError};
 use std::future::Future;
@@ -108,11 +109,13 @@ pub struct NotificationView {
     pub id: i64,
     pub province_id: i64,
     pub candidate_id: i64,
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: NoticeKind,
     pub recipient: String,
     pub body: String,
     /// `pending`, `sent` or `failed`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: NoticeStatus,
     pub attempts: i64,
     pub next_attempt_at: String,
     pub last_error: Option<String>,
@@ -183,20 +186,21 @@ impl Store {
                     report.sent += 1;
                 }
                 Err(e) => {
-                    let (status, next) = match notice::retry_delay(attempts) {
-                        Some(d) => ("pending", outbox_time(now + d)),
-                        None => ("failed", now_s.clone()),
+                    let (status, delay) = NoticeStatus::after_failure(attempts);
+                    let next = match delay {
+                        Some(d) => outbox_time(now + d),
+                        None => now_s.clone(),
                     };
                     sqlx::query(
                         "UPDATE notifications SET status = $1, next_attempt_at = $2, last_error = $3 WHERE id = $4",
                     )
-                    .bind(status)
+                    .bind(status.as_str())
                     .bind(next)
                     .bind(e.chars().take(500).collect::<String>())
                     .bind(id)
                     .execute(&self.pool)
                     .await?;
-                    if status == "failed" {
+                    if status == NoticeStatus::Failed {
                         report.failed += 1;
                     } else {
                         report.retried += 1;
@@ -218,23 +222,24 @@ impl Store {
         .bind(actor.scope().province_filter())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| NotificationView {
-                id: r.0,
-                province_id: r.1,
-                candidate_id: r.2,
-                kind: r.3,
-                recipient: r.4,
-                body: r.5,
-                status: r.6,
-                attempts: r.7,
-                next_attempt_at: r.8,
-                last_error: r.9,
-                created_at: r.10,
-                sent_at: r.11,
+        rows.into_iter()
+            .map(|r| {
+                Ok(NotificationView {
+                    id: r.0,
+                    province_id: r.1,
+                    candidate_id: r.2,
+                    kind: views::state("notice kind", &r.3, NoticeKind::parse)?,
+                    recipient: r.4,
+                    body: r.5,
+                    status: views::state("notice status", &r.6, NoticeStatus::parse)?,
+                    attempts: r.7,
+                    next_attempt_at: r.8,
+                    last_error: r.9,
+                    created_at: r.10,
+                    sent_at: r.11,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Records how to reach an applicant (not personal data printed on the card, so it stays

@@ -8,7 +8,7 @@
 
 use crate::exams::score_text;
 use crate::tx::WriteTx;
-use crate::views::iso_fa;
+use crate::views::{self, iso_fa};
 use crate::{Result, Store, StoreError};
 use serde::Serialize;
 use serde_json::json;
@@ -18,7 +18,8 @@ use skillcard_core::policy::{authorize, Action, Actor};
 use skillcard_core::printing::{
     self as rules, CardHistory, Inspection, PrintProgress, PrintStatus,
 };
-use skillcard_core::{fa, DomainError};
+use skillcard_core::workflow::{self, NextActions};
+use skillcard_core::DomainError;
 use skillcard_credential::transparency::LogEvent;
 use skillcard_credential::{sign, to_qr_text, Claims, IssuerKey};
 use sqlx::AnyConnection;
@@ -34,8 +35,9 @@ pub struct PrintView {
     pub province_id: i64,
     pub province_name: String,
     pub serial: u64,
-    /// `printing`, `bound` (registered, R-6.9) or `spoiled` (R-6.7).
-    pub status: String,
+    /// `printing`, `bound` (registered, R-6.9), `spoiled` (R-6.7), `damaged` or `void`.
+    #[schema(value_type = String)]
+    pub status: PrintStatus,
     pub status_fa: String,
     /// The chip UID the credential names, hex.
     pub chip_uid: String,
@@ -61,26 +63,30 @@ pub struct PrintView {
     pub final_score: String,
     pub issued_on: String,
     pub issued_on_fa: String,
+    /// A damage case or replacement request (not rejected) holds this card.
+    pub in_case: bool,
+    /// What the reader can do with the print now, and what it waits for from others.
+    #[schema(value_type = Object)]
+    pub next_actions: NextActions,
 }
 
 impl PrintView {
     /// The print's steps, for the rules of `skillcard_core::printing`.
-    pub fn progress(&self) -> Result<PrintProgress> {
-        Ok(PrintProgress {
+    pub fn progress(&self) -> PrintProgress {
+        PrintProgress {
             print_id: self.id,
-            status: PrintStatus::parse(&self.status)
-                .ok_or_else(|| StoreError::Corrupt(format!("print status {:?}", self.status)))?,
+            status: self.status,
             inspected_sound: self.inspected,
             chip_verified: self.chip_verified,
-        })
+        }
     }
 }
 
 /// The view of a print that has just ended, as its row now reads.
 fn finished(v: PrintView, status: PrintStatus, spoil_reason: Option<String>) -> PrintView {
     PrintView {
-        status: status.as_str().to_string(),
-        status_fa: fa::print_status(status.as_str()).to_string(),
+        status,
+        status_fa: status.label_fa().to_string(),
         spoil_reason,
         ..v
     }
@@ -164,11 +170,24 @@ type PrintRow = (
     Option<String>,
     Option<String>,
     String,
+    i64,
 );
 
-const PRINT_SQL: &str =
-    "SELECT id, certificate_id, serial, status, chip_uid, credential, kid, inspected_at, \
-     chip_verified_at, spoil_reason, created_at FROM card_prints";
+/// A column: how many live cases (not rejected) hold the print `id` (an SQL expression).
+fn open_cases(id: &str) -> String {
+    format!(
+        "(SELECT COUNT(*) FROM case_items i JOIN cases ca ON ca.id = i.case_id \
+         WHERE i.print_id = {id} AND ca.status <> 'rejected') AS open_cases"
+    )
+}
+
+static PRINT_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT id, certificate_id, serial, status, chip_uid, credential, kid, inspected_at, \
+         chip_verified_at, spoil_reason, created_at, {} FROM card_prints",
+        open_cases("card_prints.id")
+    )
+});
 
 /// One print with its holder, read in one statement: every print step starts with it.
 #[derive(sqlx::FromRow)]
@@ -184,6 +203,7 @@ struct PrintAndHolder {
     chip_verified_at: Option<String>,
     spoil_reason: Option<String>,
     created_at: String,
+    open_cases: i64,
     number: String,
     candidate_id: i64,
     province_id: i64,
@@ -201,16 +221,17 @@ struct PrintAndHolder {
 }
 
 async fn print_in(conn: &mut AnyConnection, print_id: i64) -> Result<PrintView> {
-    let r: PrintAndHolder = sqlx::query_as(
+    let r: PrintAndHolder = sqlx::query_as(&format!(
         "SELECT cp.id, cp.certificate_id, cp.serial, cp.status, cp.chip_uid, cp.credential, cp.kid, \
-         cp.inspected_at, cp.chip_verified_at, cp.spoil_reason, cp.created_at, \
+         cp.inspected_at, cp.chip_verified_at, cp.spoil_reason, cp.created_at, {}, \
          c.number, c.candidate_id, c.province_id, p.code AS province_code, p.name_fa AS province_name, \
          c.final_score, c.issued_on, k.first_name, k.last_name, k.father_name, k.national_id, k.birth_date, \
          t.standard_code, t.title_fa \
          FROM card_prints cp JOIN certificates c ON c.id = cp.certificate_id \
          JOIN candidates k ON k.id = c.candidate_id JOIN trades t ON t.id = k.trade_id \
          JOIN provinces p ON p.id = c.province_id WHERE cp.id = $1",
-    )
+        open_cases("cp.id")
+    ))
     .bind(print_id)
     .fetch_optional(&mut *conn)
     .await?
@@ -227,6 +248,7 @@ async fn print_in(conn: &mut AnyConnection, print_id: i64) -> Result<PrintView> 
         r.chip_verified_at,
         r.spoil_reason,
         r.created_at,
+        r.open_cases,
     );
     let h = Holder {
         certificate_no: r.number,
@@ -244,26 +266,34 @@ async fn print_in(conn: &mut AnyConnection, print_id: i64) -> Result<PrintView> 
         standard_code: r.standard_code,
         trade_title: r.title_fa,
     };
-    Ok(assemble(row, h))
+    assemble(row, h)
 }
 
 /// R-5.2: the signed credential (for the chip and the face's QR) is the printer's material; a
 /// reader who may not print the card sees the print without it.
-fn for_reader(mut v: PrintView, actor: &Actor) -> PrintView {
+///
+/// Every print the store returns passes here, which also gives it the actor's next steps.
+fn for_actor(mut v: PrintView, actor: &Actor) -> PrintView {
     if authorize(actor, Action::PrintCard, Some(v.province_id)).is_err() {
         v.credential_hex.clear();
         v.qr_text.clear();
     }
+    v.next_actions = NextActions::for_actor(
+        actor,
+        Some(v.province_id),
+        workflow::print(&v.progress(), v.in_case),
+    );
     v
 }
 
 async fn view(conn: &mut AnyConnection, r: PrintRow) -> Result<PrintView> {
     let h = holder(conn, r.1).await?;
-    Ok(assemble(r, h))
+    assemble(r, h)
 }
 
-fn assemble(r: PrintRow, h: Holder) -> PrintView {
-    PrintView {
+fn assemble(r: PrintRow, h: Holder) -> Result<PrintView> {
+    let status = views::state("print status", &r.3, PrintStatus::parse)?;
+    Ok(PrintView {
         id: r.0,
         certificate_id: r.1,
         certificate_no: h.certificate_no,
@@ -271,8 +301,8 @@ fn assemble(r: PrintRow, h: Holder) -> PrintView {
         province_id: h.province_id,
         province_name: h.province_name,
         serial: r.2 as u64,
-        status_fa: fa::print_status(&r.3).to_string(),
-        status: r.3,
+        status_fa: status.label_fa().to_string(),
+        status,
         chip_uid: hex::encode(&r.4),
         kid: r.6,
         qr_text: to_qr_text(&r.5),
@@ -291,7 +321,9 @@ fn assemble(r: PrintRow, h: Holder) -> PrintView {
         final_score: score_text(h.score_tenths),
         issued_on_fa: iso_fa(&h.issued_on),
         issued_on: h.issued_on,
-    }
+        in_case: r.11 > 0,
+        next_actions: NextActions::default(),
+    })
 }
 
 /// Takes the card for a print: the named serial if it is in this province's office stock, else
@@ -373,7 +405,10 @@ fn open_authorisation(certificate: &str) -> String {
 }
 
 /// What the certificate's earlier cards say about a new print (R-6.8, R-8.1.2).
-async fn card_history(conn: &mut AnyConnection, certificate_id: i64) -> Result<CardHistory> {
+pub(crate) async fn card_history(
+    conn: &mut AnyConnection,
+    certificate_id: i64,
+) -> Result<CardHistory> {
     // One statement: the certificate's prints (none: one row of NULLs) and, on every row, HQ's
     // unused reprint authorisation if there is one.
     let rows: Vec<(Option<i64>, Option<String>, Option<i64>)> = sqlx::query_as(&format!(
@@ -466,14 +501,14 @@ impl Store {
         .await?;
         let v = print_in(&mut w.tx, id).await?;
         w.commit().await?;
-        Ok(v)
+        Ok(for_actor(v, actor))
     }
 
     /// Loads a print for a step, inside the step's transaction, and checks who may take it.
     async fn print_for_step(&self, w: &mut WriteTx, actor: &Actor, id: i64) -> Result<PrintView> {
         let v = print_in(&mut w.tx, id).await?;
         authorize(actor, Action::PrintCard, Some(v.province_id))?;
-        rules::check_printing(&v.progress()?)?;
+        rules::check_printing(&v.progress())?;
         Ok(v)
     }
 
@@ -509,10 +544,11 @@ impl Store {
                 )
                 .await?;
                 w.commit().await?;
-                Ok(PrintView {
+                let v = PrintView {
                     inspected: true,
                     ..v
-                })
+                };
+                Ok(for_actor(v, actor))
             }
         }
     }
@@ -532,7 +568,7 @@ impl Store {
         let (uid, credential) = (stored(&v.chip_uid)?, stored(&v.credential_hex)?);
         rules::r6_8_check_read_back(&credential, &uid, read_back, chip_uid)?;
         if v.chip_verified {
-            return Ok(v);
+            return Ok(for_actor(v, actor));
         }
         sqlx::query("UPDATE card_prints SET chip_verified_at = $1 WHERE id = $2")
             .bind(w.now_str())
@@ -550,10 +586,11 @@ impl Store {
         )
         .await?;
         w.commit().await?;
-        Ok(PrintView {
+        let v = PrintView {
             chip_verified: true,
             ..v
-        })
+        };
+        Ok(for_actor(v, actor))
     }
 
     /// R-6.7 (and any failure before registration): the card is spoiled, with its reason, and
@@ -587,7 +624,10 @@ impl Store {
         )
         .await?;
         w.commit().await?;
-        Ok(finished(v, PrintStatus::Spoiled, Some(reason)))
+        Ok(for_actor(
+            finished(v, PrintStatus::Spoiled, Some(reason)),
+            actor,
+        ))
     }
 
     /// R-6.9: registers the card's serial against its certificate once printing, inspection and
@@ -597,7 +637,7 @@ impl Store {
         let mut w = WriteTx::begin(self).await?;
         let v = print_in(&mut w.tx, print_id).await?;
         authorize(actor, Action::PrintCard, Some(v.province_id))?;
-        rules::r6_9_check_registrable(&v.progress()?)?;
+        rules::r6_9_check_registrable(&v.progress())?;
         // R-8.1.2: a reprint after a damaged or voided card uses up HQ's authorisation, once.
         let history = card_history(&mut w.tx, v.certificate_id).await?;
         rules::r6_8_check_can_start(&CardHistory {
@@ -654,7 +694,7 @@ impl Store {
         )
         .await?;
         w.commit().await?;
-        Ok(finished(v, PrintStatus::Bound, None))
+        Ok(for_actor(finished(v, PrintStatus::Bound, None), actor))
     }
 
     /// One print, as the workstation and the pages see it.
@@ -662,7 +702,7 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let v = print_in(&mut conn, print_id).await?;
         authorize(actor, Action::ViewExams, Some(v.province_id))?;
-        Ok(for_reader(v, actor))
+        Ok(for_actor(v, actor))
     }
 
     /// The print of a card serial, if the serial was ever taken for a certificate, within the
@@ -689,14 +729,15 @@ impl Store {
         let h = holder(&mut conn, certificate_id).await?;
         authorize(actor, Action::ViewExams, Some(h.province_id))?;
         let rows: Vec<PrintRow> = sqlx::query_as(&format!(
-            "{PRINT_SQL} WHERE certificate_id = $1 ORDER BY id"
+            "{} WHERE certificate_id = $1 ORDER BY id",
+            *PRINT_SQL
         ))
         .bind(certificate_id)
         .fetch_all(&mut *conn)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            out.push(for_reader(view(&mut conn, r).await?, actor));
+            out.push(for_actor(view(&mut conn, r).await?, actor));
         }
         Ok(out)
     }
@@ -706,7 +747,8 @@ impl Store {
         authorize(actor, Action::ViewExams, None)?;
         let mut conn = self.pool.acquire().await?;
         let rows: Vec<PrintRow> = sqlx::query_as(&format!(
-            "{PRINT_SQL} WHERE status = $1 AND ($2 IS NULL OR province_id = $2) ORDER BY id LIMIT 500"
+            "{} WHERE status = $1 AND ($2 IS NULL OR province_id = $2) ORDER BY id LIMIT 500",
+            *PRINT_SQL
         ))
         .bind(status.as_str())
         .bind(actor.scope().province_filter())
@@ -714,7 +756,7 @@ impl Store {
         .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            out.push(for_reader(view(&mut conn, r).await?, actor));
+            out.push(for_actor(view(&mut conn, r).await?, actor));
         }
         Ok(out)
     }

@@ -1,10 +1,21 @@
 //! What reads return: plain serialisable records for the API, the pages and the documents.
 //! Dates are given both as ISO (for machines) and as Solar Hijri with Persian digits (`*_fa`).
 
+use crate::{Result, StoreError};
 use serde::Serialize;
+use skillcard_core::custody::{RequestStatus, ShipmentStatus};
 use skillcard_core::date::fa_date;
+use skillcard_core::ledger::Direction;
 use skillcard_core::serial::SerialRange;
+use skillcard_core::workflow::NextActions;
 use utoipa::ToSchema;
+
+/// A state word read from a column, as the core's enum: the decoding layer, the one place
+/// above SQL where a status is a string. The schema guards the columns (`crate::guards`), so
+/// an unknown word means the database was changed behind the store's back.
+pub(crate) fn state<T>(column: &str, word: &str, parse: impl Fn(&str) -> Option<T>) -> Result<T> {
+    parse(word).ok_or_else(|| StoreError::Corrupt(format!("{column} {word:?}")))
+}
 
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct RangeView {
@@ -51,7 +62,11 @@ pub struct ShipmentView {
     pub sent_on: String,
     pub sent_on_fa: String,
     /// `in_transit` or `received`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: ShipmentStatus,
+    /// What the reader can do with it now, and what it waits for from others.
+    #[schema(value_type = Object)]
+    pub next_actions: NextActions,
     pub ranges: Vec<RangeView>,
     pub receipt: Option<ReceiptView>,
     pub receipt_notice: Option<ReceiptNoticeView>,
@@ -87,7 +102,8 @@ pub struct LedgerRowView {
     pub date: String,
     pub date_fa: String,
     /// `in` or `out`.
-    pub direction: String,
+    #[schema(value_type = String)]
+    pub direction: Direction,
     pub first: u64,
     pub last: u64,
     pub count: u64,
@@ -160,7 +176,10 @@ pub struct RequestView {
     pub requested_by_title: String,
     pub handed_count: u64,
     /// `open` or `fulfilled`.
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: RequestStatus,
+    #[schema(value_type = Object)]
+    pub next_actions: NextActions,
     pub handover_ids: Vec<i64>,
 }
 

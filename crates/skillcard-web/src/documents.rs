@@ -103,7 +103,7 @@ pub fn form2(l: &LedgerView) -> Document {
             .rows
             .iter()
             .map(|r| {
-                let inbound = r.direction == "in";
+                let inbound = r.direction == skillcard_core::ledger::Direction::In;
                 let pick = |yes: bool, v: u64| if yes { Some(v) } else { None };
                 LedgerRow {
                     date: jalali(&r.date),
@@ -210,7 +210,7 @@ pub async fn card_batch(
     let mut cards = Vec::with_capacity(ids.len());
     for &id in ids {
         let p = state.store.card_print(actor, id).await?;
-        skillcard_core::printing::check_printing(&p.progress()?)?;
+        skillcard_core::printing::check_printing(&p.progress())?;
         let photo = state.store.print_photo(actor, id).await?;
         // A photo stored before uploads were bounded is refused here with a clear error
         // rather than handed to the typesetter (which allocates what the image declares).
@@ -250,7 +250,7 @@ pub fn exam_sheet(l: &skillcard_db::exams::ExamListView, province: String) -> Do
         trade_title: l.trade_title.clone(),
         standard_code: l.standard_code.clone(),
         exam_date: jalali(&l.exam_date),
-        status: skillcard_core::fa::list_status(&l.status).to_string(),
+        status: l.status.label_fa().to_string(),
         rows: l
             .entries
             .iter()
@@ -263,7 +263,7 @@ pub fn exam_sheet(l: &skillcard_db::exams::ExamListView, province: String) -> Do
                 practical: e.practical_score.clone().unwrap_or_default(),
                 final_score: e.final_score.clone().unwrap_or_default(),
                 result: skillcard_core::fa::pass_result(e.passes).to_string(),
-                decision: skillcard_core::fa::decision(&e.decision).to_string(),
+                decision: e.decision.label_fa().to_string(),
             })
             .collect(),
     })
@@ -361,7 +361,7 @@ pub fn damage_letter(c: &skillcard_db::cases::CaseView) -> Result<Document, AppE
         date: c.letter_date.as_deref().map(jalali).unwrap_or_default(),
         minutes_no: c.id.to_string(),
         minutes_date: case_date(c),
-        replacement: c.kind == "replacement",
+        replacement: c.kind == skillcard_core::cases::CaseKind::Replacement,
         rows: c
             .items
             .iter()

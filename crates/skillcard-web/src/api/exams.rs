@@ -400,7 +400,7 @@ async fn export_list(
                 Cell::from(e.practical_score.clone()),
                 Cell::from(e.final_score.clone()),
                 Cell::from(skillcard_core::fa::pass_result(e.passes)),
-                Cell::from(skillcard_core::fa::decision(&e.decision)),
+                Cell::from(e.decision.label_fa()),
             ]
         })
         .collect();

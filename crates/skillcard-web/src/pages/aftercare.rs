@@ -20,12 +20,13 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use skillcard_core::cases::{r8_1_damaged_card, CaseStatus, Corrections, DamageCause};
+use skillcard_core::cases::{r8_1_damaged_card, CaseKind, CaseStatus, Corrections, DamageCause};
 use skillcard_core::delivery::{r7_1_in_person, r7_post};
-use skillcard_core::notice::parse_contact;
+use skillcard_core::notice::{parse_contact, NoticeStatus};
 use skillcard_core::policy::{Action, Actor, Scope};
 use skillcard_core::printing::PrintStatus;
 use skillcard_core::text::{fa_num, persian_digits};
+use skillcard_core::workflow::{self, Step};
 use skillcard_core::{fa, text, DomainError};
 use skillcard_db::cases::CaseView;
 use skillcard_db::delivery::{DeliveryCard, DeliveryListView, ProvinceOverdue};
@@ -53,34 +54,6 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/authorization", post(authorize_reprint))
         .route("/notifications", get(notifications))
         .merge(uploads)
-}
-
-/// The statuses of a case at which someone must act, and the action that moves it on.
-fn next_action(kind: &str, status: CaseStatus) -> Option<Action> {
-    match status {
-        CaseStatus::Open => Some(Action::ReviewDamage),
-        CaseStatus::Requested => Some(Action::DecideReplacement),
-        CaseStatus::Approved => Some(Action::VoidCard),
-        CaseStatus::Voided => Some(Action::RecordPayment),
-        CaseStatus::Reviewed if kind == "damage" => Some(Action::SendToHq),
-        CaseStatus::Paid => Some(Action::SendToHq),
-        CaseStatus::SentToHq | CaseStatus::AtHq => Some(Action::AuthorizeReprint),
-        _ => None,
-    }
-}
-
-/// What the step of a case in `status` is, in Persian, for the dashboard.
-fn step_fa(status: CaseStatus) -> &'static str {
-    match status {
-        CaseStatus::Open => "بررسی علت و تنظیم صورتجلسه (فرم ۶)",
-        CaseStatus::Requested => "تصمیم ستاد ارزشیابی استان درباره درخواست تعویض",
-        CaseStatus::Approved => "ابطال کارت قبلی",
-        CaseStatus::Voided => "ثبت پرداخت هزینه تعویض",
-        CaseStatus::Reviewed | CaseStatus::Paid => "نامه مدیر کل و ارسال کارت‌ها به ستاد",
-        CaseStatus::SentToHq => "ثبت دریافت نامه و کارت‌ها در ستاد",
-        CaseStatus::AtHq => "صدور مجوز چاپ مجدد",
-        _ => "",
-    }
 }
 
 fn case_label(c: &CaseView) -> String {
@@ -144,22 +117,20 @@ pub async fn dashboard(s: &AppState, a: &Actor) -> Result<Dashboard, PageError> 
             ));
         }
     }
-    // One look-up per status at which this user has a step to take.
+    // One look-up per status at which this user may have a step to take; each case's own
+    // `next_actions` then says which.
     for status in CaseStatus::ALL {
-        let mine = ["damage", "replacement"]
+        let mine = CaseKind::ALL
             .into_iter()
-            .filter_map(|k| next_action(k, status))
-            .any(|action| can(a, action, a.province_id));
+            .flat_map(|k| workflow::case(k, status))
+            .any(|step| can(a, step.permission(), a.province_id));
         if !mine {
             continue;
         }
         for c in s.store.cases(a, Some(status)).await? {
-            let Some(action) = next_action(&c.kind, status) else {
-                continue;
-            };
-            if can(a, action, Some(c.province_id)) {
+            for step in &c.next_actions.actions {
                 todo.push((
-                    format!("{}: {}", step_fa(status), case_label(&c)),
+                    format!("{}: {}", step.label_fa(), case_label(&c)),
                     format!("/cases/{}", c.id),
                 ));
             }
@@ -167,8 +138,8 @@ pub async fn dashboard(s: &AppState, a: &Actor) -> Result<Dashboard, PageError> 
     }
     let outbox = if office {
         let notices = s.store.notifications(a).await?;
-        let pending = notices.iter().filter(|n| n.status == "pending").count();
-        let failed = notices.iter().filter(|n| n.status == "failed").count();
+        let count = |st: NoticeStatus| notices.iter().filter(|n| n.status == st).count();
+        let (pending, failed) = (count(NoticeStatus::Pending), count(NoticeStatus::Failed));
         if failed > 0 {
             todo.push((
                 format!(
@@ -273,16 +244,12 @@ async fn create_list(
 struct DeliveryListPage {
     nav: Option<Nav>,
     csrf: String,
-    can_deliver: bool,
     l: DeliveryListView,
 }
 
 impl DeliveryListPage {
     fn method(&self, m: &str) -> String {
         fa::delivery_method(m).to_string()
-    }
-    fn print_status(&self, st: &str) -> String {
-        fa::print_status(st).to_string()
     }
     fn when(&self, iso: &str) -> String {
         date_fa(iso)
@@ -294,7 +261,6 @@ async fn delivery_list(State(s): State<AppState>, p: PageActor, Path(id): Path<i
     html(DeliveryListPage {
         nav: Some(nav(&s, &p).await),
         csrf: p.csrf.clone(),
-        can_deliver: can(&p.actor, Action::DeliverCards, Some(l.province_id)),
         l,
     })
 }
@@ -359,8 +325,6 @@ struct CasesPage {
     can_open_damage: bool,
     /// A card chosen from its certificate's page (`?print=`) or found by serial (`?serial=`).
     card: Option<PrintView>,
-    card_can_damage: bool,
-    card_can_replace: bool,
     /// The searched serial, shown back in the search field.
     serial: String,
     cases: Vec<CaseView>,
@@ -409,20 +373,12 @@ async fn cases(State(s): State<AppState>, p: PageActor, Query(q): Query<CasesQue
         Some(id) => Some(s.store.card_print(a, id).await?),
         None => None,
     };
-    let bound = |c: &PrintView| c.status == PrintStatus::Bound.as_str();
-    let (card_can_damage, card_can_replace) = match &card {
-        Some(c) if bound(c) => (
-            can(a, Action::OpenDamageCase, Some(c.province_id)),
-            can(a, Action::RequestReplacement, Some(c.province_id)),
-        ),
-        _ => (false, false),
-    };
     html(CasesPage {
         nav: Some(nav(&s, &p).await),
         csrf: p.csrf.clone(),
         statuses: CaseStatus::ALL
             .into_iter()
-            .map(|c| (c.as_str(), fa::case_status(c.as_str()).to_string()))
+            .map(|c| (c.as_str(), c.label_fa().to_string()))
             .collect(),
         causes: DamageCause::ALL
             .into_iter()
@@ -431,8 +387,6 @@ async fn cases(State(s): State<AppState>, p: PageActor, Query(q): Query<CasesQue
         can_open_damage: a.scope() != Scope::National
             && can(a, Action::OpenDamageCase, a.province_id),
         card,
-        card_can_damage,
-        card_can_replace,
         serial,
         cases: s.store.cases(a, filter).await?,
         status,
@@ -516,24 +470,12 @@ async fn request_replacement(
 struct CasePage {
     nav: Option<Nav>,
     csrf: String,
-    can_review: bool,
-    can_decide: bool,
-    can_void: bool,
-    can_fee: bool,
-    can_send: bool,
-    can_arrive: bool,
-    can_authorize: bool,
-    /// The replacement's card is void: the fee notice exists.
-    fee_notice: bool,
     c: CaseView,
 }
 
 impl CasePage {
     fn when(&self, iso: &str) -> String {
         date_fa(iso)
-    }
-    fn print_status(&self, st: &str) -> String {
-        fa::print_status(st).to_string()
     }
     fn corrections(&self) -> Vec<(&'static str, String)> {
         let Some(k) = &self.c.corrections else {
@@ -551,37 +493,10 @@ impl CasePage {
 }
 
 async fn case(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> PageResult {
-    let a = &p.actor;
-    let c = s.store.case(a, id).await?;
-    let status = CaseStatus::parse(&c.status);
-    let pid = Some(c.province_id);
-    let step = |st: CaseStatus, action: Action| status == Some(st) && can(a, action, pid);
-    let damage = c.kind == "damage";
+    let c = s.store.case(&p.actor, id).await?;
     html(CasePage {
         nav: Some(nav(&s, &p).await),
         csrf: p.csrf.clone(),
-        can_review: step(CaseStatus::Open, Action::ReviewDamage),
-        can_decide: step(CaseStatus::Requested, Action::DecideReplacement),
-        can_void: step(CaseStatus::Approved, Action::VoidCard),
-        can_fee: step(CaseStatus::Voided, Action::RecordPayment),
-        can_send: if damage {
-            step(CaseStatus::Reviewed, Action::SendToHq)
-        } else {
-            step(CaseStatus::Paid, Action::SendToHq)
-        },
-        can_arrive: step(CaseStatus::SentToHq, Action::AuthorizeReprint),
-        can_authorize: step(CaseStatus::AtHq, Action::AuthorizeReprint),
-        fee_notice: !damage
-            && matches!(
-                status,
-                Some(
-                    CaseStatus::Voided
-                        | CaseStatus::Paid
-                        | CaseStatus::SentToHq
-                        | CaseStatus::AtHq
-                        | CaseStatus::Authorized
-                )
-            ),
         c,
     })
 }
@@ -708,22 +623,6 @@ struct NotificationsPage {
 impl NotificationsPage {
     fn when(&self, iso: &str) -> String {
         date_fa(iso)
-    }
-    fn status(&self, st: &str) -> &'static str {
-        match st {
-            "pending" => "در صف ارسال",
-            "sent" => "ارسال‌شده",
-            "failed" => "ناموفق",
-            _ => "نامشخص",
-        }
-    }
-    fn kind(&self, k: &str) -> &'static str {
-        match k {
-            "card_ready" => "آماده بودن کارت برای تحویل",
-            "overdue_pickup" => "یادآوری دریافت کارت (بند ۵-۴)",
-            "fee_due" => "پرداخت هزینه تعویض (تبصره ۴)",
-            _ => "اعلان",
-        }
     }
 }
 

@@ -14,10 +14,11 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use skillcard_core::exam::{self, Decision, ListStatus};
+use skillcard_core::exam::ListStatus;
 use skillcard_core::policy::{Action, Actor};
 use skillcard_core::printing::PrintStatus;
 use skillcard_core::text::{fa_num, persian_digits};
+use skillcard_core::workflow::Step;
 use skillcard_core::DomainError;
 use skillcard_db::exams::{CentreView, ExamListView, NewCandidate, ScoreLine, TradeView};
 use skillcard_db::issuance::IssuanceView;
@@ -45,28 +46,6 @@ pub fn routes() -> Router<AppState> {
         .route("/prints/{id}/register", post(register_print))
 }
 
-/// The Persian label of an exam list's status.
-pub fn status_fa(status: &str) -> &'static str {
-    match status {
-        "draft" => "پیش‌نویس",
-        "submitted" => "ارسال‌شده",
-        "checked" => "بررسی‌شده",
-        "returned" => "برگشت‌خورده",
-        _ => "نامشخص",
-    }
-}
-
-/// The Persian label of a head's decision on one score.
-pub fn decision_fa(decision: &str) -> &'static str {
-    skillcard_core::fa::decision(decision)
-}
-
-/// whether the centre may still change the list (the core's rule).
-fn editable(l: &ExamListView) -> bool {
-    l.state()
-        .is_some_and(|st| exam::r6_1_check_editable(st).is_ok())
-}
-
 fn list_label(l: &ExamListView) -> String {
     skillcard_core::text::persian_digits(&format!(
         "{} ({}) — {} — {}",
@@ -83,55 +62,47 @@ pub async fn dashboard_todo(s: &AppState, a: &Actor) -> Result<Vec<(String, Stri
     }
     let lists = s.store.exam_lists(a).await?;
     for l in &lists {
-        let p = Some(l.province_id);
         let link = format!("/exams/{}", l.id);
-        if editable(l) && can(a, Action::SubmitExamList, p) {
-            let what = if l.state() == Some(ListStatus::Returned) {
+        if l.next_actions.offers(Step::SubmitList) {
+            let what = if l.status == ListStatus::Returned {
                 "اصلاح فهرست برگشت‌خورده"
             } else {
                 "تکمیل و ارسال فهرست آزمون"
             };
             todo.push((format!("{what}: {}", list_label(l)), link.clone()));
         }
-        if l.state() == Some(ListStatus::Submitted) && can(a, Action::CheckExamList, p) {
+        if l.next_actions.offers(Step::CheckList) {
             todo.push((
                 format!("بررسی فهرست ارسال‌شده: {}", list_label(l)),
                 link.clone(),
             ));
         }
-        if l.state() == Some(ListStatus::Checked) && can(a, Action::DecideScores, p) {
-            let pending = l
-                .entries
+        let offering = |step| {
+            l.entries
                 .iter()
-                .filter(|e| e.decided() == Some(Decision::Pending))
-                .count();
-            if pending > 0 {
-                todo.push((
-                    format!(
-                        "تصمیم درباره {} نمره: {}",
-                        skillcard_core::text::fa_num(pending),
-                        list_label(l)
-                    ),
-                    link.clone(),
-                ));
-            }
+                .filter(move |e| e.next_actions.offers(step))
+        };
+        let pending = offering(Step::DecideScore).count();
+        if pending > 0 {
+            todo.push((
+                format!(
+                    "تصمیم درباره {} نمره: {}",
+                    skillcard_core::text::fa_num(pending),
+                    list_label(l)
+                ),
+                link.clone(),
+            ));
         }
-        if can(a, Action::IssueCertificate, p) {
-            for e in l.entries.iter().filter(|e| {
-                e.decided() == Some(Decision::Approved)
-                    && e.passes == Some(true)
-                    && e.certificate_no.is_none()
-            }) {
-                todo.push((
-                    format!(
-                        "صدور گواهینامه {} {} (کد ملی {})",
-                        e.first_name,
-                        e.last_name,
-                        skillcard_core::text::persian_digits(&e.national_id)
-                    ),
-                    format!("/issuance/{}", e.candidate_id),
-                ));
-            }
+        for e in offering(Step::IssueCertificate) {
+            todo.push((
+                format!(
+                    "صدور گواهینامه {} {} (کد ملی {})",
+                    e.first_name,
+                    e.last_name,
+                    skillcard_core::text::persian_digits(&e.national_id)
+                ),
+                format!("/issuance/{}", e.candidate_id),
+            ));
         }
     }
     if can(a, Action::PrintCard, a.province_id) {
@@ -170,12 +141,6 @@ struct ExamListsPage {
     centres: Vec<CentreView>,
     trades: Vec<TradeView>,
     lists: Vec<ExamListView>,
-}
-
-impl ExamListsPage {
-    fn status(&self, s: &str) -> &'static str {
-        status_fa(s)
-    }
 }
 
 async fn exam_lists(State(s): State<AppState>, p: PageActor) -> PageResult {
@@ -228,38 +193,25 @@ async fn create_exam_list(
 struct ExamListPage {
     nav: Option<Nav>,
     csrf: String,
-    can_register: bool,
-    can_scores: bool,
-    can_submit: bool,
-    can_check: bool,
-    can_decide: bool,
-    can_issue: bool,
     l: ExamListView,
 }
 
 impl ExamListPage {
-    fn status(&self, s: &str) -> &'static str {
-        status_fa(s)
-    }
-    fn decision(&self, s: &str) -> &'static str {
-        decision_fa(s)
+    /// Whether any candidate's row has a step for the reader (the column is shown then).
+    fn entry_actions(&self) -> bool {
+        self.l
+            .entries
+            .iter()
+            .any(|e| !e.next_actions.actions.is_empty())
     }
 }
 
 async fn exam_list(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> PageResult {
     let a = &p.actor;
     let l = s.store.exam_list(a, id).await?;
-    let pid = Some(l.province_id);
-    let open = editable(&l);
     html(ExamListPage {
         nav: Some(nav(&s, &p).await),
         csrf: p.csrf.clone(),
-        can_register: open && can(a, Action::RegisterCandidate, pid),
-        can_scores: open && can(a, Action::RecordScores, pid),
-        can_submit: open && can(a, Action::SubmitExamList, pid),
-        can_check: l.state() == Some(ListStatus::Submitted) && can(a, Action::CheckExamList, pid),
-        can_decide: l.state() == Some(ListStatus::Checked) && can(a, Action::DecideScores, pid),
-        can_issue: can(a, Action::IssueCertificate, pid),
         l,
     })
 }
@@ -387,22 +339,11 @@ async fn decide(
 struct IssuancePage {
     nav: Option<Nav>,
     csrf: String,
-    can_pay: bool,
-    can_issue: bool,
-    /// printing, chip and registration are the issuance clerk's.
-    can_print: bool,
-    /// A new print may start now (the core's decision)…
-    can_start_print: bool,
-    /// …and if not, why (for the issuance clerk).
+    /// Why no new print may start, for the clerk, when the core's refuse one
+    /// (a print in progress or a registered card explain themselves on the page).
     no_print_reason: Option<String>,
     prints: Vec<PrintView>,
     v: IssuanceView,
-}
-
-impl IssuancePage {
-    fn decision(&self, s: &str) -> &'static str {
-        decision_fa(s)
-    }
 }
 
 async fn issuance(
@@ -412,31 +353,24 @@ async fn issuance(
 ) -> PageResult {
     let a = &p.actor;
     let v = s.store.issuance(a, candidate_id).await?;
-    let pid = Some(v.province_id);
-    let (prints, start) = match &v.certificate {
-        Some(c) => (
-            s.store.certificate_prints(a, c.id).await?,
-            Some(s.store.print_start(a, c.id).await?),
-        ),
+    let (prints, no_print_reason) = match &v.certificate {
+        Some(c) => {
+            let why = match s.store.print_start(a, c.id).await? {
+                Err(e @ DomainError::ReprintNotAuthorized)
+                    if can(a, Action::PrintCard, Some(v.province_id)) =>
+                {
+                    Some(e.message_fa())
+                }
+                _ => None,
+            };
+            (s.store.certificate_prints(a, c.id).await?, why)
+        }
         None => (Vec::new(), None),
     };
-    let can_print = can(a, Action::PrintCard, pid);
     html(IssuancePage {
         nav: Some(nav(&s, &p).await),
         csrf: p.csrf.clone(),
-        can_pay: !v.paid && can(a, Action::RecordPayment, pid),
-        can_issue: v.certificate.is_none() && can(a, Action::IssueCertificate, pid),
-        can_print,
-        can_start_print: matches!(start, Some(Ok(()))),
-        no_print_reason: match start {
-            // A print in progress or a registered card explain themselves on the page.
-            Some(Err(e @ (DomainError::ReprintNotAuthorized | DomainError::Forbidden { .. })))
-                if can_print =>
-            {
-                Some(e.message_fa())
-            }
-            _ => None,
-        },
+        no_print_reason,
         prints,
         v,
     })

@@ -12,9 +12,11 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use skillcard_core::custody::{Baseline, RequestStatus, ShipmentStatus, VaultChecklist};
+use skillcard_core::custody::{Baseline, VaultChecklist};
 use skillcard_core::date::{fa_date, JalaliDate};
+use skillcard_core::ledger::Direction;
 use skillcard_core::policy::{authorize, Action, Actor, Role};
+use skillcard_core::workflow::Step;
 use skillcard_core::DomainError;
 use skillcard_db::views::*;
 use skillcard_db::AccountAdmin;
@@ -308,8 +310,7 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
     };
     if can(a, Action::ViewCustody, None) {
         for sh in s.store.shipments(a).await? {
-            let in_transit = ShipmentStatus::parse(&sh.status) == Some(ShipmentStatus::InTransit);
-            if in_transit && can(a, Action::ReceiveShipment, Some(sh.province_id)) {
+            if sh.next_actions.offers(Step::ReceiveShipment) {
                 todo.push((
                     format!(
                         "دریافت محموله {} ({} کارت)",
@@ -319,10 +320,7 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
                     format!("/shipments/{}", sh.id),
                 ));
             }
-            if sh.status == "received"
-                && sh.receipt_notice.is_none()
-                && can(a, Action::SendReceiptNotice, Some(sh.province_id))
-            {
+            if sh.next_actions.offers(Step::SendReceiptNotice) {
                 todo.push((
                     format!(
                         "ثبت نامه اعلام وصول محموله {}",
@@ -348,8 +346,7 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
             }
         }
         for r in s.store.requests(a).await? {
-            let open = RequestStatus::parse(&r.status) == Some(RequestStatus::Open);
-            if open && can(a, Action::HandOver, Some(r.province_id)) {
+            if r.next_actions.offers(Step::HandOver) {
                 todo.push((
                     format!(
                         "تحویل {} کارت برای درخواست {}",
@@ -448,8 +445,6 @@ struct ShipmentPage {
     nav: Option<Nav>,
     csrf: String,
     me_name: String,
-    can_receive: bool,
-    can_notice: bool,
     s: ShipmentView,
 }
 
@@ -459,8 +454,6 @@ async fn shipment(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) 
         nav: Some(nav(&s, &p).await),
         csrf: p.csrf.clone(),
         me_name: p.actor.full_name.clone(),
-        can_receive: can(&p.actor, Action::ReceiveShipment, Some(sh.province_id)),
-        can_notice: can(&p.actor, Action::SendReceiptNotice, Some(sh.province_id)),
         s: sh,
     })
 }
@@ -727,7 +720,6 @@ struct RequestPage {
     nav: Option<Nav>,
     csrf: String,
     me_name: String,
-    can_hand_over: bool,
     vault_stock: u64,
     r: RequestView,
 }
@@ -746,7 +738,6 @@ async fn request(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -
         nav: Some(nav(&s, &p).await),
         csrf: p.csrf.clone(),
         me_name: p.actor.full_name.clone(),
-        can_hand_over: can(&p.actor, Action::HandOver, Some(r.province_id)),
         vault_stock,
         r,
     })
