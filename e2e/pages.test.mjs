@@ -1,6 +1,8 @@
 // End-to-end, in a real (headless Debian) Chromium against the real server: the provincial
-// security officer receives shipment ۱۴۰۵-۰۹۲ through the Persian pages, and a visitor on a
-// phone uses the public verification page (photo upload and pasted text).
+// security officer receives shipment ۱۴۰۵-۰۹۲ through the Persian pages, a damaged card and a
+// replacement go through every office and HQ back to a reprint through the pages (the chip
+// written by the workstation command), and a visitor on a phone uses the public verification
+// page (photo upload and pasted text).
 //
 // Needs: the skillcard binary (SKILLCARD_BIN, else $CARGO_TARGET_DIR/debug/skillcard, else
 // target/debug/skillcard) and /usr/bin/chromium (CHROMIUM_BIN overrides). Run with
@@ -8,7 +10,8 @@
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import { once } from 'node:events';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -91,7 +94,10 @@ before(async () => {
   baseUrl = `http://127.0.0.1:${port}`;
   server = spawn(
     bin,
-    ['serve', '--demo', '--listen', `127.0.0.1:${port}`, '--secure-cookies', 'false'],
+    [
+      'serve', '--demo', '--listen', `127.0.0.1:${port}`, '--secure-cookies', 'false',
+      '--key-dir', path.join(tmpDir, 'keys'),
+    ],
     {
       cwd: ROOT,
       env: {
@@ -214,6 +220,220 @@ test('security officer receives shipment ۱۴۰۵-۰۹۲ through the Persian pag
     throw e;
   } finally {
     await context.close();
+  }
+});
+
+// --- The API, for setting up what the pages then take over ---------------------------------
+
+async function api(method, p, token, body) {
+  const res = await fetch(`${baseUrl}${p}`, {
+    method,
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+const tokens = {};
+async function token(user) {
+  tokens[user] ??= (await api('POST', '/api/v1/tokens', null, { username: user, password: PASSWORD })).token;
+  return tokens[user];
+}
+
+/** The chip UID of a development card of the file back end (as `FileWriter::uid` makes it). */
+function devUid(name) {
+  return '04' + crypto.createHash('sha256').update(`skillcard-dev-card:${name}`).digest('hex').slice(0, 12);
+}
+
+/** The issuance workstation: `skillcard card write` writes the chip and reports the read-back. */
+async function writeChip(args, card) {
+  const cardDir = path.join(tmpDir, 'cards');
+  await new Promise((resolve, reject) =>
+    execFile(
+      skillcardBin(),
+      ['card', 'write', '--server', baseUrl, ...args, '--card-dir', cardDir, '--card', card],
+      { env: { ...process.env, SKILLCARD_TOKEN: tokens.clerk } },
+      (err, stdout, stderr) => (err ? reject(new Error(`card write: ${err.message}\n${stderr}`)) : resolve(stdout)),
+    ),
+  );
+}
+
+/** Two approved, passing candidates with certificates and registered cards. */
+async function twoRegisteredCards() {
+  await token('clerk');
+  const province = (await api('GET', '/api/v1/me', await token('head'))).province_id;
+  const trade = await api('POST', '/api/v1/trades', await token('hq'), { standard_code: '7421-99', title: 'برق‌کار صنعتی' });
+  const centre = await api('POST', '/api/v1/centres', await token('head'), {
+    province_id: province, code: 'ESF-E2E', name: 'مرکز آزمون شماره ۹', kind: 'public',
+  });
+  const examiner = await token('examiner');
+  let list = await api('POST', '/api/v1/exam-lists', examiner, { centre_id: centre.id, trade_id: trade.id, exam_date: '۱۴۰۵/۰۹/۱۰' });
+  const people = [
+    ['0499370899', 'سارا', 'رحیمی', 'حسن', '۱۳۸۰/۰۱/۱۵', '70'],
+    ['1234567891', 'مهدی', 'نوری', 'علی', '۱۳۸۲/۱۲/۰۱', '80'],
+  ];
+  for (const [national_id, first_name, last_name, father_name, birth_date, written_score] of people) {
+    list = await api('POST', `/api/v1/exam-lists/${list.id}/candidates`, examiner, {
+      national_id, first_name, last_name, father_name, birth_date, written_score,
+    });
+  }
+  await api('POST', `/api/v1/exam-lists/${list.id}/scores`, examiner, {
+    scores: people.map(([national_id]) => ({ national_id, score: '85' })),
+  });
+  await api('POST', `/api/v1/exam-lists/${list.id}/submit`, examiner, {});
+  list = await api('POST', `/api/v1/exam-lists/${list.id}/check`, await token('officer'), { accept: true });
+  for (const e of list.entries) {
+    await api('POST', `/api/v1/exam-entries/${e.id}/decision`, await token('head'), { approve: true });
+  }
+  await api('PUT', '/api/v1/fees', await token('hq'), { kind: 'issuance', amount_rial: 1_500_000 });
+  await api('PUT', '/api/v1/fees', await token('hq'), { kind: 'replacement', amount_rial: 800_000 });
+  const out = [];
+  for (const [n, e] of list.entries.entries()) {
+    await api('POST', `/api/v1/candidates/${e.candidate_id}/payments`, tokens.clerk, { reference: `E2E-${n}`, amount_rial: 1_500_000 });
+    const v = await api('POST', `/api/v1/candidates/${e.candidate_id}/certificate`, tokens.clerk, { confirm: true });
+    await writeChip(['--certificate', String(v.certificate.id)], `first-${n}`);
+    const [p] = await api('GET', '/api/v1/prints?status=printing', tokens.clerk);
+    await api('POST', `/api/v1/prints/${p.id}/inspection`, tokens.clerk, { sound: true });
+    await api('POST', `/api/v1/prints/${p.id}/register`, tokens.clerk, {});
+    out.push({ candidate: e.candidate_id, first: e.first_name, last: e.last_name });
+  }
+  return out;
+}
+
+// --- The pages ------------------------------------------------------------------------------
+
+const sessions = {};
+const pageErrors = [];
+
+/** Clicks a form's button and waits for the page it leads to. */
+async function submit(page, button) {
+  await Promise.all([page.waitForEvent('load'), button.click()]);
+}
+
+async function as(user) {
+  if (!sessions[user]) {
+    const context = await browser.newContext({ locale: 'fa-IR', viewport: { width: 1280, height: 900 } });
+    context.setDefaultTimeout(TIMEOUT_MS);
+    const page = await context.newPage();
+    page.on('pageerror', (e) => pageErrors.push(e));
+    await page.goto(`${baseUrl}/login`);
+    await page.fill('#username', user);
+    await page.fill('#password', PASSWORD);
+    await page.getByRole('button', { name: 'ورود' }).click();
+    await page.waitForURL(`${baseUrl}/`);
+    sessions[user] = { context, page };
+  }
+  return sessions[user].page;
+}
+
+async function caseStatus(page) {
+  return page.getAttribute('#status', 'data-status');
+}
+
+/** A case page as `user`: the step's form is there, submitted after `fill`; the status moves on. */
+async function caseStep(user, caseUrl, step, button, expected, fill = async () => {}) {
+  const page = await as(user);
+  await page.goto(caseUrl);
+  const form = page.locator(`form[data-step="${step}"]`);
+  assert.equal(await form.count(), 1, `${user} should see the ${step} form on ${caseUrl}`);
+  await fill(page);
+  await submit(page, form.getByRole('button', { name: button }));
+  assert.equal(page.url(), caseUrl);
+  assert.equal(await caseStatus(page), expected, `${step} by ${user}`);
+}
+
+const MINUTES = { name: 'minutes.pdf', mimeType: 'application/pdf', buffer: Buffer.from('%PDF-1.4\n% signed minutes, scanned\n') };
+
+async function sendAndAuthorize(caseUrl, letterNo) {
+  // The clerk waits: the page says for whom.
+  const clerk = await as('clerk');
+  await clerk.goto(caseUrl);
+  assert.equal(await clerk.locator('form[data-step]').count(), 0);
+  assert.ok(await clerk.locator('[data-waiting="send_to_hq"]').count(), 'the clerk sees what the case waits for');
+  await caseStep('dg', caseUrl, 'send_to_hq', 'ثبت نامه و ارسال به ستاد', 'sent_to_hq', async (page) => {
+    await page.fill('#letter_no', letterNo);
+    await page.fill('#letter_date', '۱۴۰۵/۰۹/۰۵');
+    await page.setInputFiles('#minutes-scan', MINUTES);
+  });
+  await caseStep('hq', caseUrl, 'record_arrival', 'نامه و کارت‌های اصلی دریافت شد', 'at_hq');
+  await caseStep('hq', caseUrl, 'authorize_reprint', 'صدور مجوز چاپ مجدد', 'authorized');
+}
+
+/** The clerk's to-do for the reprint, the print, the workstation's chip, inspection, registration. */
+async function reprintFromTheDashboard(holder, card) {
+  const page = await as('clerk');
+  await page.goto(`${baseUrl}/`);
+  const todo = page.getByRole('link', { name: new RegExp(`چاپ کارت گواهینامه .*${holder}`) });
+  await todo.waitFor();
+  await submit(page, todo);
+  assert.match(page.url(), /\/issuance\/\d+#card-prints$/);
+  const issuanceUrl = page.url().replace(/#.*$/, '');
+  await page.fill('#chip_uid', devUid(card));
+  await submit(page, page.locator('form[data-step="start_print"]').getByRole('button', { name: 'شروع چاپ کارت' }));
+  const hint = page.locator('[data-step="write_chip"]');
+  const printId = (await hint.getAttribute('data-of')).replace('print-', '');
+  await writeChip(['--print', printId], card);
+  await page.goto(issuanceUrl);
+  assert.equal(await page.locator('[data-step="write_chip"]').count(), 0, 'the chip is written');
+  await submit(page, page.locator('form[data-step="record_inspection"]').getByRole('button'));
+  await submit(page, page.locator('form[data-step="register_serial"]').getByRole('button'));
+  assert.equal((await page.textContent(`#print-${printId} .print-status`)).trim(), 'ثبت‌شده');
+  return page;
+}
+
+test('a damaged card and a replacement go back to a reprint through the pages', async () => {
+  try {
+    const [damaged, replaced] = await twoRegisteredCards();
+
+    // R-8: the clerk reports the card damaged from the certificate's page.
+    const clerk = await as('clerk');
+    await clerk.goto(`${baseUrl}/issuance/${damaged.candidate}`);
+    await submit(clerk, clerk.locator('a[data-step="open_damage_case"]'));
+    await clerk.selectOption('#cause-card', 'chip_fault');
+    await submit(clerk, clerk.locator('form[data-step="open_damage_case"]').getByRole('button'));
+    assert.match(clerk.url(), /\/cases\/\d+$/);
+    const damageUrl = clerk.url();
+    assert.equal(await caseStatus(clerk), 'open');
+    // No print before HQ's authorisation: the page says why.
+    await clerk.goto(`${baseUrl}/issuance/${damaged.candidate}`);
+    assert.equal(await clerk.locator('form[data-step="start_print"]').count(), 0);
+    assert.match(await clerk.textContent('[data-no-print]'), /ستاد|چاپ مجدد/);
+
+    await caseStep('officer', damageUrl, 'review_damage', 'ثبت نتیجه بررسی', 'reviewed', async (page) => {
+      await page.fill('#outcome', 'تراشه پاسخ نمی‌دهد؛ ارسال به ستاد');
+    });
+    await sendAndAuthorize(damageUrl, '۱۲۳/ص');
+    const reprinted = await reprintFromTheDashboard(`${damaged.first} ${damaged.last}`, 'reprint-1');
+    fs.mkdirSync(OUT, { recursive: true });
+    await reprinted.screenshot({ path: path.join(OUT, 'reprint-registered.png'), fullPage: true });
+
+    // Note 4: a replacement with a corrected first name, through the board and HQ.
+    await clerk.goto(`${baseUrl}/issuance/${replaced.candidate}`);
+    await submit(clerk, clerk.locator('a[data-step="request_replacement"]'));
+    await clerk.fill('#reason', 'اشتباه در نام');
+    await clerk.fill('#first_name', 'مهدیار');
+    await submit(clerk, clerk.locator('form[data-step="request_replacement"]').getByRole('button', { name: 'ثبت درخواست تعویض' }));
+    assert.match(clerk.url(), /\/cases\/\d+$/);
+    const replacementUrl = clerk.url();
+    assert.equal(await caseStatus(clerk), 'requested');
+    await caseStep('board', replacementUrl, 'decide_replacement', 'تأیید تعویض', 'approved');
+    await caseStep('officer', replacementUrl, 'void_card', 'ابطال کارت قبلی', 'voided');
+    await caseStep('clerk', replacementUrl, 'pay_replacement_fee', 'ثبت پرداخت', 'paid', async (page) => {
+      await page.fill('#reference', 'FEE-E2E-1');
+    });
+    await sendAndAuthorize(replacementUrl, '۱۲۴/ص');
+    const page = await reprintFromTheDashboard(`مهدیار ${replaced.last}`, 'reprint-2');
+    // The correction is on the record the new card was printed from.
+    assert.match(await page.textContent('h1'), /مهدیار/);
+    await page.screenshot({ path: path.join(OUT, 'replacement-registered.png'), fullPage: true });
+    assert.deepEqual(pageErrors, [], 'no JavaScript errors on the pages');
+  } catch (e) {
+    e.message += `\n--- server log ---\n${serverLog}`;
+    throw e;
+  } finally {
+    for (const { context } of Object.values(sessions)) await context.close();
   }
 });
 

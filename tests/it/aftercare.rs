@@ -96,6 +96,11 @@ fn b64(bytes: &[u8]) -> String {
 
 const SCAN: &[u8] = b"%PDF-1.4\n% signed minutes, scanned\n";
 
+/// A small scan of signed minutes, as the API takes it.
+pub fn scan_base64() -> String {
+    b64(SCAN)
+}
+
 async fn verify_standing(app: &TestApp, qr: &str) -> String {
     let r = app
         .client

@@ -18,6 +18,7 @@ mod helpers;
 mod integrity;
 mod issuance;
 mod keys;
+mod next_actions;
 mod openapi;
 mod print_properties;
 mod printing;

@@ -47,6 +47,11 @@ pub async fn issued_certificates(app: &TestApp) -> Vec<(i64, i64)> {
         )
         .await;
     }
+    pay_and_issue(app, &list).await
+}
+
+/// for the two passing candidates of a decided list: fee, payment, certificate.
+pub async fn pay_and_issue(app: &TestApp, list: &Value) -> Vec<(i64, i64)> {
     let hq = app.token("hq").await;
     app.put_json(
         "/api/v1/fees",
@@ -56,7 +61,7 @@ pub async fn issued_certificates(app: &TestApp) -> Vec<(i64, i64)> {
     .await;
     let mut out = Vec::new();
     for (n, nid) in ["0499370899", "1234567891"].into_iter().enumerate() {
-        let cand = entry(&list, nid)["candidate_id"].as_i64().unwrap();
+        let cand = entry(list, nid)["candidate_id"].as_i64().unwrap();
         app.post_ok(
             &format!("/api/v1/candidates/{cand}/payments"),
             "clerk",
