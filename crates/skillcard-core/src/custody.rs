@@ -85,14 +85,14 @@ pub fn r1_plan_receipt(
     })
 }
 
-/// Where a monthly cap comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CapBasis {
-    /// The cards the office issued in the previous month.
-    PreviousMonth,
-    /// A province in its first months: HQ's baseline.
-    Baseline,
+stored_words! {
+    /// Where a monthly cap comes from.
+    pub enum CapBasis {
+        /// The cards the office issued in the previous month.
+        PreviousMonth => "previous_month",
+        /// A province in its first months: HQ's baseline.
+        Baseline => "baseline",
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

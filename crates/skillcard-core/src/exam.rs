@@ -171,6 +171,14 @@ impl Decision {
     }
 }
 
+stored_words! {
+    /// A test centre: a public training centre or a private training school.
+    pub enum CentreKind {
+        Public => "public",
+        Private => "private",
+    }
+}
+
 /// with: scores can be recorded only while the centre holds the list.
 pub fn r6_1_check_editable(status: ListStatus) -> Result<(), DomainError> {
     match status {

@@ -4,7 +4,8 @@
 use crate::cases::{CaseKind, CaseStatus};
 use crate::custody::{RequestStatus, ShipmentStatus};
 use crate::error::DomainError;
-use crate::exam::{Decision, ListStatus};
+use crate::exam::{CentreKind, Decision, ListStatus};
+use crate::issuance::{FeeKind, PaymentSource};
 use crate::notice::{NoticeKind, NoticeStatus};
 use crate::printing::PrintStatus;
 use crate::text::fa_num;
@@ -246,6 +247,30 @@ pub fn request_status(s: RequestStatus) -> &'static str {
     match s {
         RequestStatus::Open => "باز",
         RequestStatus::Fulfilled => "تحویل کامل",
+    }
+}
+
+/// A test centre's kind.
+pub fn centre_kind(k: CentreKind) -> &'static str {
+    match k {
+        CentreKind::Public => "مرکز دولتی",
+        CentreKind::Private => "آموزشگاه آزاد",
+    }
+}
+
+/// What a fee is for.
+pub fn fee_kind(k: FeeKind) -> &'static str {
+    match k {
+        FeeKind::Issuance => "صدور گواهینامه",
+        FeeKind::Replacement => "صدور المثنی",
+    }
+}
+
+/// How a fee was paid.
+pub fn payment_source(s: PaymentSource) -> &'static str {
+    match s {
+        PaymentSource::Gateway => "درگاه پرداخت",
+        PaymentSource::BankReceipt => "فیش بانکی",
     }
 }
 

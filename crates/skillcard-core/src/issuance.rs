@@ -42,6 +42,22 @@ pub fn verify_gateway_signature(
         .map_err(|_| DomainError::BadSignature)
 }
 
+stored_words! {
+    /// What a fee is for: the certificate or a replacement card (Note 4).
+    pub enum FeeKind {
+        Issuance => "issuance",
+        Replacement => "replacement",
+    }
+}
+
+stored_words! {
+    /// How a fee was paid: a verified gateway callback or a bank receipt the clerk keyed.
+    pub enum PaymentSource {
+        Gateway => "gateway",
+        BankReceipt => "bank_receipt",
+    }
+}
+
 /// a certificate is issued only for an approved practical score that passes the policy,
 /// after the issuance fee is paid, and once the clerk has confirmed the data match.
 pub fn r6_6_check_issuable(

@@ -6,6 +6,43 @@
 //! Each clause of the regulation that the code enforces has one findable function named after
 //! its requirement ID (`r1_…`, `r4_1_…`, `note2_…`); `grep -rn "R-4.1"` finds it.
 
+/// An enum stored as one word per variant: `ALL`, `as_str`, `parse`, serde and `Display` all
+/// use the same words (the database's, the API's).
+macro_rules! stored_words {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $($(#[$vmeta:meta])* $variant:ident => $word:literal,)+
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $word)] $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word,)+
+                }
+            }
+
+            pub fn parse(s: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|v| v.as_str() == s)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
 pub mod account;
 pub mod audit;
 pub mod card;
@@ -74,6 +111,9 @@ label_fa_from!(
     notice::NoticeKind => fa::notice_kind,
     notice::NoticeStatus => fa::notice_status,
     printing::PrintStatus => fa::print_status,
+    exam::CentreKind => fa::centre_kind,
+    issuance::FeeKind => fa::fee_kind,
+    issuance::PaymentSource => fa::payment_source,
 );
 
 pub use error::DomainError;

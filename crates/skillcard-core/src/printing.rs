@@ -170,14 +170,26 @@ pub fn r6_9_check_registrable(p: &PrintProgress) -> Result<(), DomainError> {
 /// whether the certificate has a registered card again: only a registered card is valid; a card
 /// signed but never registered is not issued; a card spoiled at printing is void; a damaged
 /// card says whether the certificate was reissued; a card voided for replacement is replaced.
-pub fn public_standing(print: Option<PrintStatus>, reissued: bool) -> &'static str {
+pub fn public_standing(print: Option<PrintStatus>, reissued: bool) -> Standing {
     match print {
-        Some(PrintStatus::Bound) => "valid",
-        Some(PrintStatus::Printing) | None => "not_issued",
-        Some(PrintStatus::Spoiled) => "void",
-        Some(PrintStatus::Damaged) if reissued => "damaged_reissued",
-        Some(PrintStatus::Damaged) => "damaged",
-        Some(PrintStatus::Void) => "replaced",
+        Some(PrintStatus::Bound) => Standing::Valid,
+        Some(PrintStatus::Printing) | None => Standing::NotIssued,
+        Some(PrintStatus::Spoiled) => Standing::Void,
+        Some(PrintStatus::Damaged) if reissued => Standing::DamagedReissued,
+        Some(PrintStatus::Damaged) => Standing::Damaged,
+        Some(PrintStatus::Void) => Standing::Replaced,
+    }
+}
+
+stored_words! {
+    /// What the public is told of a card ([`public_standing`]).
+    pub enum Standing {
+        Valid => "valid",
+        NotIssued => "not_issued",
+        Void => "void",
+        DamagedReissued => "damaged_reissued",
+        Damaged => "damaged",
+        Replaced => "replaced",
     }
 }
 
@@ -270,9 +282,12 @@ mod tests {
         }
         assert_eq!(
             public_standing(Some(PrintStatus::Damaged), true),
-            "damaged_reissued"
+            Standing::DamagedReissued
         );
-        assert_eq!(public_standing(Some(PrintStatus::Void), true), "replaced");
+        assert_eq!(
+            public_standing(Some(PrintStatus::Void), true),
+            Standing::Replaced
+        );
     }
 
     #[test]

@@ -8,7 +8,7 @@
 //! General's letter and `at_hq` when HQ records it. The reprint itself is an ordinary print
 //! (`crate::printing`), which HQ's authorisation unlocks once.
 
-use crate::printing::move_card;
+use crate::moves::move_card;
 use crate::tx::WriteTx;
 use crate::views;
 use crate::{Result, Store, StoreError};
@@ -575,9 +575,10 @@ impl Store {
             .case_for_step(&mut w, actor, Action::VoidCard, case_id)
             .await?;
         let next = rules::note4_void(case.kind, case.status)?;
-        let fee = crate::issuance::fee_in(&mut w.tx, "replacement")
-            .await?
-            .ok_or(DomainError::NotFound { what: "fee" })?;
+        let fee =
+            crate::issuance::fee_in(&mut w.tx, skillcard_core::issuance::FeeKind::Replacement)
+                .await?
+                .ok_or(DomainError::NotFound { what: "fee" })?;
         sqlx::query("UPDATE cases SET fee_amount = $1 WHERE id = $2")
             .bind(fee)
             .bind(case_id)

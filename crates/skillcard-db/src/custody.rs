@@ -3,10 +3,12 @@
 //! Rules come from `skillcard_core::custody`; this module only loads, stores and audits.
 
 use crate::error::unique_to;
+use crate::moves::{move_range, Within};
 use crate::tx::WriteTx;
 use crate::views::{self, *};
 use crate::{Result, Store, StoreError};
 use serde_json::json;
+use skillcard_core::card::CardState;
 use skillcard_core::custody::{
     self as rules, Baseline, RequestStatus, ShipmentStatus, VaultChecklist, VaultInspection,
 };
@@ -112,34 +114,6 @@ async fn shipment_ranges(
             .fetch_all(conn)
             .await?;
     rows.into_iter().map(|(f, l)| to_range(f, l)).collect()
-}
-
-/// Moves every card of `range` in `from_state` (and matching the filter column) to `to_state`;
-/// fails unless every serial of the range moved.
-async fn move_cards(
-    conn: &mut AnyConnection,
-    range: SerialRange,
-    filter: (&str, i64),
-    from_state: &str,
-    to_state: &str,
-    handover_id: Option<i64>,
-) -> Result<bool> {
-    let sql = format!(
-        "UPDATE cards SET state = $1, handover_id = COALESCE($2, handover_id) \
-         WHERE {} = $3 AND state = $4 AND serial >= $5 AND serial <= $6",
-        filter.0
-    );
-    let moved = sqlx::query(&sql)
-        .bind(to_state)
-        .bind(handover_id)
-        .bind(filter.1)
-        .bind(from_state)
-        .bind(range.first() as i64)
-        .bind(range.last() as i64)
-        .execute(conn)
-        .await?
-        .rows_affected();
-    Ok(moved == range.len())
 }
 
 async fn add_movement(
@@ -278,17 +252,17 @@ impl Store {
         }
         let today = w.today().to_string();
         let moves = [
-            ("in_vault", &plan.to_vault),
-            ("missing_on_arrival", &plan.missing),
-            ("damaged_on_arrival", &plan.damaged),
+            (CardState::InVault, &plan.to_vault),
+            (CardState::MissingOnArrival, &plan.missing),
+            (CardState::DamagedOnArrival, &plan.damaged),
         ];
         for (state, rs) in moves {
             for r in rs.iter() {
-                if !move_cards(
+                if !move_range(
                     &mut w.tx,
                     *r,
-                    ("shipment_id", shipment_id),
-                    "in_transit",
+                    Within::Shipment(shipment_id),
+                    CardState::InTransit,
                     state,
                     None,
                 )
@@ -581,16 +555,11 @@ impl Store {
         if cap.existing_request_id.is_some() {
             return Err(DomainError::RequestExists { month: month.key() }.into());
         }
-        let basis = if cap.basis == "baseline" {
-            rules::CapBasis::Baseline
-        } else {
-            rules::CapBasis::PreviousMonth
-        };
         rules::r4_1_check_request(
             new.count,
             rules::Cap {
                 value: cap.cap,
-                basis,
+                basis: cap.basis,
             },
             cap.override_max,
         )?;
@@ -602,7 +571,7 @@ impl Store {
         .bind(month.key())
         .bind(new.count as i64)
         .bind(cap.effective as i64)
-        .bind(&cap.basis)
+        .bind(cap.basis.as_str())
         .bind(&representative)
         .bind(w.today().to_string())
         .bind(actor.user_id)
@@ -699,12 +668,12 @@ impl Store {
         .fetch_one(&mut *w.tx)
         .await?;
         for r in &ranges {
-            if !move_cards(
+            if !move_range(
                 &mut w.tx,
                 *r,
-                ("province_id", province_id),
-                "in_vault",
-                "with_office",
+                Within::Province(province_id),
+                CardState::InVault,
+                CardState::WithOffice,
                 Some(id),
             )
             .await?
@@ -1015,6 +984,7 @@ impl Store {
         ) = row.ok_or(DomainError::NotFound { what: "request" })?;
         authorize(actor, Action::ViewCustody, Some(province_id))?;
         let status = views::state("request status", &status, RequestStatus::parse)?;
+        let cap_basis = views::state("cap basis", &cap_basis, rules::CapBasis::parse)?;
         let handovers: Vec<(i64,)> =
             sqlx::query_as("SELECT id FROM handovers WHERE request_id = $1 ORDER BY id")
                 .bind(id)
@@ -1217,10 +1187,7 @@ async fn cap_in(conn: &mut AnyConnection, province_id: i64, month: JalaliMonth) 
         month: month.key(),
         month_label: month.label(),
         cap: cap.value,
-        basis: match cap.basis {
-            rules::CapBasis::Baseline => "baseline".into(),
-            rules::CapBasis::PreviousMonth => "previous_month".into(),
-        },
+        basis: cap.basis,
         issued_previous_month: issued as u64,
         override_max,
         override_reason: over.map(|(_, r)| r),

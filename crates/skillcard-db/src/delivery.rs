@@ -6,7 +6,7 @@
 //! stamps the print in one write transaction with its audit record. The print stays `bound`: a
 //! delivered card is as valid as one waiting at the office.
 
-use crate::printing::move_card;
+use crate::moves::move_card;
 use crate::tx::WriteTx;
 use crate::views::{self, iso_fa};
 use crate::{Result, Store};

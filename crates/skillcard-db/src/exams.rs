@@ -10,7 +10,8 @@ use serde::Serialize;
 use serde_json::json;
 use skillcard_core::date::JalaliDate;
 use skillcard_core::error::RowError;
-use skillcard_core::exam::{self, Decision, ListStatus, PassPolicy, Score};
+use skillcard_core::exam::{self, CentreKind, Decision, ListStatus, PassPolicy, Score};
+use skillcard_core::issuance::FeeKind;
 use skillcard_core::national_id::NationalId;
 use skillcard_core::policy::{authorize, Action, Actor};
 use skillcard_core::workflow::{self, NextActions};
@@ -35,7 +36,8 @@ pub struct CentreView {
     pub code: String,
     pub name_fa: String,
     /// `public` (a training centre) or `private` (a training school).
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: CentreKind,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -49,7 +51,8 @@ pub struct PolicyView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct FeeView {
     /// `issuance` or `replacement`.
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: FeeKind,
     pub amount_rial: i64,
     pub since: String,
 }
@@ -250,16 +253,14 @@ impl Store {
         authorize(actor, Action::ManageCentres, Some(province_id))?;
         let code = text::required("code", code, 32)?;
         let name = text::required("centre", name, 200)?;
-        if !matches!(kind, "public" | "private") {
-            return Err(DomainError::InvalidValue { field: "kind" }.into());
-        }
+        let kind = CentreKind::parse(kind).ok_or(DomainError::InvalidValue { field: "kind" })?;
         let mut w = WriteTx::begin(self).await?;
         let (id,): (i64,) =
             sqlx::query_as("INSERT INTO centres (province_id, code, name_fa, kind) VALUES ($1, $2, $3, $4) RETURNING id")
                 .bind(province_id)
                 .bind(&code)
                 .bind(&name)
-                .bind(kind)
+                .bind(kind.as_str())
                 .fetch_one(&mut *w.tx)
                 .await
                 .map_err(|e| unique_to(e, DomainError::AlreadyRecorded { what: "centre" }))?;
@@ -279,7 +280,7 @@ impl Store {
             province_id,
             code,
             name_fa: name,
-            kind: kind.into(),
+            kind,
         })
     }
 
@@ -291,16 +292,17 @@ impl Store {
         .bind(actor.scope().province_filter())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, province_id, code, name_fa, kind)| CentreView {
-                id,
-                province_id,
-                code,
-                name_fa,
-                kind,
+        rows.into_iter()
+            .map(|(id, province_id, code, name_fa, kind)| {
+                Ok(CentreView {
+                    id,
+                    province_id,
+                    code,
+                    name_fa,
+                    kind: views::state("centre kind", &kind, CentreKind::parse)?,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// HQ replaces the pass policy; earlier versions stay in the table and the audit log.
@@ -348,9 +350,7 @@ impl Store {
         amount_rial: i64,
     ) -> Result<Vec<FeeView>> {
         authorize(actor, Action::ManageReferenceData, None)?;
-        if !matches!(kind, "issuance" | "replacement") {
-            return Err(DomainError::InvalidValue { field: "kind" }.into());
-        }
+        let kind = FeeKind::parse(kind).ok_or(DomainError::InvalidValue { field: "kind" })?;
         if amount_rial <= 0 || amount_rial > 10_000_000_000 {
             return Err(DomainError::InvalidValue { field: "amount" }.into());
         }
@@ -358,7 +358,7 @@ impl Store {
         sqlx::query(
             "INSERT INTO fees (kind, amount_rial, created_by, created_at) VALUES ($1, $2, $3, $4)",
         )
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(amount_rial)
         .bind(actor.user_id)
         .bind(w.now_str())
@@ -368,7 +368,7 @@ impl Store {
             Some(actor),
             "fee.set",
             "fee",
-            kind,
+            kind.as_str(),
             None,
             json!(null),
             json!({ "kind": kind, "amount_rial": amount_rial }),
@@ -386,14 +386,15 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(kind, amount_rial, since)| FeeView {
-                kind,
-                amount_rial,
-                since,
+        rows.into_iter()
+            .map(|(kind, amount_rial, since)| {
+                Ok(FeeView {
+                    kind: views::state("fee kind", &kind, FeeKind::parse)?,
+                    amount_rial,
+                    since,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Opens an exam list (the "special exam form") of one centre, trade and exam date.

@@ -5,13 +5,13 @@
 use crate::error::unique_to;
 use crate::exams::EntryView;
 use crate::tx::WriteTx;
-use crate::views::iso_fa;
+use crate::views::{self, iso_fa};
 use crate::{Result, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use skillcard_core::date::JalaliDate;
 use skillcard_core::exam::Score;
-use skillcard_core::issuance as rules;
+use skillcard_core::issuance::{self as rules, FeeKind, PaymentSource};
 use skillcard_core::policy::{authorize, Action, Actor};
 use skillcard_core::workflow::{self, NextActions};
 use skillcard_core::{text, DomainError};
@@ -22,11 +22,13 @@ use utoipa::ToSchema;
 pub struct PaymentView {
     pub id: i64,
     pub candidate_id: i64,
-    pub kind: String,
+    #[schema(value_type = String)]
+    pub kind: FeeKind,
     pub amount_rial: i64,
     pub reference: String,
     /// `gateway` or `bank_receipt`.
-    pub source: String,
+    #[schema(value_type = String)]
+    pub source: PaymentSource,
     pub created_at: String,
 }
 
@@ -70,10 +72,10 @@ pub struct GatewayCallback {
     pub amount_rial: i64,
 }
 
-pub(crate) async fn fee_in(conn: &mut AnyConnection, kind: &str) -> Result<Option<i64>> {
+pub(crate) async fn fee_in(conn: &mut AnyConnection, kind: FeeKind) -> Result<Option<i64>> {
     let row: Option<(i64,)> =
         sqlx::query_as("SELECT amount_rial FROM fees WHERE kind = $1 ORDER BY id DESC LIMIT 1")
-            .bind(kind)
+            .bind(kind.as_str())
             .fetch_optional(&mut *conn)
             .await?;
     Ok(row.map(|(a,)| a))
@@ -95,20 +97,19 @@ async fn payments_of(conn: &mut AnyConnection, candidate_id: i64) -> Result<Vec<
     .bind(candidate_id)
     .fetch_all(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(id, kind, amount_rial, reference, source, created_at)| PaymentView {
+    rows.into_iter()
+        .map(|(id, kind, amount_rial, reference, source, created_at)| {
+            Ok(PaymentView {
                 id,
                 candidate_id,
-                kind,
+                kind: views::state("fee kind", &kind, FeeKind::parse)?,
                 amount_rial,
                 reference,
-                source,
+                source: views::state("payment source", &source, PaymentSource::parse)?,
                 created_at,
-            },
-        )
-        .collect())
+            })
+        })
+        .collect()
 }
 
 /// Inserts a payment unless its reference is already recorded: the same reference again is the
@@ -121,7 +122,7 @@ async fn insert_payment(
     candidate_id: i64,
     reference: &str,
     amount: i64,
-    source: &str,
+    source: PaymentSource,
 ) -> Result<(PaymentView, bool)> {
     let existing: Option<(i64, i64, String)> = sqlx::query_as(
         "SELECT id, candidate_id, source FROM payments WHERE reference = $1 AND amount_rial = $2",
@@ -142,7 +143,7 @@ async fn insert_payment(
             ));
         }
     }
-    let fee = fee_in(&mut w.tx, "issuance")
+    let fee = fee_in(&mut w.tx, FeeKind::Issuance)
         .await?
         .ok_or(DomainError::NotFound { what: "fee" })?;
     rules::r6_5_check_amount(amount, fee)?;
@@ -153,7 +154,7 @@ async fn insert_payment(
     .bind(candidate_id)
     .bind(amount)
     .bind(reference)
-    .bind(source)
+    .bind(source.as_str())
     .bind(by.map(|a| a.user_id))
     .bind(w.now_str())
     .fetch_one(&mut *w.tx)
@@ -199,7 +200,7 @@ impl Store {
             candidate_id,
             &reference,
             amount_rial,
-            "bank_receipt",
+            PaymentSource::BankReceipt,
         )
         .await?;
         w.commit().await?;
@@ -228,7 +229,7 @@ impl Store {
             cb.candidate_id,
             &reference,
             cb.amount_rial,
-            "gateway",
+            PaymentSource::Gateway,
         )
         .await?;
         w.commit().await?;
@@ -335,9 +336,9 @@ impl Store {
                 StoreError::Corrupt(format!("candidate {candidate_id} not on list {list_id}"))
             })?;
         let mut conn = self.pool.acquire().await?;
-        let fee = fee_in(&mut conn, "issuance").await?;
+        let fee = fee_in(&mut conn, FeeKind::Issuance).await?;
         let payments = payments_of(&mut conn, candidate_id).await?;
-        let paid = payments.iter().any(|p| p.kind == "issuance");
+        let paid = payments.iter().any(|p| p.kind == FeeKind::Issuance);
         let cert: Option<(i64, String, i64, String, String)> =
             sqlx::query_as("SELECT id, number, final_score, issued_on, status FROM certificates WHERE candidate_id = $1")
                 .bind(candidate_id)

@@ -22,6 +22,7 @@ pub mod exams;
 pub mod guards;
 pub mod issuance;
 mod media;
+mod moves;
 pub mod notify;
 pub mod printing;
 pub mod totp;

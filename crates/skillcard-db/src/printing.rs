@@ -7,6 +7,7 @@
 //! then carry the very bytes stored on the row, and R-6.8's read-back is compared against them.
 
 use crate::exams::score_text;
+use crate::moves::move_card;
 use crate::tx::WriteTx;
 use crate::views::{self, iso_fa};
 use crate::{Result, Store, StoreError};
@@ -355,36 +356,6 @@ async fn take_card(w: &mut WriteTx, province_id: i64, serial: Option<u64>) -> Re
     };
     move_card(w, serial, CardState::WithOffice, CardState::Printing).await?;
     Ok(serial)
-}
-
-/// A guarded move of one card: it must be in `from`.
-pub(crate) async fn move_card(
-    w: &mut WriteTx,
-    serial: u64,
-    from: CardState,
-    to: CardState,
-) -> Result<()> {
-    if !from.can_move_to(to) {
-        return Err(StoreError::Corrupt(format!(
-            "move {} → {} is not allowed",
-            from.as_str(),
-            to.as_str()
-        )));
-    }
-    let issued_at = (to == CardState::Bound).then(|| w.today().to_string());
-    let done = sqlx::query(
-        "UPDATE cards SET state = $1, issued_at = COALESCE($2, issued_at) WHERE serial = $3 AND state = $4",
-    )
-    .bind(to.as_str())
-    .bind(issued_at)
-    .bind(serial as i64)
-    .bind(from.as_str())
-    .execute(&mut *w.tx)
-    .await?;
-    if done.rows_affected() != 1 {
-        return Err(DomainError::Conflict.into());
-    }
-    Ok(())
 }
 
 fn check_uid(uid: &[u8]) -> Result<()> {

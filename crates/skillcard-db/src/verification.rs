@@ -7,7 +7,7 @@ use crate::views::iso_fa;
 use crate::{Result, Store};
 use serde::Serialize;
 use skillcard_core::national_id::NationalId;
-use skillcard_core::printing::{public_standing, PrintStatus};
+use skillcard_core::printing::{public_standing, PrintStatus, Standing};
 use skillcard_credential::transparency::LogEvent;
 use std::sync::LazyLock;
 use utoipa::ToSchema;
@@ -17,7 +17,8 @@ use utoipa::ToSchema;
 pub struct PublicStatus {
     /// `valid` (registered card of an issued certificate), `not_issued` (signed but never
     /// registered: a card still in printing) or `void` (spoiled at printing, never valid).
-    pub standing: String,
+    #[schema(value_type = String)]
+    pub standing: Standing,
     pub certificate_no: String,
     pub given_name: String,
     pub family_name: String,
@@ -60,7 +61,7 @@ fn public_status(row: Row) -> PublicStatus {
     let (number, first, last, nid, title, code, score, on, print, serial, bound) = row;
     let print = print.as_deref().and_then(PrintStatus::parse);
     PublicStatus {
-        standing: public_standing(print, bound > 0).to_string(),
+        standing: public_standing(print, bound > 0),
         certificate_no: number,
         given_name: first,
         family_name: last,

@@ -3,7 +3,7 @@
 
 use crate::{Result, StoreError};
 use serde::Serialize;
-use skillcard_core::custody::{RequestStatus, ShipmentStatus};
+use skillcard_core::custody::{CapBasis, RequestStatus, ShipmentStatus};
 use skillcard_core::date::fa_date;
 use skillcard_core::ledger::Direction;
 use skillcard_core::serial::SerialRange;
@@ -150,7 +150,8 @@ pub struct CapView {
     pub month_label: String,
     pub cap: u64,
     /// `previous_month` or `baseline`.
-    pub basis: String,
+    #[schema(value_type = String)]
+    pub basis: CapBasis,
     pub issued_previous_month: u64,
     pub override_max: Option<u64>,
     pub override_reason: Option<String>,
@@ -168,7 +169,8 @@ pub struct RequestView {
     pub month_label: String,
     pub count: u64,
     pub cap: u64,
-    pub cap_basis: String,
+    #[schema(value_type = String)]
+    pub cap_basis: CapBasis,
     pub representative: String,
     pub requested_on: String,
     pub requested_on_fa: String,

@@ -8,6 +8,7 @@ use crate::verify_cache::{number_key, qr_key, Key};
 use crate::AppState;
 use serde::{Deserialize, Serialize};
 use skillcard_core::national_id::NationalId;
+use skillcard_core::printing::Standing;
 use skillcard_core::{text, DomainError};
 use skillcard_credential::{verify_qr, Verdict};
 use skillcard_db::verification::PublicStatus;
@@ -43,6 +44,13 @@ pub struct VerifyOutcome {
     /// For a QR: the signature verdict's code.
     pub signature: Option<String>,
     pub certificate: Option<PublicStatus>,
+}
+
+impl VerifyOutcome {
+    /// The card is a registered card of an issued certificate (its signature, if read, sound).
+    pub fn is_valid(&self) -> bool {
+        self.result == Standing::Valid.as_str()
+    }
 }
 
 fn outcome(
@@ -103,7 +111,7 @@ impl<'q> Request<'q> {
 /// certificate only once the QR's signature, if any, verified.)
 fn keepable(answer: &VerifyOutcome) -> Option<u64> {
     let certificate = answer.certificate.as_ref()?;
-    (certificate.standing == "valid")
+    (certificate.standing == Standing::Valid)
         .then_some(certificate.card_serial)
         .flatten()
 }
@@ -123,7 +131,7 @@ async fn answer(state: &AppState, request: &Request<'_>) -> Result<VerifyOutcome
                         .public_card_status(&claims.certificate_no, claims.card_serial)
                         .await?
                     {
-                        Some(s) => outcome(&s.standing.clone(), Some("valid"), Some(s)),
+                        Some(s) => outcome(s.standing.as_str(), Some("valid"), Some(s)),
                         None => outcome("unknown", Some("valid"), None),
                     }
                 }
@@ -131,7 +139,7 @@ async fn answer(state: &AppState, request: &Request<'_>) -> Result<VerifyOutcome
             })
         }
         Request::Number(number, nid) => Ok(match state.store.public_lookup(number, nid).await? {
-            Some(s) => outcome(&s.standing.clone(), None, Some(s)),
+            Some(s) => outcome(s.standing.as_str(), None, Some(s)),
             None => outcome("unknown", None, None),
         }),
     }

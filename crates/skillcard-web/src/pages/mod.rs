@@ -12,7 +12,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use skillcard_core::custody::{Baseline, VaultChecklist};
+use skillcard_core::custody::{Baseline, CapBasis, VaultChecklist};
 use skillcard_core::date::{fa_date, JalaliDate};
 use skillcard_core::ledger::Direction;
 use skillcard_core::policy::{authorize, Action, Actor, Role};
