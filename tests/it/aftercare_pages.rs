@@ -639,7 +639,7 @@ async fn r9_replacement_request_board_void_and_fee_by_hand() {
         &board,
         &decision,
         &csrf,
-        &[("outcome", "reject"), ("reason", "")],
+        &[("approve", "false"), ("reason", "")],
         StatusCode::UNPROCESSABLE_ENTITY,
         "required",
     )
@@ -649,7 +649,7 @@ async fn r9_replacement_request_board_void_and_fee_by_hand() {
         &board,
         &decision,
         &csrf,
-        &[("outcome", "approve"), ("reason", "صورتجلسه ۱۴/ت")],
+        &[("approve", "true"), ("reason", "صورتجلسه ۱۴/ت")],
     )
     .await;
 
@@ -717,7 +717,7 @@ async fn r9_rejected_request_shows_its_reason() {
         &format!("{case_path}/decision"),
         &csrf,
         &[
-            ("outcome", "reject"),
+            ("approve", "false"),
             ("reason", "کارت سالم است و نیازی به تعویض ندارد"),
         ],
     )

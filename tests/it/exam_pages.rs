@@ -215,7 +215,7 @@ async fn exam_pages_r6_1_to_r6_6_by_hand() {
         &clerk,
         &format!("/exams/{id}/check"),
         &clerk_csrf,
-        &[("outcome", "accept"), ("remarks", "")],
+        &[("accept", "true"), ("remarks", "")],
         StatusCode::FORBIDDEN,
         "forbidden",
     )
@@ -227,7 +227,7 @@ async fn exam_pages_r6_1_to_r6_6_by_hand() {
         &examiner,
         &format!("/exams/entries/{entry_id}/decision"),
         &csrf,
-        &[("outcome", "approve"), ("reason", "")],
+        &[("approve", "true"), ("reason", "")],
         StatusCode::FORBIDDEN,
         "forbidden",
     )
@@ -248,7 +248,7 @@ async fn exam_pages_r6_1_to_r6_6_by_hand() {
         &officer,
         &format!("/exams/{id}/check"),
         &csrf,
-        &[("outcome", "accept"), ("remarks", "")],
+        &[("accept", "true"), ("remarks", "")],
     )
     .await;
 
@@ -265,7 +265,7 @@ async fn exam_pages_r6_1_to_r6_6_by_hand() {
         &head,
         &decide,
         &csrf,
-        &[("outcome", "approve"), ("reason", "")],
+        &[("approve", "true"), ("reason", "")],
     )
     .await;
     assert_eq!(to, list_path);

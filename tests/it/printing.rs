@@ -429,7 +429,7 @@ async fn r6_7_spoiled_card_is_never_used_again() {
     let csrf = extract_csrf(&page).unwrap();
     let r = web
         .post(app.url(&form))
-        .form(&[("outcome", "sound"), ("_csrf", csrf.as_str())])
+        .form(&[("sound", "true"), ("_csrf", csrf.as_str())])
         .send()
         .await
         .unwrap();

@@ -19,7 +19,19 @@ impl NumText {
     pub fn value(&self, field: &'static str) -> Result<u64, DomainError> {
         match self {
             NumText::Num(n) => Ok(*n),
-            NumText::Text(t) => text::parse_u64(t).ok_or(DomainError::InvalidValue { field }),
+            NumText::Text(t) => required_number(field, t),
+        }
+    }
+
+    /// An optional number: absent, or typed as nothing in a form field, is `None`.
+    pub fn optional(
+        value: &Option<NumText>,
+        field: &'static str,
+    ) -> Result<Option<u64>, DomainError> {
+        match value {
+            None => Ok(None),
+            Some(NumText::Num(n)) => Ok(Some(*n)),
+            Some(NumText::Text(t)) => optional_number(field, t),
         }
     }
 
@@ -43,6 +55,54 @@ pub fn ranges(input: &[RangeInput]) -> Result<Vec<SerialRange>, DomainError> {
         .iter()
         .map(|r| SerialRange::parse(&r.first.raw(), &r.last.raw()))
         .collect()
+}
+
+/// Serial ranges as a JSON list of `{first, last}` or as a form's textarea (one range a line,
+/// see `serial::parse_range_list`).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Ranges {
+    List(Vec<RangeInput>),
+    Text(String),
+}
+
+impl Default for Ranges {
+    fn default() -> Self {
+        Ranges::List(Vec::new())
+    }
+}
+
+impl Ranges {
+    pub fn parse(&self) -> Result<Vec<SerialRange>, DomainError> {
+        match self {
+            Ranges::List(list) => ranges(list),
+            Ranges::Text(t) => range_text(t),
+        }
+    }
+}
+
+/// A yes/no as a JSON boolean or as a form's value (`true`/`false`, a button's `value`).
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Flag {
+    Bool(bool),
+    #[schema(value_type = String)]
+    Text(FlagText),
+}
+
+/// The words a form may send for a yes/no.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub enum FlagText {
+    #[serde(rename = "true", alias = "1", alias = "on", alias = "yes")]
+    Yes,
+    #[serde(rename = "false", alias = "0", alias = "off", alias = "no")]
+    No,
+}
+
+impl Flag {
+    pub fn get(self) -> bool {
+        matches!(self, Flag::Bool(true) | Flag::Text(FlagText::Yes))
+    }
 }
 
 /// A range list typed in a textarea (see `serial::parse_range_list`).

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod commands;
 mod documents;
 pub mod error;
 mod forms;

@@ -5,6 +5,7 @@
 use super::ApiQuery;
 use super::{pdf, ApiJson, ApiResult};
 use crate::auth::ApiActor;
+use crate::commands::aftercare::{DecideReplacement, DeliverCard, PayReplacementFee, ReviewDamage};
 use crate::documents;
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::AppState;
@@ -15,7 +16,6 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use skillcard_core::cases::{r8_1_damaged_card, CaseStatus, Corrections};
-use skillcard_core::delivery::{r7_1_in_person, r7_post};
 use skillcard_core::notice::parse_contact;
 use skillcard_core::DomainError;
 use skillcard_db::cases::{CaseItemView, CaseView};
@@ -250,33 +250,16 @@ async fn get_list_scan(
     Ok(file(bytes, &media, &format!("form5-{id}-signed")))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct DeliveryBody {
-    /// `in_person` or `post`.
-    method: String,
-    /// In person: who received the card (the holder or a representative).
-    #[serde(default)]
-    receiver: String,
-    /// By post: the tracking number.
-    #[serde(default)]
-    tracking_no: String,
-}
-
 /// confirms a card's handover, in person or by post.
-#[utoipa::path(post, path = "/api/v1/prints/{id}/delivery", request_body = DeliveryBody,
+#[utoipa::path(post, path = "/api/v1/prints/{id}/delivery", request_body = DeliverCard,
     responses((status = 200, body = DeliveryCard), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn deliver(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<DeliveryBody>,
+    ApiJson(b): ApiJson<DeliverCard>,
 ) -> ApiResult<DeliveryCard> {
-    let handover = match b.method.as_str() {
-        "in_person" => r7_1_in_person(&b.receiver)?,
-        "post" => r7_post(&b.tracking_no)?,
-        _ => return Err(DomainError::InvalidValue { field: "delivery" }.into()),
-    };
-    Ok(Json(s.store.confirm_delivery(&a, id, &handover).await?))
+    Ok(Json(s.store.confirm_delivery(&a, id, &b.input()?).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -395,44 +378,30 @@ async fn get_case(
     Ok(Json(s.store.case(&a, id).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct ReviewBody {
-    /// The review's finding, written on Form 6.
-    outcome: String,
-}
-
 /// records the review's outcome; Form 6 is then ready for signature.
-#[utoipa::path(post, path = "/api/v1/cases/{id}/review", request_body = ReviewBody,
+#[utoipa::path(post, path = "/api/v1/cases/{id}/review", request_body = ReviewDamage,
     responses((status = 200, body = CaseView), (status = 409, body = ErrorBody)))]
 async fn review(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<ReviewBody>,
+    ApiJson(b): ApiJson<ReviewDamage>,
 ) -> ApiResult<CaseView> {
     Ok(Json(s.store.review_damage(&a, id, &b.outcome).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct DecisionBody {
-    approve: bool,
-    /// Required to reject.
-    #[serde(default)]
-    reason: String,
-}
-
 /// Note 4: the provincial assessment board approves or rejects a replacement.
-#[utoipa::path(post, path = "/api/v1/cases/{id}/decision", request_body = DecisionBody,
+#[utoipa::path(post, path = "/api/v1/cases/{id}/decision", request_body = DecideReplacement,
     responses((status = 200, body = CaseView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn decide(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<DecisionBody>,
+    ApiJson(b): ApiJson<DecideReplacement>,
 ) -> ApiResult<CaseView> {
     Ok(Json(
         s.store
-            .decide_replacement(&a, id, b.approve, &b.reason)
+            .decide_replacement(&a, id, b.approve.get(), &b.reason)
             .await?,
     ))
 }
@@ -447,24 +416,19 @@ async fn void(
     Ok(Json(s.store.void_for_replacement(&a, id).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct FeeBody {
-    reference: String,
-    amount_rial: i64,
-}
-
 /// Note 4: records the replacement fee's payment (a bank receipt).
-#[utoipa::path(post, path = "/api/v1/cases/{id}/fee", request_body = FeeBody,
+#[utoipa::path(post, path = "/api/v1/cases/{id}/fee", request_body = PayReplacementFee,
     responses((status = 200, body = CaseView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn fee(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<FeeBody>,
+    ApiJson(b): ApiJson<PayReplacementFee>,
 ) -> ApiResult<CaseView> {
+    let (reference, amount) = b.input()?;
     Ok(Json(
         s.store
-            .record_replacement_fee(&a, id, &b.reference, b.amount_rial)
+            .record_replacement_fee(&a, id, &reference, amount)
             .await?,
     ))
 }

@@ -2,6 +2,7 @@
 
 use super::{ApiJson, ApiResult};
 use crate::auth::ApiActor;
+use crate::commands::issuance::{CheckList, DecideScore};
 use crate::error::ErrorBody;
 use crate::forms::NumText;
 use crate::AppState;
@@ -443,47 +444,35 @@ async fn submit(
     Ok(Json(s.store.submit_exam_list(&a, id).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct CheckBody {
-    accept: bool,
-    #[serde(default)]
-    remarks: String,
-}
-
 /// the Assessment Office marks the list checked or returns it with remarks.
-#[utoipa::path(post, path = "/api/v1/exam-lists/{id}/check", request_body = CheckBody,
+#[utoipa::path(post, path = "/api/v1/exam-lists/{id}/check", request_body = CheckList,
     responses((status = 200, body = ExamListView), (status = 409, body = ErrorBody)))]
 async fn check(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<CheckBody>,
+    ApiJson(b): ApiJson<CheckList>,
 ) -> ApiResult<ExamListView> {
     Ok(Json(
         s.store
-            .check_exam_list(&a, id, b.accept, &b.remarks)
+            .check_exam_list(&a, id, b.accept.get(), &b.remarks)
             .await?,
     ))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct DecisionBody {
-    approve: bool,
-    #[serde(default)]
-    reason: String,
-}
-
 /// the head approves or rejects one practical score (a reason is required to reject).
-#[utoipa::path(post, path = "/api/v1/exam-entries/{id}/decision", request_body = DecisionBody,
+#[utoipa::path(post, path = "/api/v1/exam-entries/{id}/decision", request_body = DecideScore,
     responses((status = 200, body = ExamListView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn decide(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<DecisionBody>,
+    ApiJson(b): ApiJson<DecideScore>,
 ) -> ApiResult<ExamListView> {
     Ok(Json(
-        s.store.decide_score(&a, id, b.approve, &b.reason).await?,
+        s.store
+            .decide_score(&a, id, b.approve.get(), &b.reason)
+            .await?,
     ))
 }
 

@@ -2,9 +2,13 @@
 //! Errors are `ErrorBody` (stable code, Persian message, details) with a fitting status.
 
 use crate::auth::ApiActor;
+use crate::commands::custody::{
+    CreateRequest, HandOver, OverrideCap, ReceiveShipment, RecordShipment, SendReceiptNotice,
+    SetBaseline,
+};
 use crate::documents;
 use crate::error::{ApiError, AppError, ErrorBody};
-use crate::forms::{self, NumText, RangeInput};
+use crate::forms::{self, Flag, NumText, RangeInput, Ranges};
 use crate::AppState;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::header;
@@ -12,12 +16,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use skillcard_core::custody::{Baseline, VaultChecklist};
-use skillcard_core::policy::Actor;
+use skillcard_core::custody::VaultChecklist;
 use skillcard_db::views::*;
-use skillcard_db::{
-    HandoverInput, InspectionInput, NewRequest, NewShipment, ReceiptInput, ReceiptNoticeInput,
-};
+use skillcard_db::InspectionInput;
 use utoipa::{OpenApi, ToSchema};
 
 mod account;
@@ -153,7 +154,7 @@ pub fn routes() -> Router<AppState> {
         handover_letter_pdf,
         audit
     ),
-    components(schemas(ErrorBody, NumText, RangeInput))
+    components(schemas(ErrorBody, NumText, RangeInput, Ranges, Flag))
 )]
 pub struct ApiDoc;
 
@@ -305,31 +306,15 @@ async fn list_shipments(
     Ok(Json(s.store.shipments(&a).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct ShipmentBody {
-    province_id: i64,
-    ref_no: String,
-    carrier: String,
-    declared_count: NumText,
-    ranges: Vec<RangeInput>,
-}
-
 /// HQ dispatches a shipment of blank cards to a province.
-#[utoipa::path(post, path = "/api/v1/shipments", request_body = ShipmentBody,
+#[utoipa::path(post, path = "/api/v1/shipments", request_body = RecordShipment,
     responses((status = 200, body = ShipmentView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_shipment(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiJson(b): ApiJson<ShipmentBody>,
+    ApiJson(b): ApiJson<RecordShipment>,
 ) -> ApiResult<ShipmentView> {
-    let new = NewShipment {
-        province_id: b.province_id,
-        ref_no: b.ref_no,
-        carrier: b.carrier,
-        declared_count: b.declared_count.value("declared_count")?,
-        ranges: forms::ranges(&b.ranges)?,
-    };
-    Ok(Json(s.store.record_shipment(&a, new).await?))
+    Ok(Json(s.store.record_shipment(&a, b.input()?).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/shipments/{id}", responses((status = 200, body = ShipmentView), (status = 404, body = ErrorBody)))]
@@ -341,67 +326,30 @@ async fn get_shipment(
     Ok(Json(s.store.shipment(&a, id).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct ReceiptBody {
-    /// Cards counted on arrival: the shipment less the missing and damaged ones.
-    counted: NumText,
-    #[serde(default)]
-    missing: Vec<RangeInput>,
-    #[serde(default)]
-    damaged: Vec<RangeInput>,
-    deliverer_name: String,
-    deliverer_title: String,
-    receiver_name: String,
-    receiver_title: String,
-    #[serde(default)]
-    remarks: String,
-}
-
 /// R-1 / Form 1, R-3: the province receives a shipment into its vault.
-#[utoipa::path(post, path = "/api/v1/shipments/{id}/receipt", request_body = ReceiptBody,
+#[utoipa::path(post, path = "/api/v1/shipments/{id}/receipt", request_body = ReceiveShipment,
     responses((status = 200, body = ShipmentView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn receive_shipment(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<ReceiptBody>,
+    ApiJson(b): ApiJson<ReceiveShipment>,
 ) -> ApiResult<ShipmentView> {
-    let input = ReceiptInput {
-        counted: b.counted.value("counted")?,
-        missing: forms::ranges(&b.missing)?,
-        damaged: forms::ranges(&b.damaged)?,
-        deliverer_name: b.deliverer_name,
-        deliverer_title: b.deliverer_title,
-        receiver_name: b.receiver_name,
-        receiver_title: b.receiver_title,
-        remarks: b.remarks,
-    };
-    Ok(Json(s.store.receive_shipment(&a, id, input).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct NoticeBody {
-    letter_no: String,
-    signer_name: String,
-    #[serde(default)]
-    signer_title: String,
+    Ok(Json(s.store.receive_shipment(&a, id, b.input()?).await?))
 }
 
 /// records the letter that reports the receipt to HQ.
-#[utoipa::path(post, path = "/api/v1/shipments/{id}/receipt-notice", request_body = NoticeBody,
+#[utoipa::path(post, path = "/api/v1/shipments/{id}/receipt-notice", request_body = SendReceiptNotice,
     responses((status = 200, body = ShipmentView), (status = 409, body = ErrorBody)))]
 async fn receipt_notice(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<NoticeBody>,
+    ApiJson(b): ApiJson<SendReceiptNotice>,
 ) -> ApiResult<ShipmentView> {
-    let input = ReceiptNoticeInput {
-        letter_no: b.letter_no,
-        signer_name: b.signer_name,
-        signer_title: b.signer_title,
-    };
-    Ok(Json(s.store.record_receipt_notice(&a, id, input).await?))
+    Ok(Json(
+        s.store.record_receipt_notice(&a, id, b.input()).await?,
+    ))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -462,52 +410,31 @@ async fn create_inspection(
     Ok(Json(s.store.record_inspection(&a, id, input).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct BaselineBody {
-    monthly: NumText,
-    /// Last month the baseline applies to, Solar Hijri `1405/12`.
-    through: String,
-}
-
-/// Note 2: HQ sets a province's start-up cap.
-#[utoipa::path(put, path = "/api/v1/provinces/{id}/baseline", request_body = BaselineBody,
+#[utoipa::path(put, path = "/api/v1/provinces/{id}/baseline", request_body = SetBaseline,
     responses((status = 200, body = CapView), (status = 403, body = ErrorBody)))]
 async fn set_baseline(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<BaselineBody>,
+    ApiJson(b): ApiJson<SetBaseline>,
 ) -> ApiResult<CapView> {
-    let baseline = Baseline {
-        monthly: b.monthly.value("baseline")?,
-        through: forms::month(&b.through)?,
-    };
-    s.store.set_baseline(&a, id, baseline).await?;
+    s.store.set_baseline(&a, id, b.input()?).await?;
     Ok(Json(s.store.cap(&a, id, None).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct OverrideBody {
-    /// Solar Hijri month `1405/09`.
-    month: String,
-    max_count: NumText,
-    reason: String,
-}
-
-/// Note 2: HQ lets a province exceed its cap for one month, with a reason.
-#[utoipa::path(post, path = "/api/v1/provinces/{id}/overrides", request_body = OverrideBody,
+#[utoipa::path(post, path = "/api/v1/provinces/{id}/overrides", request_body = OverrideCap,
     responses((status = 200, body = CapView), (status = 403, body = ErrorBody)))]
 async fn create_override(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<OverrideBody>,
+    ApiJson(b): ApiJson<OverrideCap>,
 ) -> ApiResult<CapView> {
-    let month = forms::month(&b.month)?;
+    let o = b.input()?;
     s.store
-        .record_override(&a, id, month, b.max_count.value("count")?, &b.reason)
+        .record_override(&a, id, o.month, o.max_count, &o.reason)
         .await?;
-    Ok(Json(s.store.cap(&a, id, Some(month)).await?))
+    Ok(Json(s.store.cap(&a, id, Some(o.month)).await?))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -536,34 +463,15 @@ async fn list_requests(
     Ok(Json(s.store.requests(&a).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct RequestBody {
-    /// Defaults to the caller's province.
-    province_id: Option<i64>,
-    count: NumText,
-    representative: String,
-}
-
-fn own_province(a: &Actor, given: Option<i64>) -> Result<i64, ApiError> {
-    given.or(a.province_id).ok_or(ApiError(AppError::Domain(
-        skillcard_core::DomainError::Required { field: "province" },
-    )))
-}
-
 /// R-4.1 / Form 3: this month's request for blank cards (capped by Note 2).
-#[utoipa::path(post, path = "/api/v1/requests", request_body = RequestBody,
+#[utoipa::path(post, path = "/api/v1/requests", request_body = CreateRequest,
     responses((status = 200, body = RequestView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_request(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiJson(b): ApiJson<RequestBody>,
+    ApiJson(b): ApiJson<CreateRequest>,
 ) -> ApiResult<RequestView> {
-    let new = NewRequest {
-        province_id: own_province(&a, b.province_id)?,
-        count: b.count.value("count")?,
-        representative: b.representative,
-    };
-    Ok(Json(s.store.create_request(&a, new).await?))
+    Ok(Json(s.store.create_request(&a, b.input(&a)?).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/requests/{id}", responses((status = 200, body = RequestView), (status = 404, body = ErrorBody)))]
@@ -575,42 +483,15 @@ async fn get_request(
     Ok(Json(s.store.request(&a, id).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct HandoverBody {
-    /// Defaults to what remains of the request.
-    count: Option<NumText>,
-    /// Defaults to the lowest serials in the vault.
-    #[serde(default)]
-    ranges: Vec<RangeInput>,
-    letter_no: String,
-    deliverer_name: String,
-    deliverer_title: String,
-    receiver_name: String,
-    receiver_title: String,
-    #[serde(default)]
-    remarks: String,
-}
-
-/// R-4.3 / Form 4: Security hands cards to the Assessment Office against a request.
-#[utoipa::path(post, path = "/api/v1/requests/{id}/handovers", request_body = HandoverBody,
+#[utoipa::path(post, path = "/api/v1/requests/{id}/handovers", request_body = HandOver,
     responses((status = 200, body = HandoverView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_handover(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<HandoverBody>,
+    ApiJson(b): ApiJson<HandOver>,
 ) -> ApiResult<HandoverView> {
-    let input = HandoverInput {
-        count: b.count.map(|c| c.value("count")).transpose()?,
-        ranges: Some(forms::ranges(&b.ranges)?),
-        letter_no: b.letter_no,
-        deliverer_name: b.deliverer_name,
-        deliverer_title: b.deliverer_title,
-        receiver_name: b.receiver_name,
-        receiver_title: b.receiver_title,
-        remarks: b.remarks,
-    };
-    Ok(Json(s.store.hand_over(&a, id, input).await?))
+    Ok(Json(s.store.hand_over(&a, id, b.input()?).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/handovers/{id}", responses((status = 200, body = HandoverView), (status = 404, body = ErrorBody)))]

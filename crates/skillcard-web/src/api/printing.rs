@@ -5,9 +5,10 @@
 use super::ApiQuery;
 use super::{pdf, ApiJson, ApiResult};
 use crate::auth::ApiActor;
+use crate::commands::issuance::{RecordInspection, SpoilPrint, StartPrint};
 use crate::documents;
 use crate::error::{ApiError, AppError, ErrorBody};
-use crate::forms::{hex_bytes, NumText};
+use crate::forms::hex_bytes;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -55,28 +56,18 @@ pub fn routes() -> Router<AppState> {
 )]
 pub struct PrintingDoc;
 
-#[derive(Deserialize, ToSchema)]
-pub struct StartPrintBody {
-    /// The chip's UID as the workstation read it through PC/SC (hex, 4 to 16 bytes).
-    chip_uid: String,
-    /// A serial of the office stock; by default the lowest one.
-    #[serde(default)]
-    serial: Option<NumText>,
-}
-
 /// opens a print for an issued certificate: takes a card from the Assessment Office's
 /// stock and signs the credential for it and the chip. The answer carries the signed bytes
 /// (`credential_hex`) for the chip and the face's QR.
-#[utoipa::path(post, path = "/api/v1/certificates/{id}/prints", request_body = StartPrintBody,
+#[utoipa::path(post, path = "/api/v1/certificates/{id}/prints", request_body = StartPrint,
     responses((status = 200, body = PrintView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn start_print(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<StartPrintBody>,
+    ApiJson(b): ApiJson<StartPrint>,
 ) -> ApiResult<PrintView> {
-    let uid = hex_bytes("chip_uid", &b.chip_uid)?;
-    let serial = b.serial.map(|n| n.value("serial")).transpose()?;
+    let (uid, serial) = b.input()?;
     let key = s.signing_key.as_deref();
     Ok(Json(s.store.start_print(&a, id, &uid, serial, key).await?))
 }
@@ -206,28 +197,19 @@ async fn faces_pdf(
     Ok(pdf(documents::render(&s, doc).await?, "cards.pdf"))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct InspectionBody {
-    /// True when the printed card is sound.
-    sound: bool,
-    /// Required when the card is damaged: what is wrong with it.
-    #[serde(default)]
-    reason: String,
-}
-
 /// records the inspection of the printed card; a damaged card is spoiled (its serial is
 /// never used again) and the certificate may be printed on another card.
-#[utoipa::path(post, path = "/api/v1/prints/{id}/inspection", request_body = InspectionBody,
+#[utoipa::path(post, path = "/api/v1/prints/{id}/inspection", request_body = RecordInspection,
     responses((status = 200, body = PrintView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn inspection(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<InspectionBody>,
+    ApiJson(b): ApiJson<RecordInspection>,
 ) -> ApiResult<PrintView> {
     Ok(Json(
         s.store
-            .record_print_inspection(&a, id, b.sound, &b.reason)
+            .record_print_inspection(&a, id, b.sound.get(), &b.reason)
             .await?,
     ))
 }
@@ -255,20 +237,15 @@ async fn chip(
     Ok(Json(s.store.confirm_chip(&a, id, &uid, &read_back).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct SpoilBody {
-    reason: String,
-}
-
 /// Reports a card in printing as spoiled (damaged face, a chip that will not write, a card lost
 /// in the printer): its serial is never used again.
-#[utoipa::path(post, path = "/api/v1/prints/{id}/spoil", request_body = SpoilBody,
+#[utoipa::path(post, path = "/api/v1/prints/{id}/spoil", request_body = SpoilPrint,
     responses((status = 200, body = PrintView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn spoil(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<SpoilBody>,
+    ApiJson(b): ApiJson<SpoilPrint>,
 ) -> ApiResult<PrintView> {
     Ok(Json(s.store.spoil_print(&a, id, &b.reason).await?))
 }

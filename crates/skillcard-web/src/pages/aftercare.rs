@@ -9,6 +9,7 @@
 
 use super::{can, filters, html, nav, Nav, PageResult};
 use crate::auth::{PageActor, UPLOAD_LIMIT};
+use crate::commands::aftercare::{DecideReplacement, DeliverCard, PayReplacementFee, ReviewDamage};
 use crate::error::{AppError, PageError};
 use crate::multipart::{self, Part};
 use crate::AppState;
@@ -21,7 +22,6 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use skillcard_core::cases::{r8_1_damaged_card, CaseKind, CaseStatus, Corrections, DamageCause};
-use skillcard_core::delivery::{r7_1_in_person, r7_post};
 use skillcard_core::notice::{parse_contact, NoticeStatus};
 use skillcard_core::policy::{Action, Actor, Scope};
 use skillcard_core::printing::PrintStatus;
@@ -265,30 +265,15 @@ async fn delivery_list(State(s): State<AppState>, p: PageActor, Path(id): Path<i
     })
 }
 
-#[derive(Deserialize)]
-struct DeliverForm {
-    /// `in_person` or `post`.
-    method: String,
-    #[serde(default)]
-    receiver: String,
-    #[serde(default)]
-    tracking_no: String,
-}
-
 async fn deliver(
     State(s): State<AppState>,
     p: PageActor,
     Path(print_id): Path<i64>,
-    Form(f): Form<DeliverForm>,
+    Form(f): Form<DeliverCard>,
 ) -> PageResult {
-    let handover = match f.method.as_str() {
-        "in_person" => r7_1_in_person(&f.receiver)?,
-        "post" => r7_post(&f.tracking_no)?,
-        _ => return Err(DomainError::InvalidValue { field: "delivery" }.into()),
-    };
     let c = s
         .store
-        .confirm_delivery(&p.actor, print_id, &handover)
+        .confirm_delivery(&p.actor, print_id, &f.input()?)
         .await?;
     let to = match c.delivery_list_id {
         Some(l) => format!("/deliveries/{l}#card-{print_id}"),
@@ -505,42 +490,24 @@ fn back(id: i64) -> PageResult {
     Ok(Redirect::to(&format!("/cases/{id}")).into_response())
 }
 
-#[derive(Deserialize)]
-struct ReviewForm {
-    outcome: String,
-}
-
 async fn review(
     State(s): State<AppState>,
     p: PageActor,
     Path(id): Path<i64>,
-    Form(f): Form<ReviewForm>,
+    Form(f): Form<ReviewDamage>,
 ) -> PageResult {
     s.store.review_damage(&p.actor, id, &f.outcome).await?;
     back(id)
-}
-
-#[derive(Deserialize)]
-struct DecisionForm {
-    /// `approve` or `reject`.
-    outcome: String,
-    #[serde(default)]
-    reason: String,
 }
 
 async fn decide(
     State(s): State<AppState>,
     p: PageActor,
     Path(id): Path<i64>,
-    Form(f): Form<DecisionForm>,
+    Form(f): Form<DecideReplacement>,
 ) -> PageResult {
-    let approve = match f.outcome.as_str() {
-        "approve" => true,
-        "reject" => false,
-        _ => return Err(DomainError::InvalidValue { field: "decision" }.into()),
-    };
     s.store
-        .decide_replacement(&p.actor, id, approve, &f.reason)
+        .decide_replacement(&p.actor, id, f.approve.get(), &f.reason)
         .await?;
     back(id)
 }
@@ -550,21 +517,15 @@ async fn void(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -> P
     back(id)
 }
 
-#[derive(Deserialize)]
-struct FeeForm {
-    reference: String,
-    amount_rial: String,
-}
-
 async fn fee(
     State(s): State<AppState>,
     p: PageActor,
     Path(id): Path<i64>,
-    Form(f): Form<FeeForm>,
+    Form(f): Form<PayReplacementFee>,
 ) -> PageResult {
-    let amount = id_of("amount", &f.amount_rial)?;
+    let (reference, amount) = f.input()?;
     s.store
-        .record_replacement_fee(&p.actor, id, &f.reference, amount)
+        .record_replacement_fee(&p.actor, id, &reference, amount)
         .await?;
     back(id)
 }

@@ -5,6 +5,7 @@
 
 use super::{can, filters, html, nav, Nav, PageResult};
 use crate::auth::PageActor;
+use crate::commands::issuance::{CheckList, DecideScore, RecordInspection, SpoilPrint, StartPrint};
 use crate::error::PageError;
 use crate::forms;
 use crate::AppState;
@@ -285,51 +286,27 @@ async fn submit(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) ->
     Ok(Redirect::to(&format!("/exams/{id}")).into_response())
 }
 
-#[derive(Deserialize)]
-struct CheckForm {
-    outcome: String,
-    #[serde(default)]
-    remarks: String,
-}
-
 async fn check(
     State(s): State<AppState>,
     p: PageActor,
     Path(id): Path<i64>,
-    Form(f): Form<CheckForm>,
+    Form(f): Form<CheckList>,
 ) -> PageResult {
-    let accept = match f.outcome.as_str() {
-        "accept" => true,
-        "return" => false,
-        _ => return Err(DomainError::InvalidValue { field: "outcome" }.into()),
-    };
     s.store
-        .check_exam_list(&p.actor, id, accept, &f.remarks)
+        .check_exam_list(&p.actor, id, f.accept.get(), &f.remarks)
         .await?;
     Ok(Redirect::to(&format!("/exams/{id}")).into_response())
-}
-
-#[derive(Deserialize)]
-struct DecisionForm {
-    outcome: String,
-    #[serde(default)]
-    reason: String,
 }
 
 async fn decide(
     State(s): State<AppState>,
     p: PageActor,
     Path(entry_id): Path<i64>,
-    Form(f): Form<DecisionForm>,
+    Form(f): Form<DecideScore>,
 ) -> PageResult {
-    let approve = match f.outcome.as_str() {
-        "approve" => true,
-        "reject" => false,
-        _ => return Err(DomainError::InvalidValue { field: "outcome" }.into()),
-    };
     let l = s
         .store
-        .decide_score(&p.actor, entry_id, approve, &f.reason)
+        .decide_score(&p.actor, entry_id, f.approve.get(), &f.reason)
         .await?;
     Ok(Redirect::to(&format!("/exams/{}", l.id)).into_response())
 }
@@ -376,69 +353,43 @@ async fn issuance(
     })
 }
 
-#[derive(Deserialize)]
-struct StartPrintForm {
-    chip_uid: String,
-    #[serde(default)]
-    serial: String,
-}
-
 /// Opens a print with a chip UID typed from the reader's display (the workstation command does
 /// the same with the UID it reads itself).
 async fn start_print(
     State(s): State<AppState>,
     p: PageActor,
     Path(candidate_id): Path<i64>,
-    Form(f): Form<StartPrintForm>,
+    Form(f): Form<StartPrint>,
 ) -> PageResult {
     let v = s.store.issuance(&p.actor, candidate_id).await?;
     let cert = v.certificate.ok_or(DomainError::NotFound {
         what: "certificate",
     })?;
-    let uid = forms::hex_bytes("chip_uid", &f.chip_uid)?;
-    let serial = forms::optional_number("serial", &f.serial)?;
+    let (uid, serial) = f.input()?;
     s.store
         .start_print(&p.actor, cert.id, &uid, serial, s.signing_key.as_deref())
         .await?;
     Ok(Redirect::to(&format!("/issuance/{candidate_id}#card-prints")).into_response())
 }
 
-#[derive(Deserialize)]
-struct PrintInspectionForm {
-    /// `sound` or `damaged`.
-    outcome: String,
-    #[serde(default)]
-    reason: String,
-}
-
 async fn print_inspection(
     State(s): State<AppState>,
     p: PageActor,
     Path(id): Path<i64>,
-    Form(f): Form<PrintInspectionForm>,
+    Form(f): Form<RecordInspection>,
 ) -> PageResult {
-    let sound = match f.outcome.as_str() {
-        "sound" => true,
-        "damaged" => false,
-        _ => return Err(DomainError::InvalidValue { field: "outcome" }.into()),
-    };
     let v = s
         .store
-        .record_print_inspection(&p.actor, id, sound, &f.reason)
+        .record_print_inspection(&p.actor, id, f.sound.get(), &f.reason)
         .await?;
     Ok(Redirect::to(&format!("/issuance/{}#card-prints", v.candidate_id)).into_response())
-}
-
-#[derive(Deserialize)]
-struct SpoilForm {
-    reason: String,
 }
 
 async fn spoil_print(
     State(s): State<AppState>,
     p: PageActor,
     Path(id): Path<i64>,
-    Form(f): Form<SpoilForm>,
+    Form(f): Form<SpoilPrint>,
 ) -> PageResult {
     let v = s.store.spoil_print(&p.actor, id, &f.reason).await?;
     Ok(Redirect::to(&format!("/issuance/{}#card-prints", v.candidate_id)).into_response())

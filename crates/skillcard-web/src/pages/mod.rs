@@ -2,6 +2,10 @@
 //! store operation as the API; a rejected post shows the Persian reason and changes nothing.
 
 use crate::auth::{set_cookie, PageActor, SessionToken, PRE_SESSION_COOKIE, SESSION_COOKIE};
+use crate::commands::custody::{
+    CreateRequest, HandOver, OverrideCap, ReceiveShipment, RecordShipment, SendReceiptNotice,
+    SetBaseline,
+};
 use crate::error::{AppError, PageError};
 use crate::forms;
 use crate::AppState;
@@ -12,7 +16,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use skillcard_core::custody::{Baseline, CapBasis, VaultChecklist};
+use skillcard_core::custody::{CapBasis, VaultChecklist};
 use skillcard_core::date::{fa_date, JalaliDate};
 use skillcard_core::ledger::Direction;
 use skillcard_core::policy::{authorize, Action, Actor, Role};
@@ -20,9 +24,7 @@ use skillcard_core::workflow::Step;
 use skillcard_core::DomainError;
 use skillcard_db::views::*;
 use skillcard_db::AccountAdmin;
-use skillcard_db::{
-    HandoverInput, InspectionInput, NewRequest, NewShipment, ReceiptInput, ReceiptNoticeInput,
-};
+use skillcard_db::InspectionInput;
 
 mod aftercare;
 mod exams;
@@ -414,28 +416,12 @@ async fn shipments(State(s): State<AppState>, p: PageActor) -> PageResult {
     })
 }
 
-#[derive(Deserialize)]
-struct ShipmentForm {
-    province_id: i64,
-    ref_no: String,
-    carrier: String,
-    ranges: String,
-    declared_count: String,
-}
-
 async fn create_shipment(
     State(s): State<AppState>,
     p: PageActor,
-    Form(f): Form<ShipmentForm>,
+    Form(f): Form<RecordShipment>,
 ) -> PageResult {
-    let new = NewShipment {
-        province_id: f.province_id,
-        ref_no: f.ref_no,
-        carrier: f.carrier,
-        declared_count: forms::required_number("declared_count", &f.declared_count)?,
-        ranges: forms::range_text(&f.ranges)?,
-    };
-    let sh = s.store.record_shipment(&p.actor, new).await?;
+    let sh = s.store.record_shipment(&p.actor, f.input()?).await?;
     Ok(Redirect::to(&format!("/shipments/{}", sh.id)).into_response())
 }
 
@@ -458,61 +444,25 @@ async fn shipment(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) 
     })
 }
 
-#[derive(Deserialize)]
-struct ReceiveForm {
-    counted: String,
-    #[serde(default)]
-    missing: String,
-    #[serde(default)]
-    damaged: String,
-    deliverer_name: String,
-    deliverer_title: String,
-    receiver_name: String,
-    receiver_title: String,
-    #[serde(default)]
-    remarks: String,
-}
-
 async fn receive(
     State(s): State<AppState>,
     p: PageActor,
     Path(id): Path<i64>,
-    Form(f): Form<ReceiveForm>,
+    Form(f): Form<ReceiveShipment>,
 ) -> PageResult {
-    let input = ReceiptInput {
-        counted: forms::required_number("counted", &f.counted)?,
-        missing: forms::range_text(&f.missing)?,
-        damaged: forms::range_text(&f.damaged)?,
-        deliverer_name: f.deliverer_name,
-        deliverer_title: f.deliverer_title,
-        receiver_name: f.receiver_name,
-        receiver_title: f.receiver_title,
-        remarks: f.remarks,
-    };
-    s.store.receive_shipment(&p.actor, id, input).await?;
+    s.store.receive_shipment(&p.actor, id, f.input()?).await?;
     Ok(Redirect::to(&format!("/shipments/{id}")).into_response())
-}
-
-#[derive(Deserialize)]
-struct NoticeForm {
-    letter_no: String,
-    signer_name: String,
-    #[serde(default)]
-    signer_title: String,
 }
 
 async fn notice(
     State(s): State<AppState>,
     p: PageActor,
     Path(id): Path<i64>,
-    Form(f): Form<NoticeForm>,
+    Form(f): Form<SendReceiptNotice>,
 ) -> PageResult {
-    let input = ReceiptNoticeInput {
-        letter_no: f.letter_no,
-        signer_name: f.signer_name,
-        signer_title: f.signer_title,
-    };
-    s.store.record_receipt_notice(&p.actor, id, input).await?;
+    s.store
+        .record_receipt_notice(&p.actor, id, f.input())
+        .await?;
     Ok(Redirect::to(&format!("/shipments/{id}")).into_response())
 }
 
@@ -644,72 +594,42 @@ async fn requests(State(s): State<AppState>, p: PageActor) -> PageResult {
     })
 }
 
-#[derive(Deserialize)]
-struct RequestForm {
-    count: String,
-    representative: String,
-}
-
 async fn create_request(
     State(s): State<AppState>,
     p: PageActor,
-    Form(f): Form<RequestForm>,
+    Form(f): Form<CreateRequest>,
 ) -> PageResult {
-    let province_id = p
-        .actor
-        .province_id
-        .ok_or(DomainError::Required { field: "province" })?;
-    let new = NewRequest {
-        province_id,
-        count: forms::required_number("count", &f.count)?,
-        representative: f.representative,
-    };
-    let r = s.store.create_request(&p.actor, new).await?;
+    let r = s.store.create_request(&p.actor, f.input(&p.actor)?).await?;
     Ok(Redirect::to(&format!("/requests/{}", r.id)).into_response())
 }
 
+/// The province a page form names, beside the command the API takes with it in the path.
 #[derive(Deserialize)]
-struct BaselineForm {
+struct ForProvince<T> {
     province_id: i64,
-    monthly: String,
-    through: String,
+    #[serde(flatten)]
+    command: T,
 }
 
 async fn baseline(
     State(s): State<AppState>,
     p: PageActor,
-    Form(f): Form<BaselineForm>,
+    Form(f): Form<ForProvince<SetBaseline>>,
 ) -> PageResult {
-    let b = Baseline {
-        monthly: forms::required_number("baseline", &f.monthly)?,
-        through: forms::month(&f.through)?,
-    };
-    s.store.set_baseline(&p.actor, f.province_id, b).await?;
+    s.store
+        .set_baseline(&p.actor, f.province_id, f.command.input()?)
+        .await?;
     Ok(Redirect::to("/requests").into_response())
-}
-
-#[derive(Deserialize)]
-struct OverrideForm {
-    province_id: i64,
-    month: String,
-    max_count: String,
-    reason: String,
 }
 
 async fn override_cap(
     State(s): State<AppState>,
     p: PageActor,
-    Form(f): Form<OverrideForm>,
+    Form(f): Form<ForProvince<OverrideCap>>,
 ) -> PageResult {
-    let month = forms::month(&f.month)?;
+    let o = f.command.input()?;
     s.store
-        .record_override(
-            &p.actor,
-            f.province_id,
-            month,
-            forms::required_number("count", &f.max_count)?,
-            &f.reason,
-        )
+        .record_override(&p.actor, f.province_id, o.month, o.max_count, &o.reason)
         .await?;
     Ok(Redirect::to("/requests").into_response())
 }
@@ -743,38 +663,13 @@ async fn request(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) -
     })
 }
 
-#[derive(Deserialize)]
-struct HandoverForm {
-    #[serde(default)]
-    count: String,
-    #[serde(default)]
-    ranges: String,
-    letter_no: String,
-    deliverer_name: String,
-    deliverer_title: String,
-    receiver_name: String,
-    receiver_title: String,
-    #[serde(default)]
-    remarks: String,
-}
-
 async fn hand_over(
     State(s): State<AppState>,
     p: PageActor,
     Path(id): Path<i64>,
-    Form(f): Form<HandoverForm>,
+    Form(f): Form<HandOver>,
 ) -> PageResult {
-    let input = HandoverInput {
-        count: forms::optional_number("count", &f.count)?,
-        ranges: Some(forms::range_text(&f.ranges)?),
-        letter_no: f.letter_no,
-        deliverer_name: f.deliverer_name,
-        deliverer_title: f.deliverer_title,
-        receiver_name: f.receiver_name,
-        receiver_title: f.receiver_title,
-        remarks: f.remarks,
-    };
-    let h = s.store.hand_over(&p.actor, id, input).await?;
+    let h = s.store.hand_over(&p.actor, id, f.input()?).await?;
     Ok(Redirect::to(&format!("/handovers/{}", h.id)).into_response())
 }
 
