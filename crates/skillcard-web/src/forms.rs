@@ -23,6 +23,16 @@ impl NumText {
         }
     }
 
+    /// A record's id.
+    pub fn id(&self, field: &'static str) -> Result<i64, DomainError> {
+        i64::try_from(self.value(field)?).map_err(|_| DomainError::InvalidValue { field })
+    }
+
+    /// An amount of money in rials (the store bounds it further).
+    pub fn rials(&self, field: &'static str) -> Result<i64, DomainError> {
+        self.id(field)
+    }
+
     /// An optional number: absent, or typed as nothing in a form field, is `None`.
     pub fn optional(
         value: &Option<NumText>,
@@ -99,6 +109,13 @@ pub enum FlagText {
     No,
 }
 
+impl Default for Flag {
+    /// An unticked checkbox sends nothing: no.
+    fn default() -> Self {
+        Flag::Bool(false)
+    }
+}
+
 impl Flag {
     pub fn get(self) -> bool {
         matches!(self, Flag::Bool(true) | Flag::Text(FlagText::Yes))
@@ -162,4 +179,19 @@ pub fn hex_bytes(field: &'static str, input: &str) -> Result<Vec<u8>, DomainErro
         return Err(DomainError::Required { field });
     }
     hex::decode(folded).map_err(|_| DomainError::InvalidValue { field })
+}
+
+/// Standard base64 (RFC 4648) as JSON bodies carry scans and photos: padding optional, line
+/// breaks ignored; `None` when it is not base64.
+pub fn decode_base64(input: &str) -> Option<Vec<u8>> {
+    use base64::engine::{
+        general_purpose::GeneralPurpose, DecodePaddingMode, GeneralPurposeConfig,
+    };
+    use base64::Engine;
+    const LENIENT: GeneralPurpose = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+    );
+    let compact: String = input.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    LENIENT.decode(compact).ok()
 }

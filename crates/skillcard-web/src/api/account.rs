@@ -4,6 +4,7 @@
 
 use super::{ApiJson, ApiResult};
 use crate::auth::{ApiActor, BearerToken};
+use crate::commands::accounts::{ChangePassword, ConfirmSecondFactor, CreateUser, SetRole};
 use crate::error::{ApiError, ErrorBody};
 use crate::ratelimit::ClientIp;
 use crate::AppState;
@@ -12,7 +13,6 @@ use axum::http::StatusCode;
 use axum::routing::{delete, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use skillcard_core::policy::Role;
 use skillcard_core::DomainError;
 use skillcard_db::totp::TotpEnrolment;
 use skillcard_db::{AccountAdmin, SessionView, TokenView, UserListing};
@@ -70,14 +70,14 @@ pub fn routes() -> Router<AppState> {
         TokenResponse,
         TokenView,
         Me,
-        PasswordChange,
+        ChangePassword,
         UserListing,
-        NewUserBody,
+        CreateUser,
         Created,
-        RoleBody,
+        SetRole,
         ResetAnswer,
         TotpEnrolment,
-        OtpBody,
+        ConfirmSecondFactor,
         RecoveryCodes,
         SessionView
     ))
@@ -205,21 +205,15 @@ async fn me(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiResult<Me> {
     }))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct PasswordChange {
-    current_password: String,
-    new_password: String,
-}
-
 /// Changes the caller's own password (required first after an administrator's reset).
-#[utoipa::path(post, path = "/api/v1/me/password", request_body = PasswordChange,
+#[utoipa::path(post, path = "/api/v1/me/password", request_body = ChangePassword,
     security(("bearer" = [])),
     responses((status = 204), (status = 401, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn change_password(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     ClientIp(ip): ClientIp,
-    ApiJson(b): ApiJson<PasswordChange>,
+    ApiJson(b): ApiJson<ChangePassword>,
 ) -> Result<StatusCode, ApiError> {
     s.store
         .change_password(&a, &b.current_password, &b.new_password, &ip.to_string())
@@ -237,76 +231,40 @@ async fn list_users(
     Ok(Json(s.store.users(Some(&a)).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct NewUserBody {
-    username: String,
-    /// The first password; the policy applies (10–128 characters, not a common one).
-    password: String,
-    full_name: String,
-    #[serde(default)]
-    title: String,
-    role: String,
-    province_id: Option<i64>,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct Created {
     id: i64,
 }
 
 /// An administrator creates a user within their reach.
-#[utoipa::path(post, path = "/api/v1/users", request_body = NewUserBody, security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/users", request_body = CreateUser, security(("bearer" = [])),
     responses((status = 200, body = Created), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_user(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiJson(b): ApiJson<NewUserBody>,
+    ApiJson(b): ApiJson<CreateUser>,
 ) -> ApiResult<Created> {
-    let role = parse_role(&b.role)?;
-    let id = s
-        .store
-        .create_user(
-            Some(&a),
-            skillcard_db::NewUser {
-                username: b.username,
-                password: b.password,
-                full_name: b.full_name,
-                title: b.title,
-                role,
-                province_id: b.province_id,
-            },
-        )
-        .await?;
+    let id = s.store.create_user(Some(&a), b.input()?).await?;
     Ok(Json(Created { id }))
 }
 
-fn parse_role(s: &str) -> Result<Role, DomainError> {
-    Role::parse(s).ok_or(DomainError::InvalidValue { field: "role" })
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct RoleBody {
-    role: String,
-    province_id: Option<i64>,
-}
-
 /// Gives a user another role or province (effective from their next request).
-#[utoipa::path(put, path = "/api/v1/users/{username}/role", request_body = RoleBody,
+#[utoipa::path(put, path = "/api/v1/users/{username}/role", request_body = SetRole,
     params(("username" = String, Path)), security(("bearer" = [])), responses((status = 204)))]
 async fn set_role(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     ClientIp(ip): ClientIp,
     Path(username): Path<String>,
-    ApiJson(b): ApiJson<RoleBody>,
+    ApiJson(b): ApiJson<SetRole>,
 ) -> Result<StatusCode, ApiError> {
-    let role = parse_role(&b.role)?;
+    let (role, province) = b.input()?;
     s.store
         .set_user_role(
             AccountAdmin::User(&a, &ip.to_string()),
             &username,
             role,
-            b.province_id,
+            province,
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -378,12 +336,6 @@ async fn start_totp(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiResu
     Ok(Json(s.store.start_totp(&a).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct OtpBody {
-    /// A code the authenticator app shows now.
-    otp: String,
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct RecoveryCodes {
     /// Each signs in once in place of a code; shown only now.
@@ -391,13 +343,13 @@ pub struct RecoveryCodes {
 }
 
 /// Turns the second factor on once a code from the app matches; answers the recovery codes.
-#[utoipa::path(post, path = "/api/v1/me/totp/confirm", request_body = OtpBody,
+#[utoipa::path(post, path = "/api/v1/me/totp/confirm", request_body = ConfirmSecondFactor,
     security(("bearer" = [])), responses((status = 200, body = RecoveryCodes)))]
 async fn confirm_totp(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     ClientIp(ip): ClientIp,
-    ApiJson(b): ApiJson<OtpBody>,
+    ApiJson(b): ApiJson<ConfirmSecondFactor>,
 ) -> ApiResult<RecoveryCodes> {
     let recovery_codes = s.store.confirm_totp(&a, &b.otp, &ip.to_string()).await?;
     Ok(Json(RecoveryCodes { recovery_codes }))

@@ -106,7 +106,7 @@ pub fn routes() -> Router<AppState> {
 pub struct AftercareDoc;
 
 fn base64(field: &'static str, input: &str) -> Result<Vec<u8>, DomainError> {
-    super::exams::decode_base64(input).ok_or(DomainError::InvalidValue { field })
+    crate::forms::decode_base64(input).ok_or(DomainError::InvalidValue { field })
 }
 
 fn file(bytes: Vec<u8>, media: &str, name: &str) -> Response {

@@ -2,9 +2,11 @@
 
 use super::{ApiJson, ApiResult};
 use crate::auth::ApiActor;
-use crate::commands::issuance::{CheckList, DecideScore};
+use crate::commands::issuance::{
+    CheckList, CreateCentre, CreateTrade, DecideScore, OpenExamList, RecordScores,
+    RegisterCandidate, SetFee,
+};
 use crate::error::ErrorBody;
-use crate::forms::NumText;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -72,19 +74,13 @@ async fn list_trades(State(s): State<AppState>, _actor: ApiActor) -> ApiResult<V
     Ok(Json(s.store.trades().await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct TradeBody {
-    standard_code: String,
-    title: String,
-}
-
 /// HQ adds a trade / skill standard.
-#[utoipa::path(post, path = "/api/v1/trades", request_body = TradeBody,
+#[utoipa::path(post, path = "/api/v1/trades", request_body = CreateTrade,
     responses((status = 200, body = TradeView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_trade(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiJson(b): ApiJson<TradeBody>,
+    ApiJson(b): ApiJson<CreateTrade>,
 ) -> ApiResult<TradeView> {
     Ok(Json(
         s.store.create_trade(&a, &b.standard_code, &b.title).await?,
@@ -99,26 +95,18 @@ async fn list_centres(
     Ok(Json(s.store.centres(&a).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct CentreBody {
-    province_id: i64,
-    code: String,
-    name: String,
-    /// `public` or `private`.
-    kind: String,
-}
-
 /// A province's test centre or training school.
-#[utoipa::path(post, path = "/api/v1/centres", request_body = CentreBody,
+#[utoipa::path(post, path = "/api/v1/centres", request_body = CreateCentre,
     responses((status = 200, body = CentreView), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 async fn create_centre(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiJson(b): ApiJson<CentreBody>,
+    ApiJson(b): ApiJson<CreateCentre>,
 ) -> ApiResult<CentreView> {
+    let province = b.province_id.id("province")?;
     Ok(Json(
         s.store
-            .create_centre(&a, b.province_id, &b.code, &b.name, &b.kind)
+            .create_centre(&a, province, &b.code, &b.name, &b.kind)
             .await?,
     ))
 }
@@ -158,22 +146,15 @@ async fn list_fees(State(s): State<AppState>, _actor: ApiActor) -> ApiResult<Vec
     Ok(Json(s.store.fees().await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct FeeBody {
-    /// `issuance` or `replacement`.
-    kind: String,
-    amount_rial: NumText,
-}
-
 /// HQ sets the issuance or replacement fee.
-#[utoipa::path(put, path = "/api/v1/fees", request_body = FeeBody,
+#[utoipa::path(put, path = "/api/v1/fees", request_body = SetFee,
     responses((status = 200, body = Vec<FeeView>), (status = 403, body = ErrorBody)))]
 async fn set_fee(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiJson(b): ApiJson<FeeBody>,
+    ApiJson(b): ApiJson<SetFee>,
 ) -> ApiResult<Vec<FeeView>> {
-    let amount = i64::try_from(b.amount_rial.value("amount")?).unwrap_or(i64::MAX);
+    let amount = b.amount_rial.rials("amount")?;
     Ok(Json(s.store.set_fee(&a, &b.kind, amount).await?))
 }
 
@@ -185,25 +166,18 @@ async fn list_exam_lists(
     Ok(Json(s.store.exam_lists(&a).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct ExamListBody {
-    centre_id: i64,
-    trade_id: i64,
-    /// Solar Hijri, e.g. 1405/09/10.
-    exam_date: String,
-}
-
 /// a centre's exam officer opens the exam list of one trade and exam date.
-#[utoipa::path(post, path = "/api/v1/exam-lists", request_body = ExamListBody,
+#[utoipa::path(post, path = "/api/v1/exam-lists", request_body = OpenExamList,
     responses((status = 200, body = ExamListView), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_exam_list(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiJson(b): ApiJson<ExamListBody>,
+    ApiJson(b): ApiJson<OpenExamList>,
 ) -> ApiResult<ExamListView> {
+    let (centre, trade) = (b.centre_id.id("centre")?, b.trade_id.id("trade")?);
     Ok(Json(
         s.store
-            .create_exam_list(&a, b.centre_id, b.trade_id, &b.exam_date)
+            .create_exam_list(&a, centre, trade, &b.exam_date)
             .await?,
     ))
 }
@@ -217,103 +191,28 @@ async fn get_exam_list(
     Ok(Json(s.store.exam_list(&a, id).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct CandidateBody {
-    national_id: String,
-    first_name: String,
-    last_name: String,
-    father_name: String,
-    /// Solar Hijri.
-    birth_date: String,
-    written_score: String,
-    /// JPEG or PNG, base64; at most 512 KiB.
-    photo_base64: Option<String>,
-}
-
 /// registers a candidate on an editable list.
-#[utoipa::path(post, path = "/api/v1/exam-lists/{id}/candidates", request_body = CandidateBody,
+#[utoipa::path(post, path = "/api/v1/exam-lists/{id}/candidates", request_body = RegisterCandidate,
     responses((status = 200, body = ExamListView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn register_candidate(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<CandidateBody>,
+    ApiJson(b): ApiJson<RegisterCandidate>,
 ) -> ApiResult<ExamListView> {
-    let photo = match b.photo_base64.as_deref().filter(|p| !p.is_empty()) {
-        Some(p) => Some(
-            decode_base64(p).ok_or(skillcard_core::DomainError::InvalidValue { field: "photo" })?,
-        ),
-        None => None,
-    };
-    let c = NewCandidate {
-        national_id: b.national_id,
-        first_name: b.first_name,
-        last_name: b.last_name,
-        father_name: b.father_name,
-        birth_date: b.birth_date,
-        written_score: b.written_score,
-        photo,
-    };
-    Ok(Json(s.store.register_candidate(&a, id, c).await?))
-}
-
-/// Standard base64 (RFC 4648), padding optional; `None` on any invalid character.
-pub(crate) fn decode_base64(input: &str) -> Option<Vec<u8>> {
-    let mut out = Vec::with_capacity(input.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in input
-        .bytes()
-        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
-    {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        acc = (acc << 6) | u32::from(v);
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-        }
-    }
-    Some(out)
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ScoreRow {
-    national_id: String,
-    score: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ScoresBody {
-    scores: Vec<ScoreRow>,
+    Ok(Json(s.store.register_candidate(&a, id, b.input()?).await?))
 }
 
 /// records practical scores, all or nothing; `invalid_rows` lists each bad row (1-based).
-#[utoipa::path(post, path = "/api/v1/exam-lists/{id}/scores", request_body = ScoresBody,
+#[utoipa::path(post, path = "/api/v1/exam-lists/{id}/scores", request_body = RecordScores,
     responses((status = 200, body = ExamListView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn record_scores(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<ScoresBody>,
+    ApiJson(b): ApiJson<RecordScores>,
 ) -> ApiResult<ExamListView> {
-    let lines = b
-        .scores
-        .into_iter()
-        .enumerate()
-        .map(|(i, r)| ScoreLine {
-            row: i + 1,
-            national_id: r.national_id,
-            score: r.score,
-        })
-        .collect();
-    Ok(Json(s.store.record_scores(&a, id, lines).await?))
+    Ok(Json(s.store.record_scores(&a, id, b.input()).await?))
 }
 
 /// The columns a score sheet must have, with the header names people use.
@@ -480,8 +379,9 @@ async fn decide(
 mod tests {
     #[test]
     fn base64() {
-        assert_eq!(super::decode_base64("aGVsbG8=").unwrap(), b"hello");
-        assert_eq!(super::decode_base64("aGVsbG8").unwrap(), b"hello");
-        assert!(super::decode_base64("a*b").is_none());
+        use crate::forms::decode_base64;
+        assert_eq!(decode_base64("aGVsbG8=").unwrap(), b"hello");
+        assert_eq!(decode_base64("aGVs\nbG8").unwrap(), b"hello");
+        assert!(decode_base64("a*b").is_none());
     }
 }

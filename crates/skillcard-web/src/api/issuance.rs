@@ -2,15 +2,15 @@
 
 use super::{ApiJson, ApiResult};
 use crate::auth::ApiActor;
+use crate::commands::issuance::{IssueCertificate, RecordPayment};
 use crate::error::{ApiError, AppError, ErrorBody};
-use crate::forms::NumText;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use skillcard_core::DomainError;
 use skillcard_db::issuance::*;
 use utoipa::{OpenApi, ToSchema};
@@ -40,22 +40,16 @@ async fn issuance(
     Ok(Json(s.store.issuance(&a, id).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct BankPaymentBody {
-    reference: String,
-    amount_rial: NumText,
-}
-
 /// the clerk records a bank receipt for the issuance fee.
-#[utoipa::path(post, path = "/api/v1/candidates/{id}/payments", request_body = BankPaymentBody,
+#[utoipa::path(post, path = "/api/v1/candidates/{id}/payments", request_body = RecordPayment,
     responses((status = 200, body = IssuanceView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn bank_payment(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<BankPaymentBody>,
+    ApiJson(b): ApiJson<RecordPayment>,
 ) -> ApiResult<IssuanceView> {
-    let amount = i64::try_from(b.amount_rial.value("amount")?).unwrap_or(i64::MAX);
+    let amount = b.amount_rial.rials("amount")?;
     Ok(Json(
         s.store
             .record_bank_payment(&a, id, &b.reference, amount)
@@ -63,22 +57,18 @@ async fn bank_payment(
     ))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct IssueBody {
-    /// The clerk confirms the candidate's data match the exam worksheet.
-    confirm: bool,
-}
-
 /// issues the certificate (approved, passed, paid, data confirmed).
-#[utoipa::path(post, path = "/api/v1/candidates/{id}/certificate", request_body = IssueBody,
+#[utoipa::path(post, path = "/api/v1/candidates/{id}/certificate", request_body = IssueCertificate,
     responses((status = 200, body = IssuanceView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn issue(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<IssueBody>,
+    ApiJson(b): ApiJson<IssueCertificate>,
 ) -> ApiResult<IssuanceView> {
-    Ok(Json(s.store.issue_certificate(&a, id, b.confirm).await?))
+    Ok(Json(
+        s.store.issue_certificate(&a, id, b.confirm.get()).await?,
+    ))
 }
 
 #[derive(Serialize, ToSchema)]

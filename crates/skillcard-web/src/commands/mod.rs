@@ -7,6 +7,7 @@
 //!
 //! Laid out by the regulation's parts; path parameters (the record's id) stay in the handlers.
 
+pub mod accounts;
 pub mod aftercare;
 pub mod custody;
 pub mod issuance;
@@ -63,6 +64,34 @@ mod tests {
         let (json, form) = (json.input().unwrap(), form.input().unwrap());
         assert_eq!((json.count, json.ranges), (None, Some(vec![])));
         assert_eq!((form.count, form.ranges), (None, Some(vec![])));
+    }
+
+    #[test]
+    fn scores_and_accounts_read_the_same_from_both() {
+        use super::accounts::CreateUser;
+        use super::issuance::RecordScores;
+        let json: RecordScores = from_json(serde_json::json!({ "scores": [
+            { "national_id": "0012345679", "score": "75.5" },
+            { "national_id": "0499370899", "score": "80" },
+        ]}));
+        let form: RecordScores = from_form("scores=0012345679+75.5%0A%0A0499370899+80");
+        let (json, form) = (json.input(), form.input());
+        let key = |l: &skillcard_db::exams::ScoreLine| (l.national_id.clone(), l.score.clone());
+        assert_eq!(
+            json.iter().map(key).collect::<Vec<_>>(),
+            form.iter().map(key).collect::<Vec<_>>()
+        );
+        // A form's row number is the line the user typed it on (the blank line counts).
+        assert_eq!(form.iter().map(|l| l.row).collect::<Vec<_>>(), vec![1, 3]);
+        let json: CreateUser = from_json(serde_json::json!({
+            "username": "u", "password": "p", "full_name": "f", "role": "hq",
+        }));
+        let form: CreateUser = from_form("username=u&password=p&full_name=f&role=hq&province_id=");
+        assert_eq!(json.input().unwrap().province_id, None);
+        assert_eq!(form.input().unwrap().province_id, None);
+        let form: CreateUser =
+            from_form("username=u&password=p&full_name=f&role=security&province_id=%DB%B5");
+        assert_eq!(form.input().unwrap().province_id, Some(5));
     }
 
     #[test]

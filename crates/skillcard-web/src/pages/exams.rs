@@ -5,23 +5,25 @@
 
 use super::{can, filters, html, nav, Nav, PageResult};
 use crate::auth::PageActor;
-use crate::commands::issuance::{CheckList, DecideScore, RecordInspection, SpoilPrint, StartPrint};
+use crate::commands::issuance::{
+    CheckList, CreateCentre, CreateTrade, DecideScore, IssueCertificate, OpenExamList,
+    RecordInspection, RecordPayment, RecordScores, RegisterCandidate, SetFee, SpoilPrint,
+    StartPrint,
+};
 use crate::error::PageError;
-use crate::forms;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
-use serde::Deserialize;
 use skillcard_core::exam::ListStatus;
 use skillcard_core::policy::{Action, Actor};
 use skillcard_core::printing::PrintStatus;
 use skillcard_core::text::{fa_num, persian_digits};
 use skillcard_core::workflow::Step;
 use skillcard_core::DomainError;
-use skillcard_db::exams::{CentreView, ExamListView, NewCandidate, ScoreLine, TradeView};
+use skillcard_db::exams::{CentreView, ExamListView, TradeView};
 use skillcard_db::issuance::IssuanceView;
 use skillcard_db::printing::PrintView;
 
@@ -163,25 +165,12 @@ async fn exam_lists(State(s): State<AppState>, p: PageActor) -> PageResult {
     })
 }
 
-#[derive(Deserialize)]
-struct OpenListForm {
-    centre_id: String,
-    trade_id: String,
-    exam_date: String,
-}
-
-fn id_of(field: &'static str, v: &str) -> Result<i64, DomainError> {
-    let n = forms::required_number(field, v)?;
-    i64::try_from(n).map_err(|_| DomainError::InvalidValue { field })
-}
-
 async fn create_exam_list(
     State(s): State<AppState>,
     p: PageActor,
-    Form(f): Form<OpenListForm>,
+    Form(f): Form<OpenExamList>,
 ) -> PageResult {
-    let centre = id_of("centre", &f.centre_id)?;
-    let trade = id_of("trade", &f.trade_id)?;
+    let (centre, trade) = (f.centre_id.id("centre")?, f.trade_id.id("trade")?);
     let l = s
         .store
         .create_exam_list(&p.actor, centre, trade, &f.exam_date)
@@ -217,67 +206,23 @@ async fn exam_list(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>)
     })
 }
 
-#[derive(Deserialize)]
-struct CandidateForm {
-    national_id: String,
-    first_name: String,
-    last_name: String,
-    father_name: String,
-    birth_date: String,
-    written_score: String,
-}
-
 async fn register_candidate(
     State(s): State<AppState>,
     p: PageActor,
     Path(id): Path<i64>,
-    Form(f): Form<CandidateForm>,
+    Form(f): Form<RegisterCandidate>,
 ) -> PageResult {
-    let c = NewCandidate {
-        national_id: f.national_id,
-        first_name: f.first_name,
-        last_name: f.last_name,
-        father_name: f.father_name,
-        birth_date: f.birth_date,
-        written_score: f.written_score,
-        photo: None,
-    };
-    s.store.register_candidate(&p.actor, id, c).await?;
+    s.store.register_candidate(&p.actor, id, f.input()?).await?;
     Ok(Redirect::to(&format!("/exams/{id}")).into_response())
-}
-
-#[derive(Deserialize)]
-struct ScoresForm {
-    scores: String,
-}
-
-/// One `کد‌ملی نمره` per line; the row number is the line number, blank lines are skipped.
-fn score_lines(text: &str) -> Vec<ScoreLine> {
-    text.lines()
-        .enumerate()
-        .filter(|(_, l)| !l.trim().is_empty())
-        .map(|(i, l)| {
-            let mut parts = l.split_whitespace();
-            let national_id = parts.next().unwrap_or_default().to_string();
-            let score = parts.collect::<Vec<_>>().join(" ");
-            ScoreLine {
-                row: i + 1,
-                national_id,
-                score,
-            }
-        })
-        .collect()
 }
 
 async fn record_scores(
     State(s): State<AppState>,
     p: PageActor,
     Path(id): Path<i64>,
-    Form(f): Form<ScoresForm>,
+    Form(f): Form<RecordScores>,
 ) -> PageResult {
-    s.store
-        .record_scores(&p.actor, id, score_lines(&f.scores))
-        .await?;
+    s.store.record_scores(&p.actor, id, f.input()).await?;
     Ok(Redirect::to(&format!("/exams/{id}")).into_response())
 }
 
@@ -404,38 +349,27 @@ async fn register_print(
     Ok(Redirect::to(&format!("/issuance/{}#card-prints", v.candidate_id)).into_response())
 }
 
-#[derive(Deserialize)]
-struct PaymentForm {
-    reference: String,
-    amount_rial: String,
-}
-
 async fn record_payment(
     State(s): State<AppState>,
     p: PageActor,
     Path(candidate_id): Path<i64>,
-    Form(f): Form<PaymentForm>,
+    Form(f): Form<RecordPayment>,
 ) -> PageResult {
-    let amount = id_of("amount", &f.amount_rial)?;
+    let amount = f.amount_rial.rials("amount")?;
     s.store
         .record_bank_payment(&p.actor, candidate_id, &f.reference, amount)
         .await?;
     Ok(Redirect::to(&format!("/issuance/{candidate_id}")).into_response())
 }
 
-#[derive(Deserialize)]
-struct IssueForm {
-    confirm: Option<String>,
-}
-
 async fn issue(
     State(s): State<AppState>,
     p: PageActor,
     Path(candidate_id): Path<i64>,
-    Form(f): Form<IssueForm>,
+    Form(f): Form<IssueCertificate>,
 ) -> PageResult {
     s.store
-        .issue_certificate(&p.actor, candidate_id, f.confirm.is_some())
+        .issue_certificate(&p.actor, candidate_id, f.confirm.get())
         .await?;
     Ok(Redirect::to(&format!("/issuance/{candidate_id}")).into_response())
 }
@@ -473,16 +407,10 @@ async fn reference(State(s): State<AppState>, p: PageActor) -> PageResult {
     })
 }
 
-#[derive(Deserialize)]
-struct TradeForm {
-    standard_code: String,
-    title: String,
-}
-
 async fn create_trade(
     State(s): State<AppState>,
     p: PageActor,
-    Form(f): Form<TradeForm>,
+    Form(f): Form<CreateTrade>,
 ) -> PageResult {
     s.store
         .create_trade(&p.actor, &f.standard_code, &f.title)
@@ -490,34 +418,20 @@ async fn create_trade(
     Ok(Redirect::to("/reference").into_response())
 }
 
-#[derive(Deserialize)]
-struct CentreForm {
-    province_id: String,
-    code: String,
-    name: String,
-    kind: String,
-}
-
 async fn create_centre(
     State(s): State<AppState>,
     p: PageActor,
-    Form(f): Form<CentreForm>,
+    Form(f): Form<CreateCentre>,
 ) -> PageResult {
-    let province = id_of("province", &f.province_id)?;
+    let province = f.province_id.id("province")?;
     s.store
         .create_centre(&p.actor, province, &f.code, &f.name, &f.kind)
         .await?;
     Ok(Redirect::to("/reference").into_response())
 }
 
-#[derive(Deserialize)]
-struct FeeForm {
-    kind: String,
-    amount_rial: String,
-}
-
-async fn set_fee(State(s): State<AppState>, p: PageActor, Form(f): Form<FeeForm>) -> PageResult {
-    let amount = id_of("amount", &f.amount_rial)?;
+async fn set_fee(State(s): State<AppState>, p: PageActor, Form(f): Form<SetFee>) -> PageResult {
+    let amount = f.amount_rial.rials("amount")?;
     s.store.set_fee(&p.actor, &f.kind, amount).await?;
     Ok(Redirect::to("/reference").into_response())
 }

@@ -2,6 +2,7 @@
 //! store operation as the API; a rejected post shows the Persian reason and changes nothing.
 
 use crate::auth::{set_cookie, PageActor, SessionToken, PRE_SESSION_COOKIE, SESSION_COOKIE};
+use crate::commands::accounts::{ChangePassword, ConfirmSecondFactor, CreateUser, SetRole};
 use crate::commands::custody::{
     CreateRequest, HandOver, OverrideCap, ReceiveShipment, RecordShipment, SendReceiptNotice,
     SetBaseline,
@@ -738,17 +739,11 @@ async fn password_page(
     Ok((status, Html(body)).into_response())
 }
 
-#[derive(Deserialize)]
-struct PasswordForm {
-    current_password: String,
-    new_password: String,
-}
-
 async fn change_password(
     State(s): State<AppState>,
     p: PageActor,
     crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
-    Form(f): Form<PasswordForm>,
+    Form(f): Form<ChangePassword>,
 ) -> PageResult {
     match s
         .store
@@ -818,16 +813,11 @@ async fn start_second_factor(State(s): State<AppState>, p: PageActor) -> PageRes
     page.respond(axum::http::StatusCode::OK)
 }
 
-#[derive(Deserialize)]
-struct OtpForm {
-    otp: String,
-}
-
 async fn confirm_second_factor(
     State(s): State<AppState>,
     p: PageActor,
     crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
-    Form(f): Form<OtpForm>,
+    Form(f): Form<ConfirmSecondFactor>,
 ) -> PageResult {
     match s
         .store
@@ -991,46 +981,12 @@ async fn users(State(s): State<AppState>, p: PageActor) -> PageResult {
     users_page(&s, &p, None, None).await
 }
 
-#[derive(Deserialize)]
-struct NewUserForm {
-    username: String,
-    password: String,
-    full_name: String,
-    #[serde(default)]
-    title: String,
-    role: String,
-    #[serde(default)]
-    province_id: String,
-}
-
-fn form_province(v: &str) -> Result<Option<i64>, DomainError> {
-    if v.trim().is_empty() {
-        return Ok(None);
-    }
-    skillcard_core::text::parse_u64(v)
-        .and_then(|n| i64::try_from(n).ok())
-        .map(Some)
-        .ok_or(DomainError::InvalidValue { field: "province" })
-}
-
-fn form_role(v: &str) -> Result<Role, DomainError> {
-    Role::parse(v).ok_or(DomainError::InvalidValue { field: "role" })
-}
-
 async fn create_user(
     State(s): State<AppState>,
     p: PageActor,
-    Form(f): Form<NewUserForm>,
+    Form(f): Form<CreateUser>,
 ) -> PageResult {
-    let new = skillcard_db::NewUser {
-        username: f.username,
-        password: f.password,
-        full_name: f.full_name,
-        title: f.title,
-        role: form_role(&f.role)?,
-        province_id: form_province(&f.province_id)?,
-    };
-    s.store.create_user(Some(&p.actor), new).await?;
+    s.store.create_user(Some(&p.actor), f.input()?).await?;
     users_page(&s, &p, None, Some("کاربر ساخته شد.".into())).await
 }
 
@@ -1079,26 +1035,20 @@ async fn reset_password(
     users_page(&s, &p, Some((u, otp.code)), None).await
 }
 
-#[derive(Deserialize)]
-struct RoleForm {
-    role: String,
-    #[serde(default)]
-    province_id: String,
-}
-
 async fn set_role(
     State(s): State<AppState>,
     p: PageActor,
     crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
     Path(u): Path<String>,
-    Form(f): Form<RoleForm>,
+    Form(f): Form<SetRole>,
 ) -> PageResult {
+    let (role, province) = f.input()?;
     s.store
         .set_user_role(
             AccountAdmin::User(&p.actor, &ip.to_string()),
             &u,
-            form_role(&f.role)?,
-            form_province(&f.province_id)?,
+            role,
+            province,
         )
         .await?;
     users_page(&s, &p, None, Some(format!("نقش «{u}» تغییر کرد."))).await
