@@ -91,6 +91,67 @@ impl Ranges {
     }
 }
 
+/// A decimal (a temperature) as a JSON number or typed text (any digits, `.` or `٫`).
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum DecimalText {
+    Num(f64),
+    Text(String),
+}
+
+impl DecimalText {
+    pub fn value(&self, field: &'static str) -> Result<f64, DomainError> {
+        match self {
+            DecimalText::Num(v) if v.is_finite() => Ok(*v),
+            DecimalText::Num(_) => Err(DomainError::InvalidValue { field }),
+            DecimalText::Text(t) => decimal(field, t),
+        }
+    }
+}
+
+/// A file: base64 text in a JSON body, or the bytes of a page's multipart field.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum Upload {
+    #[schema(value_type = String)]
+    Base64(String),
+    #[serde(skip_deserializing)]
+    #[schema(value_type = String)]
+    Bytes(Vec<u8>),
+}
+
+impl Upload {
+    /// A page's file field, if a file was chosen.
+    pub fn from_part(bytes: Option<&[u8]>) -> Option<Upload> {
+        bytes.map(|b| Upload::Bytes(b.to_vec()))
+    }
+
+    /// The file's bytes; an empty upload counts as none.
+    pub fn bytes(self, field: &'static str) -> Result<Option<Vec<u8>>, DomainError> {
+        let bytes = match self {
+            Upload::Bytes(b) => b,
+            Upload::Base64(t) => decode_base64(&t).ok_or(DomainError::InvalidValue { field })?,
+        };
+        Ok((!bytes.is_empty()).then_some(bytes))
+    }
+
+    /// An optional file's bytes.
+    pub fn optional(
+        upload: Option<Upload>,
+        field: &'static str,
+    ) -> Result<Option<Vec<u8>>, DomainError> {
+        upload
+            .map(|u| u.bytes(field))
+            .transpose()
+            .map(Option::flatten)
+    }
+
+    /// A required file's bytes.
+    pub fn required(upload: Option<Upload>, field: &'static str) -> Result<Vec<u8>, DomainError> {
+        Upload::optional(upload, field)?.ok_or(DomainError::Required { field })
+    }
+}
+
 /// A yes/no as a JSON boolean or as a form's value (`true`/`false`, a button's `value`).
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
 #[serde(untagged)]

@@ -5,7 +5,10 @@
 use super::ApiQuery;
 use super::{pdf, ApiJson, ApiResult};
 use crate::auth::ApiActor;
-use crate::commands::aftercare::{DecideReplacement, DeliverCard, PayReplacementFee, ReviewDamage};
+use crate::commands::aftercare::{
+    AttachScan, CreateDeliveryList, DecideReplacement, DeliverCard, OpenDamageCase,
+    PayReplacementFee, RequestReplacement, ReviewDamage, SendToHq,
+};
 use crate::documents;
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::AppState;
@@ -15,7 +18,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
-use skillcard_core::cases::{r8_1_damaged_card, CaseStatus, Corrections};
+use skillcard_core::cases::CaseStatus;
 use skillcard_core::notice::parse_contact;
 use skillcard_core::DomainError;
 use skillcard_db::cases::{CaseItemView, CaseView};
@@ -105,10 +108,6 @@ pub fn routes() -> Router<AppState> {
 )]
 pub struct AftercareDoc;
 
-fn base64(field: &'static str, input: &str) -> Result<Vec<u8>, DomainError> {
-    crate::forms::decode_base64(input).ok_or(DomainError::InvalidValue { field })
-}
-
 fn file(bytes: Vec<u8>, media: &str, name: &str) -> Response {
     (
         [
@@ -172,27 +171,16 @@ async fn list_lists(
     Ok(Json(s.store.delivery_lists(&a).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct NewListBody {
-    /// What the list groups (a centre or school, or a name for a hand-made list).
-    label: String,
-    /// The prints (registered, undelivered, on no other list) to hand over.
-    print_ids: Vec<i64>,
-}
-
 /// groups registered cards into a handover list (Form 5).
-#[utoipa::path(post, path = "/api/v1/delivery-lists", request_body = NewListBody,
+#[utoipa::path(post, path = "/api/v1/delivery-lists", request_body = CreateDeliveryList,
     responses((status = 200, body = DeliveryListView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_list(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiJson(b): ApiJson<NewListBody>,
+    ApiJson(b): ApiJson<CreateDeliveryList>,
 ) -> ApiResult<DeliveryListView> {
-    Ok(Json(
-        s.store
-            .create_delivery_list(&a, &b.label, &b.print_ids)
-            .await?,
-    ))
+    let (label, ids) = b.input()?;
+    Ok(Json(s.store.create_delivery_list(&a, &label, &ids).await?))
 }
 
 /// One handover list with its cards.
@@ -220,22 +208,16 @@ async fn form5_pdf(
     ))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct ScanBody {
-    /// The scan (PDF, JPEG or PNG), base64; at most 8 MiB.
-    scan_base64: String,
-}
-
 /// keeps the scan of the signed Form 5 with its list.
-#[utoipa::path(put, path = "/api/v1/delivery-lists/{id}/scan", request_body = ScanBody,
+#[utoipa::path(put, path = "/api/v1/delivery-lists/{id}/scan", request_body = AttachScan,
     responses((status = 200, body = DeliveryListView), (status = 422, body = ErrorBody)))]
 async fn put_list_scan(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<ScanBody>,
+    ApiJson(b): ApiJson<AttachScan>,
 ) -> ApiResult<DeliveryListView> {
-    let scan = base64("scan", &b.scan_base64)?;
+    let scan = b.input()?;
     Ok(Json(s.store.attach_delivery_scan(&a, id, &scan).await?))
 }
 
@@ -284,85 +266,36 @@ async fn list_cases(
     Ok(Json(s.store.cases(&a, status).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct DamagedCardBody {
-    print_id: i64,
-    /// `print_defect`, `chip_fault`, `physical`, `data_error` or `other`.
-    cause: String,
-    /// Free text; required with `other`.
-    #[serde(default)]
-    detail: String,
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct DamageBody {
-    cards: Vec<DamagedCardBody>,
-}
-
 /// R-8.1 / Note 3: opens a damage case for registered cards found damaged; they leave service.
-#[utoipa::path(post, path = "/api/v1/cases/damage", request_body = DamageBody,
+#[utoipa::path(post, path = "/api/v1/cases/damage", request_body = OpenDamageCase,
     responses((status = 200, body = CaseView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn open_damage(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiJson(b): ApiJson<DamageBody>,
+    ApiJson(b): ApiJson<OpenDamageCase>,
 ) -> ApiResult<CaseView> {
-    let cards = b
-        .cards
-        .iter()
-        .map(|c| r8_1_damaged_card(c.print_id, &c.cause, &c.detail))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Json(s.store.open_damage_case(&a, &cards).await?))
-}
-
-#[derive(Deserialize, ToSchema)]
-pub struct ReplacementBody {
-    reason: String,
-    #[serde(default)]
-    first_name: String,
-    #[serde(default)]
-    last_name: String,
-    #[serde(default)]
-    father_name: String,
-    /// The supporting document (PDF, JPEG or PNG), base64.
-    #[serde(default)]
-    scan_base64: Option<String>,
-    /// A mobile number or e-mail address for notices.
-    #[serde(default)]
-    contact: Option<String>,
+    Ok(Json(s.store.open_damage_case(&a, &b.input()?).await?))
 }
 
 /// R-9 / Note 4: the holder's request to replace a registered card (with corrections).
-#[utoipa::path(post, path = "/api/v1/prints/{id}/replacement", request_body = ReplacementBody,
+#[utoipa::path(post, path = "/api/v1/prints/{id}/replacement", request_body = RequestReplacement,
     responses((status = 200, body = CaseView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn request_replacement(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<ReplacementBody>,
+    ApiJson(b): ApiJson<RequestReplacement>,
 ) -> ApiResult<CaseView> {
-    let corrections = Corrections::parse(&b.first_name, &b.last_name, &b.father_name)?;
-    let scan = b
-        .scan_base64
-        .as_deref()
-        .filter(|s| !s.is_empty())
-        .map(|s| base64("scan", s))
-        .transpose()?;
-    let contact = b
-        .contact
-        .as_deref()
-        .filter(|c| !c.trim().is_empty())
-        .map(parse_contact)
-        .transpose()?;
+    let r = b.input()?;
     Ok(Json(
         s.store
             .request_replacement(
                 &a,
                 id,
-                &b.reason,
-                &corrections,
-                scan.as_deref(),
-                contact.as_ref(),
+                &r.reason,
+                &r.corrections,
+                r.scan.as_deref(),
+                r.contact.as_ref(),
             )
             .await?,
     ))
@@ -433,31 +366,19 @@ async fn fee(
     ))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct SendBody {
-    letter_no: String,
-    /// Solar Hijri, e.g. `1405/09/05` (any digits).
-    letter_date: String,
-    /// The scan of the signed minutes (PDF, JPEG or PNG), base64.
-    minutes_scan_base64: String,
-}
-
 /// the Director General's letter sends the minutes and the cards to HQ.
-#[utoipa::path(post, path = "/api/v1/cases/{id}/send", request_body = SendBody,
+#[utoipa::path(post, path = "/api/v1/cases/{id}/send", request_body = SendToHq,
     responses((status = 200, body = CaseView), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn send(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<SendBody>,
+    ApiJson(b): ApiJson<SendToHq>,
 ) -> ApiResult<CaseView> {
-    let date = crate::forms::optional_date(Some(&b.letter_date))?.ok_or(DomainError::Required {
-        field: "letter_date",
-    })?;
-    let scan = base64("scan", &b.minutes_scan_base64)?;
+    let (letter_no, date, scan) = b.input()?;
     Ok(Json(
         s.store
-            .send_case_to_hq(&a, id, &b.letter_no, date, &scan)
+            .send_case_to_hq(&a, id, &letter_no, date, &scan)
             .await?,
     ))
 }

@@ -3,8 +3,8 @@
 
 use crate::auth::ApiActor;
 use crate::commands::custody::{
-    CreateRequest, HandOver, OverrideCap, ReceiveShipment, RecordShipment, SendReceiptNotice,
-    SetBaseline,
+    CreateRequest, HandOver, OverrideCap, ReceiveShipment, RecordShipment, RecordVaultInspection,
+    SendReceiptNotice, SetBaseline,
 };
 use crate::documents;
 use crate::error::{ApiError, AppError, ErrorBody};
@@ -16,9 +16,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
-use skillcard_core::custody::VaultChecklist;
 use skillcard_db::views::*;
-use skillcard_db::InspectionInput;
 use utoipa::{OpenApi, ToSchema};
 
 mod account;
@@ -382,32 +380,15 @@ async fn list_inspections(
     Ok(Json(s.store.inspections(&a, id, 200).await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct InspectionBody {
-    temperature_c: f64,
-    humidity_pct: f64,
-    #[schema(value_type = Object)]
-    checklist: VaultChecklist,
-    #[serde(default)]
-    notes: String,
-}
-
-/// Note 1: records a vault inspection; readings outside the rules are flagged.
-#[utoipa::path(post, path = "/api/v1/provinces/{id}/inspections", request_body = InspectionBody,
+#[utoipa::path(post, path = "/api/v1/provinces/{id}/inspections", request_body = RecordVaultInspection,
     responses((status = 200, body = InspectionView), (status = 422, body = ErrorBody)))]
 async fn create_inspection(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     Path(id): Path<i64>,
-    ApiJson(b): ApiJson<InspectionBody>,
+    ApiJson(b): ApiJson<RecordVaultInspection>,
 ) -> ApiResult<InspectionView> {
-    let input = InspectionInput {
-        temperature_c: b.temperature_c,
-        humidity_pct: b.humidity_pct,
-        checklist: b.checklist,
-        notes: b.notes,
-    };
-    Ok(Json(s.store.record_inspection(&a, id, input).await?))
+    Ok(Json(s.store.record_inspection(&a, id, b.input()?).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/provinces/{id}/baseline", request_body = SetBaseline,

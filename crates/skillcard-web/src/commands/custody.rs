@@ -1,13 +1,15 @@
 //! Part 1: shipments, receipts and notices, the monthly cap and requests (Note 2,
 //! ) and handovers.
 
-use crate::forms::{self, NumText, Ranges};
+use crate::forms::{self, DecimalText, Flag, NumText, Ranges};
 use serde::Deserialize;
-use skillcard_core::custody::Baseline;
+use skillcard_core::custody::{Baseline, VaultChecklist};
 use skillcard_core::date::JalaliMonth;
 use skillcard_core::policy::Actor;
 use skillcard_core::DomainError;
-use skillcard_db::{HandoverInput, NewRequest, NewShipment, ReceiptInput, ReceiptNoticeInput};
+use skillcard_db::{
+    HandoverInput, InspectionInput, NewRequest, NewShipment, ReceiptInput, ReceiptNoticeInput,
+};
 use utoipa::ToSchema;
 
 /// HQ dispatches blank cards to a province by serial range.
@@ -80,6 +82,61 @@ impl SendReceiptNotice {
             signer_name: self.signer_name,
             signer_title: self.signer_title,
         }
+    }
+}
+
+/// Note 1, Form 2: Security's record of the vault's condition.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RecordVaultInspection {
+    pub temperature_c: DecimalText,
+    pub humidity_pct: DecimalText,
+    /// The conditions as one object (the API)…
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub checklist: Option<VaultChecklist>,
+    /// …or as a form's checkboxes, one field per condition.
+    #[serde(flatten)]
+    pub ticked: Ticked,
+    #[serde(default)]
+    pub notes: String,
+}
+
+/// Note 1's conditions as checkboxes (an unticked box sends nothing).
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct Ticked {
+    #[serde(default)]
+    pub no_direct_light: Flag,
+    #[serde(default)]
+    pub dust_free: Flag,
+    #[serde(default)]
+    pub no_magnetic_fields: Flag,
+    #[serde(default)]
+    pub no_pressure_on_cards: Flag,
+    #[serde(default)]
+    pub serial_order: Flag,
+    #[serde(default)]
+    pub safety_systems: Flag,
+    #[serde(default)]
+    pub inventory_form_current: Flag,
+}
+
+impl RecordVaultInspection {
+    pub fn input(self) -> Result<InspectionInput, DomainError> {
+        let t = &self.ticked;
+        Ok(InspectionInput {
+            temperature_c: self.temperature_c.value("temperature")?,
+            humidity_pct: self.humidity_pct.value("humidity")?,
+            checklist: self.checklist.unwrap_or(VaultChecklist {
+                no_direct_light: t.no_direct_light.get(),
+                dust_free: t.dust_free.get(),
+                no_magnetic_fields: t.no_magnetic_fields.get(),
+                no_pressure_on_cards: t.no_pressure_on_cards.get(),
+                serial_order: t.serial_order.get(),
+                safety_systems: t.safety_systems.get(),
+                inventory_form_current: t.inventory_form_current.get(),
+            }),
+            notes: self.notes,
+        })
     }
 }
 

@@ -9,7 +9,10 @@
 
 use super::{can, filters, html, nav, Nav, PageResult};
 use crate::auth::{PageActor, UPLOAD_LIMIT};
-use crate::commands::aftercare::{DecideReplacement, DeliverCard, PayReplacementFee, ReviewDamage};
+use crate::commands::aftercare::{
+    AttachScan, CreateDeliveryList, DecideReplacement, DeliverCard, OpenDamageCase,
+    PayReplacementFee, RequestReplacement, ReviewDamage, SendToHq,
+};
 use crate::error::{AppError, PageError};
 use crate::multipart::{self, Part};
 use crate::AppState;
@@ -21,8 +24,8 @@ use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use skillcard_core::cases::{r8_1_damaged_card, CaseKind, CaseStatus, Corrections, DamageCause};
-use skillcard_core::notice::{parse_contact, NoticeStatus};
+use skillcard_core::cases::{CaseKind, CaseStatus, DamageCause};
+use skillcard_core::notice::NoticeStatus;
 use skillcard_core::policy::{Action, Actor, Scope};
 use skillcard_core::printing::PrintStatus;
 use skillcard_core::text::{fa_num, persian_digits};
@@ -225,17 +228,8 @@ async fn create_list(
     p: PageActor,
     Form(f): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let label = f
-        .iter()
-        .find(|(k, _)| k == "label")
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default();
-    let ids = f
-        .iter()
-        .filter(|(k, _)| k == "print_id")
-        .map(|(_, v)| id_of("cards", v))
-        .collect::<Result<Vec<_>, _>>()?;
-    let l = s.store.create_delivery_list(&p.actor, label, &ids).await?;
+    let (label, ids) = CreateDeliveryList::from_form(&f).input()?;
+    let l = s.store.create_delivery_list(&p.actor, &label, &ids).await?;
     Ok(Redirect::to(&format!("/deliveries/{}", l.id)).into_response())
 }
 
@@ -290,8 +284,8 @@ async fn upload_list_scan(
     body: Bytes,
 ) -> PageResult {
     let parts = multipart_form(&headers, &body)?;
-    let scan = multipart::file(&parts, "scan").ok_or(DomainError::Required { field: "scan" })?;
-    s.store.attach_delivery_scan(&p.actor, id, scan).await?;
+    let scan = AttachScan::from_multipart(&parts).input()?;
+    s.store.attach_delivery_scan(&p.actor, id, &scan).await?;
     Ok(Redirect::to(&format!("/deliveries/{id}")).into_response())
 }
 
@@ -408,10 +402,7 @@ async fn open_damage_case(
             .ok_or(DomainError::NotFound { what: "card" })?;
         ids.push(id);
     }
-    let cards = ids
-        .into_iter()
-        .map(|id| r8_1_damaged_card(id, cause, detail))
-        .collect::<Result<Vec<_>, _>>()?;
+    let cards = OpenDamageCase::same_cause(&ids, cause, detail).input()?;
     let c = s.store.open_damage_case(&p.actor, &cards).await?;
     Ok(Redirect::to(&format!("/cases/{}", c.id)).into_response())
 }
@@ -425,26 +416,16 @@ async fn request_replacement(
     body: Bytes,
 ) -> PageResult {
     let parts = multipart_form(&headers, &body)?;
-    let field = |name: &str| multipart::text(&parts, name);
-    let corrections = Corrections::parse(
-        &field("first_name"),
-        &field("last_name"),
-        &field("father_name"),
-    )?;
-    let contact = field("contact");
-    let contact = match contact.trim() {
-        "" => None,
-        c => Some(parse_contact(c)?),
-    };
+    let r = RequestReplacement::from_multipart(&parts).input()?;
     let c = s
         .store
         .request_replacement(
             &p.actor,
             print_id,
-            &field("reason"),
-            &corrections,
-            multipart::file(&parts, "scan"),
-            contact.as_ref(),
+            &r.reason,
+            &r.corrections,
+            r.scan.as_deref(),
+            r.contact.as_ref(),
         )
         .await?;
     Ok(Redirect::to(&format!("/cases/{}", c.id)).into_response())
@@ -539,20 +520,9 @@ async fn send_to_hq(
     body: Bytes,
 ) -> PageResult {
     let parts = multipart_form(&headers, &body)?;
-    let date = crate::forms::optional_date(Some(&multipart::text(&parts, "letter_date")))?.ok_or(
-        DomainError::Required {
-            field: "letter_date",
-        },
-    )?;
-    let scan = multipart::file(&parts, "scan").ok_or(DomainError::Required { field: "scan" })?;
+    let (letter_no, date, scan) = SendToHq::from_multipart(&parts).input()?;
     s.store
-        .send_case_to_hq(
-            &p.actor,
-            id,
-            &multipart::text(&parts, "letter_no"),
-            date,
-            scan,
-        )
+        .send_case_to_hq(&p.actor, id, &letter_no, date, &scan)
         .await?;
     back(id)
 }

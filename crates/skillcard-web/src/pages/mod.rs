@@ -4,8 +4,8 @@
 use crate::auth::{set_cookie, PageActor, SessionToken, PRE_SESSION_COOKIE, SESSION_COOKIE};
 use crate::commands::accounts::{ChangePassword, ConfirmSecondFactor, CreateUser, SetRole};
 use crate::commands::custody::{
-    CreateRequest, HandOver, OverrideCap, ReceiveShipment, RecordShipment, SendReceiptNotice,
-    SetBaseline,
+    CreateRequest, HandOver, OverrideCap, ReceiveShipment, RecordShipment, RecordVaultInspection,
+    SendReceiptNotice, SetBaseline,
 };
 use crate::error::{AppError, PageError};
 use crate::forms;
@@ -17,7 +17,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use skillcard_core::custody::{CapBasis, VaultChecklist};
+use skillcard_core::custody::CapBasis;
 use skillcard_core::date::{fa_date, JalaliDate};
 use skillcard_core::ledger::Direction;
 use skillcard_core::policy::{authorize, Action, Actor, Role};
@@ -25,7 +25,6 @@ use skillcard_core::workflow::Step;
 use skillcard_core::DomainError;
 use skillcard_db::views::*;
 use skillcard_db::AccountAdmin;
-use skillcard_db::InspectionInput;
 
 mod aftercare;
 mod exams;
@@ -521,43 +520,13 @@ async fn vault(State(s): State<AppState>, p: PageActor, Query(q): Query<VaultQue
     })
 }
 
-#[derive(Deserialize)]
-struct InspectForm {
-    province_id: i64,
-    temperature: String,
-    humidity: String,
-    no_direct_light: Option<String>,
-    dust_free: Option<String>,
-    no_magnetic_fields: Option<String>,
-    no_pressure_on_cards: Option<String>,
-    serial_order: Option<String>,
-    safety_systems: Option<String>,
-    inventory_form_current: Option<String>,
-    #[serde(default)]
-    notes: String,
-}
-
 async fn inspect(
     State(s): State<AppState>,
     p: PageActor,
-    Form(f): Form<InspectForm>,
+    Form(f): Form<ForProvince<RecordVaultInspection>>,
 ) -> PageResult {
-    let input = InspectionInput {
-        temperature_c: forms::decimal("temperature", &f.temperature)?,
-        humidity_pct: forms::decimal("humidity", &f.humidity)?,
-        checklist: VaultChecklist {
-            no_direct_light: f.no_direct_light.is_some(),
-            dust_free: f.dust_free.is_some(),
-            no_magnetic_fields: f.no_magnetic_fields.is_some(),
-            no_pressure_on_cards: f.no_pressure_on_cards.is_some(),
-            serial_order: f.serial_order.is_some(),
-            safety_systems: f.safety_systems.is_some(),
-            inventory_form_current: f.inventory_form_current.is_some(),
-        },
-        notes: f.notes,
-    };
     s.store
-        .record_inspection(&p.actor, f.province_id, input)
+        .record_inspection(&p.actor, f.province_id, f.command.input()?)
         .await?;
     Ok(Redirect::to(&format!("/vault?province={}", f.province_id)).into_response())
 }
