@@ -117,3 +117,57 @@ label_fa_from!(
 );
 
 pub use error::DomainError;
+
+#[cfg(test)]
+mod tests {
+    /// A stored word is the same in the database, the API's JSON and `Display`; each has a
+    /// Persian name.
+    #[test]
+    fn stored_words_agree_everywhere() {
+        fn agree<T: serde::Serialize + std::fmt::Display + Copy>(
+            all: &[T],
+            word: fn(T) -> &'static str,
+            label: fn(T) -> &'static str,
+        ) {
+            for &v in all {
+                assert_eq!(serde_json::to_value(v).unwrap(), word(v));
+                assert_eq!(v.to_string(), word(v));
+                assert!(!label(v).is_empty(), "{v} has no Persian name");
+            }
+        }
+        use crate::*;
+        agree(&cases::CaseKind::ALL, |v| v.as_str(), |v| v.label_fa());
+        agree(&cases::CaseStatus::ALL, |v| v.as_str(), |v| v.label_fa());
+        agree(
+            &custody::ShipmentStatus::ALL,
+            |v| v.as_str(),
+            |v| v.label_fa(),
+        );
+        agree(
+            &custody::RequestStatus::ALL,
+            |v| v.as_str(),
+            |v| v.label_fa(),
+        );
+        agree(custody::CapBasis::ALL, |v| v.as_str(), |_| "-");
+        agree(&exam::ListStatus::ALL, |v| v.as_str(), |v| v.label_fa());
+        agree(&exam::Decision::ALL, |v| v.as_str(), |v| v.label_fa());
+        agree(exam::CentreKind::ALL, |v| v.as_str(), |v| v.label_fa());
+        agree(issuance::FeeKind::ALL, |v| v.as_str(), |v| v.label_fa());
+        agree(
+            issuance::PaymentSource::ALL,
+            |v| v.as_str(),
+            |v| v.label_fa(),
+        );
+        agree(&notice::NoticeKind::ALL, |v| v.as_str(), |v| v.label_fa());
+        agree(&notice::NoticeStatus::ALL, |v| v.as_str(), |v| v.label_fa());
+        agree(
+            &printing::PrintStatus::ALL,
+            |v| v.as_str(),
+            |v| v.label_fa(),
+        );
+        agree(printing::Standing::ALL, |v| v.as_str(), |_| "-");
+        agree(&card::CardState::ALL, |v| v.as_str(), |v| v.label_fa());
+        agree(&policy::Role::ALL, |v| v.as_str(), |v| v.label_fa());
+        agree(&workflow::Step::ALL, |v| v.as_str(), |v| v.label_fa());
+    }
+}

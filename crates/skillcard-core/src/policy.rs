@@ -340,19 +340,22 @@ pub fn authorize(
     }
 }
 
+/// An actor for the core's unit tests.
+#[cfg(test)]
+pub(crate) fn test_actor(role: Role, province: Option<i64>) -> Actor {
+    Actor {
+        user_id: 1,
+        username: "u".into(),
+        full_name: "u".into(),
+        role,
+        province_id: province,
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::test_actor as actor;
     use super::*;
-
-    fn actor(role: Role, province: Option<i64>) -> Actor {
-        Actor {
-            user_id: 1,
-            username: "u".into(),
-            full_name: "u".into(),
-            role,
-            province_id: province,
-        }
-    }
 
     #[test]
     fn province_scoping() {

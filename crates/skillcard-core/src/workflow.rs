@@ -369,16 +369,7 @@ pub fn case(kind: CaseKind, status: CaseStatus) -> Vec<Step> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn actor(role: Role, province: Option<i64>) -> Actor {
-        Actor {
-            user_id: 1,
-            username: "u".into(),
-            full_name: "u".into(),
-            role,
-            province_id: province,
-        }
-    }
+    use crate::policy::test_actor as actor;
 
     #[test]
     fn names_round_trip_through_serde() {
