@@ -11,7 +11,7 @@ use crate::helpers::*;
 use crate::printing::issued_certificates;
 use reqwest::StatusCode;
 use serde_json::json;
-use skillcard_core::text::{fa_num, persian_digits};
+use skillcard_core::text::fa_num;
 
 const SCAN: &[u8] = b"%PDF-1.4\n% signed paper, scanned\n";
 
@@ -664,7 +664,10 @@ async fn r9_replacement_request_board_void_and_fee_by_hand() {
     let (html, _) = page(&app, &officer, &case_path).await;
     assert!(html.contains("data-status=\"voided\""), "{html}");
     assert!(html.contains(&format!("/api/v1/cases/{case_id}/fee-notice.pdf")));
-    assert!(html.contains(&persian_digits("800000")), "{html}");
+    assert!(
+        html.contains(&skillcard_core::text::fa_amount(800_000)),
+        "{html}"
+    );
 
     // The clerk records the fee.
     let (dash, _) = page(&app, &clerk, "/").await;

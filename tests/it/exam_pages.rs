@@ -290,7 +290,7 @@ async fn exam_pages_r6_1_to_r6_6_by_hand() {
     assert!(dash.contains(&format!("href=\"{issuance}\"")), "{dash}");
     let (html, csrf) = page(&app, &clerk, &issuance).await;
     assert!(
-        html.contains("۱۵۰۰۰۰۰") && html.contains("پرداخت‌نشده"),
+        html.contains("۱٬۵۰۰٬۰۰۰") && html.contains("پرداخت‌نشده"),
         "{html}"
     );
     post_form(
@@ -358,7 +358,10 @@ async fn reference_data_pages() {
         html.contains("برق‌کار ساختمان"),
         "trade not listed (ك folded)"
     );
-    assert!(html.contains("۱۵۰۰۰۰۰"), "fee not shown in Persian digits");
+    assert!(
+        html.contains("۱٬۵۰۰٬۰۰۰"),
+        "fee not shown in grouped Persian digits"
+    );
     assert!(
         !html.contains("/reference/fees"),
         "the head sees HQ's fee form"

@@ -131,29 +131,37 @@ async fn r6_5_and_r6_6_fee_then_certificate() {
         "a repeated callback changed the database"
     );
 
-    // by a bank receipt; a used reference cannot pay for someone else.
+    // before: no fee before the head approves a passing score — by a bank receipt
+    // or through the gateway (an unverified charge goes back to the payer).
+    app.post_rejected(
+        &format!("/api/v1/candidates/{reza}/payments"),
+        "clerk",
+        &json!({ "reference": "بانک-۷۷۱", "amount_rial": "۱۵۰۰۰۰۰" }),
+        unprocessable,
+        "not_approved",
+    )
+    .await;
     app.post_rejected(
         &format!("/api/v1/candidates/{zahra}/payments"),
         "clerk",
-        &json!({ "reference": "GW-1", "amount_rial": 1_500_000 }),
-        StatusCode::CONFLICT,
-        "already_recorded",
-    )
-    .await;
-    let v = app
-        .post_ok(
-            &format!("/api/v1/candidates/{reza}/payments"),
-            "clerk",
-            &json!({ "reference": "بانک-۷۷۱", "amount_rial": "۱۵۰۰۰۰۰" }),
-        )
-        .await;
-    assert_eq!(v["paid"], true);
-    app.post_ok(
-        &format!("/api/v1/candidates/{zahra}/payments"),
-        "clerk",
         &json!({ "reference": "BANK-2", "amount_rial": 1_500_000 }),
+        unprocessable,
+        "not_passed",
     )
     .await;
+    let before = db_fingerprint(&app.store).await;
+    let (s, b) = gateway(
+        &app,
+        &json!({ "candidate_id": reza, "reference": "GW-9", "amount_rial": 1_500_000 }),
+        None,
+    )
+    .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (unprocessable, Some("not_approved")),
+        "{b}"
+    );
+    assert_eq!(before, db_fingerprint(&app.store).await);
 
     // approved + passed + paid + confirmed, by the issuance clerk only.
     app.post_rejected(
@@ -217,6 +225,24 @@ async fn r6_5_and_r6_6_fee_then_certificate() {
         &json!({ "approve": true }),
     )
     .await;
+    // by a bank receipt, now that the pass is approved; a used reference cannot pay for
+    // someone else.
+    app.post_rejected(
+        &format!("/api/v1/candidates/{reza}/payments"),
+        "clerk",
+        &json!({ "reference": "GW-1", "amount_rial": 1_500_000 }),
+        StatusCode::CONFLICT,
+        "already_recorded",
+    )
+    .await;
+    let v = app
+        .post_ok(
+            &format!("/api/v1/candidates/{reza}/payments"),
+            "clerk",
+            &json!({ "reference": "بانک-۷۷۱", "amount_rial": "۱۵۰۰۰۰۰" }),
+        )
+        .await;
+    assert_eq!(v["paid"], true);
     let v = app
         .post_ok(&issue(reza), "clerk", &json!({ "confirm": true }))
         .await;

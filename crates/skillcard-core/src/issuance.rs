@@ -1,5 +1,11 @@
 //! Part 2 of the regulation, issuance: the fee is paid, the clerk matches the candidate's
 //! data against the approved exam record and issues the certificate.
+//!
+//! The regulation orders before: the fee is taken only once the head has approved a
+//! passing practical score, so no one pays for a certificate they will not get and there is no
+//! refund to owe. A bank receipt before that is refused; so is the gateway's callback, which is
+//! the merchant's verification of the charge — an unverified charge is returned to the payer by
+//! the gateway (Shaparak's verify step), so refusing it loses nothing.
 
 use crate::error::DomainError;
 use crate::exam::Decision;
@@ -13,6 +19,17 @@ pub fn r6_5_check_amount(amount_rial: i64, fee_rial: i64) -> Result<(), DomainEr
             paid: amount_rial,
             fee: fee_rial,
         });
+    }
+    Ok(())
+}
+
+/// after: a fee is payable only for an approved practical score that passes.
+pub fn r6_5_check_payable(decision: Decision, passes: Option<bool>) -> Result<(), DomainError> {
+    if decision != Decision::Approved {
+        return Err(DomainError::NotApproved);
+    }
+    if passes != Some(true) {
+        return Err(DomainError::NotPassed);
     }
     Ok(())
 }

@@ -37,6 +37,21 @@ pub fn fa_num(n: impl std::fmt::Display) -> String {
     persian_digits(&n.to_string())
 }
 
+/// An amount (rials, counts of money) in Persian digits with the Persian thousands separator,
+/// as the printed forms show it: `1500000` → `۱٬۵۰۰٬۰۰۰`.
+pub fn fa_amount(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut grouped = String::with_capacity(digits.len() * 2);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push('٬');
+        }
+        grouped.push(c);
+    }
+    let sign = if n < 0 { "-" } else { "" };
+    persian_digits(&format!("{sign}{grouped}"))
+}
+
 /// Parses a non-negative integer typed in any of the accepted digit systems; thousands
 /// separators (`,` `٬` `،`) and spaces inside the number are ignored.
 pub fn parse_u64(input: &str) -> Option<u64> {
@@ -119,6 +134,15 @@ pub fn check_clean(field: &'static str, input: &str) -> Result<(), crate::Domain
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_are_grouped_in_thousands() {
+        assert_eq!(fa_amount(1_500_000), "۱٬۵۰۰٬۰۰۰");
+        assert_eq!(fa_amount(800), "۸۰۰");
+        assert_eq!(fa_amount(0), "۰");
+        assert_eq!(fa_amount(-12_000), "-۱۲٬۰۰۰");
+        assert_eq!(parse_u64(&fa_amount(1_500_000)), Some(1_500_000));
+    }
 
     #[test]
     fn folds_digits_and_letters() {

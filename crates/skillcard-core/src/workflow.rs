@@ -16,7 +16,7 @@ use crate::cases::{self, CaseKind, CaseStatus};
 use crate::custody::{RequestStatus, ShipmentStatus};
 use crate::delivery::{r7_check_deliverable, r7_check_listable, DeliveryState};
 use crate::exam::{r6_1_check_editable, Decision, ListStatus};
-use crate::issuance::r6_6_check_issuable;
+use crate::issuance::{r6_5_check_payable, r6_6_check_issuable};
 use crate::policy::{authorize, Action, Actor, Role};
 use crate::printing::{r6_8_check_can_start, CardHistory, PrintProgress, PrintStatus};
 use serde::{Deserialize, Serialize};
@@ -285,13 +285,14 @@ pub struct Issuance {
     pub certificate: Option<CardHistory>,
 }
 
-/// A candidate's issuance: the fee, the certificate for an approved pass (R-6.6, the data match
-/// being the clerk's confirmation in the form), then a print whenever allow one.
+/// A candidate's issuance: the fee once the pass is approved (R-6.4 before ), the
+/// certificate (R-6.6, the data match being the clerk's confirmation in the form), then a print
+/// whenever allow one.
 pub fn issuance(i: &Issuance) -> Vec<Step> {
     match &i.certificate {
         None => {
             let mut steps = Vec::new();
-            if !i.paid {
+            if !i.paid && r6_5_check_payable(i.decision, i.passes).is_ok() {
                 steps.push(Step::RecordPayment);
             }
             if r6_6_check_issuable(i.decision, i.passes == Some(true), i.paid, true).is_ok() {

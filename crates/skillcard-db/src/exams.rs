@@ -149,6 +149,30 @@ async fn list_head(conn: &mut AnyConnection, list_id: i64) -> Result<(i64, ListS
     Ok((province_id, status))
 }
 
+/// A candidate's exam outcome: the head's decision and whether the scores pass the policy
+/// (`None` while the practical score is missing).
+pub(crate) async fn outcome_in(
+    conn: &mut AnyConnection,
+    candidate_id: i64,
+) -> Result<(Decision, Option<bool>)> {
+    let row: Option<(String, i64, Option<i64>)> = sqlx::query_as(
+        "SELECT e.decision, c.written_score, e.practical_score FROM exam_entries e \
+         JOIN candidates c ON c.id = e.candidate_id WHERE e.candidate_id = $1",
+    )
+    .bind(candidate_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let (decision, written, practical) = row.ok_or(DomainError::NotFound { what: "candidate" })?;
+    let decision = views::state("score decision", &decision, Decision::parse)?;
+    let policy = policy_in(conn).await?;
+    let written = score_of(written)?;
+    let passes = practical
+        .map(score_of)
+        .transpose()?
+        .map(|p| policy.passes(written, p));
+    Ok((decision, passes))
+}
+
 async fn policy_in(conn: &mut AnyConnection) -> Result<PassPolicy> {
     let (w, p, pct, f): (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT written_min, practical_min, written_weight_pct, final_min FROM pass_policies ORDER BY id DESC LIMIT 1",

@@ -193,6 +193,8 @@ impl Store {
         let mut w = WriteTx::begin(self).await?;
         let province_id = candidate_province(&mut w.tx, candidate_id).await?;
         authorize(actor, Action::RecordPayment, Some(province_id))?;
+        let (decision, passes) = crate::exams::outcome_in(&mut w.tx, candidate_id).await?;
+        rules::r6_5_check_payable(decision, passes)?;
         insert_payment(
             &mut w,
             Some(actor),
@@ -222,6 +224,8 @@ impl Store {
         let reference = text::required("reference", &cb.reference, 64)?;
         let mut w = WriteTx::begin(self).await?;
         let province_id = candidate_province(&mut w.tx, cb.candidate_id).await?;
+        let (decision, passes) = crate::exams::outcome_in(&mut w.tx, cb.candidate_id).await?;
+        rules::r6_5_check_payable(decision, passes)?;
         let (payment, new) = insert_payment(
             &mut w,
             None,

@@ -38,6 +38,11 @@ mod filters {
         Ok(skillcard_core::text::persian_digits(&v.to_string()))
     }
 
+    /// An amount of money, grouped in thousands (`۱٬۵۰۰٬۰۰۰`).
+    pub fn rials(v: &i64, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(skillcard_core::text::fa_amount(*v))
+    }
+
     /// An RFC 3339 instant as a Solar Hijri date and Tehran time.
     pub fn when<T: std::fmt::Display>(v: T, _: &dyn askama::Values) -> askama::Result<String> {
         Ok(skillcard_core::date::fa_datetime(&v.to_string()))
