@@ -430,3 +430,71 @@ async fn r6_1_score_sheet_upload_is_all_or_nothing() {
         .iter()
         .any(|r| r.cells.iter().any(|c| c == "72.5")));
 }
+
+/// Lists page newest first with a cursor, filter by status, and carry counts instead of entries.
+#[tokio::test]
+async fn exam_lists_page_by_cursor_without_their_entries() {
+    let app = spawn_app().await;
+    let (first, _) = list_with_candidates(&app).await;
+    let head = app
+        .get_ok(&format!("/api/v1/exam-lists/{first}"), "examiner")
+        .await;
+    let body = |date: &str| json!({ "centre_id": head["centre_id"], "trade_id": head["trade_id"], "exam_date": date });
+    let second = app
+        .post_ok("/api/v1/exam-lists", "examiner", &body("۱۴۰۵/۰۹/۱۱"))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let third = app
+        .post_ok("/api/v1/exam-lists", "examiner", &body("۱۴۰۵/۰۹/۱۲"))
+        .await["id"]
+        .as_i64()
+        .unwrap();
+    let ids = |page: &Value| -> Vec<i64> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["id"].as_i64().unwrap())
+            .collect()
+    };
+    let p1 = app.get_ok("/api/v1/exam-lists?limit=2", "head").await;
+    assert_eq!(ids(&p1), vec![third, second]);
+    assert!(
+        p1["items"][0]["entries"].is_u64(),
+        "a count, not the entries"
+    );
+    let before = p1["next_before"].as_i64().unwrap();
+    let p2 = app
+        .get_ok(
+            &format!("/api/v1/exam-lists?limit=2&before={before}"),
+            "head",
+        )
+        .await;
+    assert_eq!(ids(&p2), vec![first]);
+    assert_eq!(p2["next_before"], Value::Null);
+    assert_eq!(p2["items"][0]["entries"], 3);
+    assert_eq!(p2["items"][0]["status"], "draft");
+    // The examiner's list-level steps come with each summary.
+    let mine = app.get_ok("/api/v1/exam-lists", "examiner").await;
+    assert!(mine["items"][0]["next_actions"]["actions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("submit_list")));
+    let checked = app
+        .get_ok("/api/v1/exam-lists?status=checked", "head")
+        .await;
+    assert!(ids(&checked).is_empty());
+    let (s, b) = app
+        .get_json(
+            "/api/v1/exam-lists?status=lost",
+            Some(&app.token("head").await),
+        )
+        .await;
+    assert_eq!(
+        (s, b["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("invalid_value"))
+    );
+    let limit = app.get_ok("/api/v1/exam-lists?limit=100000", "head").await;
+    assert_eq!(ids(&limit).len(), 3);
+}

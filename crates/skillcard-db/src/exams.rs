@@ -104,6 +104,55 @@ pub struct ExamListView {
     pub entries: Vec<EntryView>,
 }
 
+/// The most rows one page of a list holds.
+pub const PAGE_MAX: i64 = 200;
+
+/// Which exam lists a page shows.
+#[derive(Debug, Clone, Copy)]
+pub struct ListFilter {
+    pub status: Option<ListStatus>,
+    /// Only lists older than this id (the previous page's `next_before`).
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+/// One page of a list, newest first, and where the next one starts.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next_before: Option<i64>,
+}
+
+/// An exam list in a listing: its head and counts, without the entries.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ExamListSummary {
+    pub id: i64,
+    pub province_id: i64,
+    pub centre_name: String,
+    pub standard_code: String,
+    pub trade_title: String,
+    pub exam_date: String,
+    pub exam_date_fa: String,
+    #[schema(value_type = String)]
+    pub status: ListStatus,
+    pub entries: u64,
+    /// Entries waiting for the head's decision (R-6.4).
+    pub pending_decisions: u64,
+    /// The list's steps for the reader, with `decide_score` while decisions are pending.
+    #[schema(value_type = Object)]
+    pub next_actions: NextActions,
+}
+
+/// A candidate whose certificate is due (R-6.6).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CertificateDue {
+    pub candidate_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub national_id: String,
+}
+
 #[derive(Debug, Clone)]
 pub struct NewCandidate {
     pub national_id: String,
@@ -693,11 +742,123 @@ impl Store {
         self.exam_list(actor, list_id).await
     }
 
-    pub async fn exam_lists(&self, actor: &Actor) -> Result<Vec<ExamListView>> {
+    /// Exam lists in the actor's reach, newest first, one page at a time (`before`: the last id
+    /// of the previous page), without their entries: one statement, however many lists and
+    /// candidates there are.
+    pub async fn exam_list_page(
+        &self,
+        actor: &Actor,
+        filter: ListFilter,
+    ) -> Result<Page<ExamListSummary>> {
         authorize(actor, Action::ViewExams, None)?;
+        let limit = filter.limit.clamp(1, PAGE_MAX);
+        // Optional terms are spelled out only when given (numbered in order: PostgreSQL wants
+        // every parameter it is sent to appear), so each query can seek its index.
+        let province = actor.scope().province_filter();
+        let mut terms = Vec::new();
+        let mut next = 1;
+        let mut term = |sql: &str| {
+            next += 1;
+            terms.push(sql.replace('?', &format!("${next}")));
+        };
+        if province.is_some() {
+            term("l.province_id = ?");
+        }
+        if filter.status.is_some() {
+            term("l.status = ?");
+        }
+        if filter.before.is_some() {
+            term("l.id < ?");
+        }
+        let sql = format!(
+            "SELECT l.id, l.province_id, c.name_fa, t.standard_code, t.title_fa, l.exam_date, l.status, \
+             (SELECT COUNT(*) FROM exam_entries e WHERE e.list_id = l.id), \
+             (SELECT COUNT(*) FROM exam_entries e WHERE e.list_id = l.id AND e.decision = 'pending') \
+             FROM exam_lists l JOIN centres c ON c.id = l.centre_id JOIN trades t ON t.id = l.trade_id \
+             WHERE {} ORDER BY l.id DESC LIMIT $1",
+            if terms.is_empty() { "1 = 1".to_string() } else { terms.join(" AND ") }
+        );
+        let mut query = sqlx::query_as(&sql).bind(limit + 1);
+        if let Some(p) = province {
+            query = query.bind(p);
+        }
+        if let Some(st) = filter.status {
+            query = query.bind(st.as_str());
+        }
+        if let Some(before) = filter.before {
+            query = query.bind(before);
+        }
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(i64, i64, String, String, String, String, String, i64, i64)> =
+            query.fetch_all(&self.pool).await?;
+        let more = rows.len() as i64 > limit;
+        let items = rows
+            .into_iter()
+            .take(limit as usize)
+            .map(|r| {
+                let status = views::state("exam list status", &r.6, ListStatus::parse)?;
+                let mut steps = workflow::exam_list(status);
+                if status == ListStatus::Checked && r.8 > 0 {
+                    steps.push(workflow::Step::DecideScore);
+                }
+                Ok(ExamListSummary {
+                    id: r.0,
+                    province_id: r.1,
+                    centre_name: r.2,
+                    standard_code: r.3,
+                    trade_title: r.4,
+                    exam_date_fa: iso_fa(&r.5),
+                    exam_date: r.5,
+                    status,
+                    entries: r.7 as u64,
+                    pending_decisions: r.8 as u64,
+                    next_actions: NextActions::for_actor(actor, Some(r.1), steps),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let next_before = if more {
+            items.last().map(|l| l.id)
+        } else {
+            None
+        };
+        Ok(Page { items, next_before })
+    }
+
+    /// The issuance clerk's queue (R-6.6): approved, passing candidates with no certificate yet,
+    /// oldest first, at most `limit`.
+    pub async fn certificates_due(&self, actor: &Actor, limit: i64) -> Result<Vec<CertificateDue>> {
+        authorize(actor, Action::IssueCertificate, None)?;
+        let province = actor.scope().province_filter();
+        let in_province = if province.is_some() {
+            "AND l.province_id = $2"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT e.candidate_id, c.first_name, c.last_name, c.national_id, c.written_score, e.practical_score \
+             FROM exam_entries e JOIN candidates c ON c.id = e.candidate_id JOIN exam_lists l ON l.id = e.list_id \
+             LEFT JOIN certificates cert ON cert.candidate_id = c.id \
+             WHERE e.decision = 'approved' AND e.practical_score IS NOT NULL AND cert.id IS NULL {in_province} \
+             ORDER BY e.id LIMIT $1"
+        );
+        let mut query = sqlx::query_as(&sql).bind(limit.clamp(1, PAGE_MAX));
+        if let Some(p) = province {
+            query = query.bind(p);
+        }
+        let rows: Vec<(i64, String, String, String, i64, i64)> =
+            query.fetch_all(&self.pool).await?;
+        let mut conn = self.pool.acquire().await?;
+        let policy = policy_in(&mut conn).await?;
         let mut out = Vec::new();
-        for id in self.scoped_ids("exam_lists", actor, 200).await? {
-            out.push(self.exam_list(actor, id).await?);
+        for (candidate_id, first_name, last_name, national_id, written, practical) in rows {
+            if policy.passes(score_of(written)?, score_of(practical)?) {
+                out.push(CertificateDue {
+                    candidate_id,
+                    first_name,
+                    last_name,
+                    national_id,
+                });
+            }
         }
         Ok(out)
     }

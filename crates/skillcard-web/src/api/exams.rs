@@ -1,6 +1,6 @@
 //! The exam part of the API and HQ's reference data.
 
-use super::{ApiJson, ApiResult};
+use super::{ApiJson, ApiQuery, ApiResult};
 use crate::auth::ApiActor;
 use crate::commands::issuance::{
     CheckList, CreateCentre, CreateTrade, DecideScore, OpenExamList, RecordScores,
@@ -14,7 +14,8 @@ use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
-use skillcard_core::exam::{PassPolicy, Score};
+use skillcard_core::exam::{ListStatus, PassPolicy, Score};
+use skillcard_core::DomainError;
 use skillcard_db::exams::*;
 use utoipa::{OpenApi, ToSchema};
 
@@ -158,12 +159,42 @@ async fn set_fee(
     Ok(Json(s.store.set_fee(&a, &b.kind, amount).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/exam-lists", responses((status = 200, body = Vec<ExamListView>)))]
+/// Which exam lists to list: a status, and where the page starts.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// `draft`, `submitted`, `checked` or `returned`.
+    status: Option<String>,
+    /// The previous page's `next_before`.
+    before: Option<i64>,
+    /// At most 200 (default 50).
+    limit: Option<i64>,
+}
+
+impl ListQuery {
+    pub(crate) fn filter(&self) -> Result<ListFilter, DomainError> {
+        let status = match self.status.as_deref().filter(|s| !s.is_empty()) {
+            Some(s) => {
+                Some(ListStatus::parse(s).ok_or(DomainError::InvalidValue { field: "status" })?)
+            }
+            None => None,
+        };
+        Ok(ListFilter {
+            status,
+            before: self.before,
+            limit: self.limit.unwrap_or(50),
+        })
+    }
+}
+
+/// Exam lists, newest first, a page at a time (heads and counts; a list's entries are at
+/// `/api/v1/exam-lists/{id}`).
+#[utoipa::path(get, path = "/api/v1/exam-lists", params(ListQuery), responses((status = 200, body = Page<ExamListSummary>)))]
 async fn list_exam_lists(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-) -> ApiResult<Vec<ExamListView>> {
-    Ok(Json(s.store.exam_lists(&a).await?))
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Page<ExamListSummary>> {
+    Ok(Json(s.store.exam_list_page(&a, q.filter()?).await?))
 }
 
 /// a centre's exam officer opens the exam list of one trade and exam date.

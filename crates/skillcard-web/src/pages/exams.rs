@@ -13,17 +13,18 @@ use crate::commands::issuance::{
 use crate::error::PageError;
 use crate::AppState;
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
+use serde::Deserialize;
 use skillcard_core::exam::ListStatus;
 use skillcard_core::policy::{Action, Actor};
 use skillcard_core::printing::PrintStatus;
 use skillcard_core::text::{fa_num, persian_digits};
-use skillcard_core::workflow::Step;
+use skillcard_core::workflow::{self, Step};
 use skillcard_core::DomainError;
-use skillcard_db::exams::{CentreView, ExamListView, TradeView};
+use skillcard_db::exams::{CentreView, ExamListSummary, ExamListView, ListFilter, Page, TradeView};
 use skillcard_db::issuance::IssuanceView;
 use skillcard_db::printing::PrintView;
 
@@ -49,60 +50,76 @@ pub fn routes() -> Router<AppState> {
         .route("/prints/{id}/register", post(register_print))
 }
 
-fn list_label(l: &ExamListView) -> String {
+fn list_label(l: &ExamListSummary) -> String {
     skillcard_core::text::persian_digits(&format!(
         "{} ({}) — {} — {}",
         l.trade_title, l.standard_code, l.centre_name, l.exam_date_fa
     ))
 }
 
-/// The exam to-dos of the dashboard, from one `exam_lists` call (plus, for the issuance clerk,
-/// one look-up per approved passing candidate to see whether a certificate exists).
+/// How many lists of one status a dashboard names; more wait on the exams page.
+const TODO_LISTS: i64 = 50;
+
+/// The exam to-dos of the dashboard, from work queues: for each status at which the reader has
+/// a step, one page of the lists in it (heads and counts, no entries), and the issuance clerk's
+/// queue of certificates due — bounded by what is actionable, never a scan of every list.
 pub async fn dashboard_todo(s: &AppState, a: &Actor) -> Result<Vec<(String, String)>, PageError> {
     let mut todo = Vec::new();
     if !can(a, Action::ViewExams, None) {
         return Ok(todo);
     }
-    let lists = s.store.exam_lists(a).await?;
-    for l in &lists {
-        let link = format!("/exams/{}", l.id);
-        if l.next_actions.offers(Step::SubmitList) {
-            let what = if l.status == ListStatus::Returned {
-                "اصلاح فهرست برگشت‌خورده"
-            } else {
-                "تکمیل و ارسال فهرست آزمون"
-            };
-            todo.push((format!("{what}: {}", list_label(l)), link.clone()));
+    for status in ListStatus::ALL {
+        let mut steps = workflow::exam_list(status);
+        if status == ListStatus::Checked {
+            steps.push(Step::DecideScore);
         }
-        if l.next_actions.offers(Step::CheckList) {
-            todo.push((
-                format!("بررسی فهرست ارسال‌شده: {}", list_label(l)),
-                link.clone(),
-            ));
+        if !steps
+            .iter()
+            .any(|st| can(a, st.permission(), a.province_id))
+        {
+            continue;
         }
-        let offering = |step| {
-            l.entries
-                .iter()
-                .filter(move |e| e.next_actions.offers(step))
+        let filter = ListFilter {
+            status: Some(status),
+            before: None,
+            limit: TODO_LISTS,
         };
-        let pending = offering(Step::DecideScore).count();
-        if pending > 0 {
-            todo.push((
-                format!(
-                    "تصمیم درباره {} نمره: {}",
-                    skillcard_core::text::fa_num(pending),
-                    list_label(l)
-                ),
-                link.clone(),
-            ));
+        for l in s.store.exam_list_page(a, filter).await?.items {
+            let link = format!("/exams/{}", l.id);
+            if l.next_actions.offers(Step::SubmitList) {
+                let what = if l.status == ListStatus::Returned {
+                    "اصلاح فهرست برگشت‌خورده"
+                } else {
+                    "تکمیل و ارسال فهرست آزمون"
+                };
+                todo.push((format!("{what}: {}", list_label(&l)), link.clone()));
+            }
+            if l.next_actions.offers(Step::CheckList) {
+                todo.push((
+                    format!("بررسی فهرست ارسال‌شده: {}", list_label(&l)),
+                    link.clone(),
+                ));
+            }
+            if l.next_actions.offers(Step::DecideScore) {
+                todo.push((
+                    format!(
+                        "تصمیم درباره {} نمره: {}",
+                        fa_num(l.pending_decisions),
+                        list_label(&l)
+                    ),
+                    link,
+                ));
+            }
         }
-        for e in offering(Step::IssueCertificate) {
+    }
+    if can(a, Action::IssueCertificate, a.province_id) {
+        for e in s.store.certificates_due(a, TODO_LISTS).await? {
             todo.push((
                 format!(
                     "صدور گواهینامه {} {} (کد ملی {})",
                     e.first_name,
                     e.last_name,
-                    skillcard_core::text::persian_digits(&e.national_id)
+                    persian_digits(&e.national_id)
                 ),
                 format!("/issuance/{}", e.candidate_id),
             ));
@@ -143,12 +160,26 @@ struct ExamListsPage {
     can_open: bool,
     centres: Vec<CentreView>,
     trades: Vec<TradeView>,
-    lists: Vec<ExamListView>,
+    lists: Page<ExamListSummary>,
 }
 
-async fn exam_lists(State(s): State<AppState>, p: PageActor) -> PageResult {
+#[derive(Deserialize)]
+struct ListsQuery {
+    before: Option<i64>,
+}
+
+async fn exam_lists(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<ListsQuery>,
+) -> PageResult {
     let a = &p.actor;
-    let lists = s.store.exam_lists(a).await?;
+    let filter = ListFilter {
+        status: None,
+        before: q.before,
+        limit: 50,
+    };
+    let lists = s.store.exam_list_page(a, filter).await?;
     let can_open = can(a, Action::RecordScores, None);
     let (centres, trades) = if can_open {
         (s.store.centres(a).await?, s.store.trades().await?)
