@@ -182,14 +182,6 @@ fn open_cases(id: &str) -> String {
     )
 }
 
-static PRINT_SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "SELECT id, certificate_id, serial, status, chip_uid, credential, kid, inspected_at, \
-         chip_verified_at, spoil_reason, created_at, {} FROM card_prints",
-        open_cases("card_prints.id")
-    )
-});
-
 /// One print with its holder, read in one statement: every print step starts with it.
 #[derive(sqlx::FromRow)]
 struct PrintAndHolder {
@@ -221,8 +213,10 @@ struct PrintAndHolder {
     title_fa: String,
 }
 
-async fn print_in(conn: &mut AnyConnection, print_id: i64) -> Result<PrintView> {
-    let r: PrintAndHolder = sqlx::query_as(&format!(
+/// Prints with their holders, in one statement: `filter` is the `WHERE …` (and `ORDER BY …`)
+/// over `cp` (the print) and `c` (its certificate).
+fn prints_with_holders(filter: &str) -> String {
+    format!(
         "SELECT cp.id, cp.certificate_id, cp.serial, cp.status, cp.chip_uid, cp.credential, cp.kid, \
          cp.inspected_at, cp.chip_verified_at, cp.spoil_reason, cp.created_at, {}, \
          c.number, c.candidate_id, c.province_id, p.code AS province_code, p.name_fa AS province_name, \
@@ -230,44 +224,55 @@ async fn print_in(conn: &mut AnyConnection, print_id: i64) -> Result<PrintView> 
          t.standard_code, t.title_fa \
          FROM card_prints cp JOIN certificates c ON c.id = cp.certificate_id \
          JOIN candidates k ON k.id = c.candidate_id JOIN trades t ON t.id = k.trade_id \
-         JOIN provinces p ON p.id = c.province_id WHERE cp.id = $1",
+         JOIN provinces p ON p.id = c.province_id {filter}",
         open_cases("cp.id")
-    ))
-    .bind(print_id)
-    .fetch_optional(&mut *conn)
-    .await?
-    .ok_or(DomainError::NotFound { what: "print" })?;
-    let row: PrintRow = (
-        r.id,
-        r.certificate_id,
-        r.serial,
-        r.status,
-        r.chip_uid,
-        r.credential,
-        r.kid,
-        r.inspected_at,
-        r.chip_verified_at,
-        r.spoil_reason,
-        r.created_at,
-        r.open_cases,
-    );
-    let h = Holder {
-        certificate_no: r.number,
-        candidate_id: r.candidate_id,
-        province_id: r.province_id,
-        province_code: r.province_code,
-        province_name: r.province_name,
-        score_tenths: r.final_score,
-        issued_on: r.issued_on,
-        given_name: r.first_name,
-        family_name: r.last_name,
-        father_name: r.father_name,
-        national_id: r.national_id,
-        birth_date: r.birth_date,
-        standard_code: r.standard_code,
-        trade_title: r.title_fa,
-    };
-    assemble(row, h)
+    )
+}
+
+impl PrintAndHolder {
+    fn view(self) -> Result<PrintView> {
+        let r = self;
+        let row: PrintRow = (
+            r.id,
+            r.certificate_id,
+            r.serial,
+            r.status,
+            r.chip_uid,
+            r.credential,
+            r.kid,
+            r.inspected_at,
+            r.chip_verified_at,
+            r.spoil_reason,
+            r.created_at,
+            r.open_cases,
+        );
+        let h = Holder {
+            certificate_no: r.number,
+            candidate_id: r.candidate_id,
+            province_id: r.province_id,
+            province_code: r.province_code,
+            province_name: r.province_name,
+            score_tenths: r.final_score,
+            issued_on: r.issued_on,
+            given_name: r.first_name,
+            family_name: r.last_name,
+            father_name: r.father_name,
+            national_id: r.national_id,
+            birth_date: r.birth_date,
+            standard_code: r.standard_code,
+            trade_title: r.title_fa,
+        };
+        assemble(row, h)
+    }
+}
+
+async fn print_in(conn: &mut AnyConnection, print_id: i64) -> Result<PrintView> {
+    let r: PrintAndHolder = sqlx::query_as(&prints_with_holders("WHERE cp.id = $1"))
+        .bind(print_id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(DomainError::NotFound { what: "print" })?;
+    r.view()
 }
 
 /// R-5.2: the signed credential (for the chip and the face's QR) is the printer's material; a
@@ -285,11 +290,6 @@ fn for_actor(mut v: PrintView, actor: &Actor) -> PrintView {
         workflow::print(&v.progress(), v.in_case),
     );
     v
-}
-
-async fn view(conn: &mut AnyConnection, r: PrintRow) -> Result<PrintView> {
-    let h = holder(conn, r.1).await?;
-    assemble(r, h)
 }
 
 fn assemble(r: PrintRow, h: Holder) -> Result<PrintView> {
@@ -699,37 +699,30 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let h = holder(&mut conn, certificate_id).await?;
         authorize(actor, Action::ViewExams, Some(h.province_id))?;
-        let rows: Vec<PrintRow> = sqlx::query_as(&format!(
-            "{} WHERE certificate_id = $1 ORDER BY id",
-            *PRINT_SQL
+        let rows: Vec<PrintAndHolder> = sqlx::query_as(&prints_with_holders(
+            "WHERE cp.certificate_id = $1 ORDER BY cp.id",
         ))
         .bind(certificate_id)
         .fetch_all(&mut *conn)
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            out.push(for_actor(view(&mut conn, r).await?, actor));
-        }
-        Ok(out)
+        rows.into_iter()
+            .map(|r| Ok(for_actor(r.view()?, actor)))
+            .collect()
     }
 
     /// Prints in one status within the actor's reach (the clerk's queue: `printing`).
     pub async fn card_prints(&self, actor: &Actor, status: PrintStatus) -> Result<Vec<PrintView>> {
         authorize(actor, Action::ViewExams, None)?;
-        let mut conn = self.pool.acquire().await?;
-        let rows: Vec<PrintRow> = sqlx::query_as(&format!(
-            "{} WHERE status = $1 AND ($2 IS NULL OR province_id = $2) ORDER BY id LIMIT 500",
-            *PRINT_SQL
+        let rows: Vec<PrintAndHolder> = sqlx::query_as(&prints_with_holders(
+            "WHERE cp.status = $1 AND ($2 IS NULL OR cp.province_id = $2) ORDER BY cp.id LIMIT 500",
         ))
         .bind(status.as_str())
         .bind(actor.scope().province_filter())
-        .fetch_all(&mut *conn)
+        .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            out.push(for_actor(view(&mut conn, r).await?, actor));
-        }
-        Ok(out)
+        rows.into_iter()
+            .map(|r| Ok(for_actor(r.view()?, actor)))
+            .collect()
     }
 
     /// Whether a new print of the certificate may start now, and if not, why (R-6.8, R-8.1.2):
