@@ -1,5 +1,7 @@
-//! Input shapes shared by the API and the pages. Numbers may arrive as JSON numbers or as text in
-//! Persian, Arabic-Indic or Latin digits; all of it is parsed by `skillcard_core` functions.
+//! Field shapes the commands (`crate::commands`) are built from, so that one type reads an API's
+//! JSON and a page's form alike: numbers as JSON numbers or as text in Persian, Arabic-Indic or
+//! Latin digits, ranges as a list or a textarea, yes/no as a boolean or a form's value, files as
+//! base64 or a multipart part. All of it is parsed by `skillcard_core` functions.
 
 use serde::Deserialize;
 use skillcard_core::date::{JalaliDate, JalaliMonth};

@@ -1,8 +1,9 @@
 //! Part 3 pages: handing registered cards to their holders (R-5.4, R-7, R-7.1, Form 5), damage
 //! cases (R-8, Note 3, Form 6) and replacement requests (R-9, Note 4) on their road through the
 //! Director General's letter and HQ back to a reprint, and the outbox of
-//! notices to applicants. Each handler calls the same store operation as the API; the forms a
-//! page shows follow `can`, but the store decides.
+//! notices to applicants. Each handler reads the operation's command (`crate::commands`) and
+//! calls the same store operation as the API; a form is shown when the record's `next_actions`
+//! offer its step, and the store decides again when it is sent.
 //!
 //! Forms that carry a scan are `multipart/form-data` (read by [`crate::multipart`]; the
 //! authentication middleware finds their `_csrf` field there too).
