@@ -445,7 +445,7 @@ pub fn handover_body(count: Option<u64>, ranges: &[(u64, u64)]) -> Value {
     b
 }
 
-pub const TABLES: [&str; 34] = [
+pub const TABLES: [&str; 35] = [
     "provinces",
     "users",
     "sessions",
@@ -454,6 +454,7 @@ pub const TABLES: [&str; 34] = [
     "shipments",
     "shipment_ranges",
     "cards",
+    "card_counts",
     "receipt_notices",
     "vault_movements",
     "vault_inspections",

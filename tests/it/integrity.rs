@@ -3,7 +3,7 @@
 
 use crate::helpers::*;
 use reqwest::StatusCode;
-use serde_json::json;
+use serde_json::{json, Value};
 
 #[tokio::test]
 async fn check_ok_after_operations_then_detects_tampering() {
@@ -96,4 +96,83 @@ async fn check_detects_cards_moved_behind_the_back() {
     let report = app.store.check().await.unwrap();
     assert!(report.chain_error.is_none(), "{report:?}");
     assert!(!report.violations.is_empty(), "{report:?}");
+}
+
+/// The stock view reads maintained counts; they follow every move, and `check` catches a count
+/// changed behind the application's back.
+#[tokio::test]
+async fn card_counts_follow_every_move_and_check_guards_them() {
+    let app = spawn_app().await;
+    let pool = app.store.pool();
+    let counted = || async {
+        let rows: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT province_id, state, CAST(COUNT(*) AS BIGINT) FROM cards GROUP BY province_id, state ORDER BY 1, 2",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        rows
+    };
+    let stock = |v: &Value| {
+        (
+            v["in_transit"].as_u64().unwrap(),
+            v["in_vault"].as_u64().unwrap(),
+            v["with_office"].as_u64().unwrap(),
+        )
+    };
+    let of = |rows: &[(i64, String, i64)], p: i64, s: &str| {
+        rows.iter()
+            .find(|r| r.0 == p && r.1 == s)
+            .map_or(0, |r| r.2 as u64)
+    };
+    // The demo's shipments, receipts and handovers: the view equals a count of the cards.
+    let province = app.get_ok("/api/v1/me", "security").await["province_id"]
+        .as_i64()
+        .unwrap();
+    let rows = counted().await;
+    let view = app.stock(province).await;
+    assert_eq!(
+        stock(&view),
+        (
+            of(&rows, province, "in_transit"),
+            of(&rows, province, "in_vault"),
+            of(&rows, province, "with_office"),
+        )
+    );
+    // A new shipment, received: the counts move with it.
+    let sh = app
+        .post_ok(
+            "/api/v1/shipments",
+            "hq",
+            &json!({ "province_id": province, "ref_no": "CC-1", "carrier": "پست", "declared_count": 10,
+                     "ranges": [{ "first": 8_000_000, "last": 8_000_009 }] }),
+        )
+        .await;
+    assert_eq!(
+        stock(&app.stock(province).await).0,
+        of(&rows, province, "in_transit") + 10
+    );
+    app.post_ok(
+        &format!("/api/v1/shipments/{}/receipt", sh["id"]),
+        "security",
+        &receipt_body(9, &[(8_000_009, 8_000_009)], &[]),
+    )
+    .await;
+    let after = stock(&app.stock(province).await);
+    assert_eq!(after.1, of(&rows, province, "in_vault") + 9);
+    assert_eq!(after.0, of(&rows, province, "in_transit"));
+    app.assert_check_ok().await;
+
+    sqlx::query("UPDATE card_counts SET n = n + 1 WHERE state = 'in_vault'")
+        .execute(pool)
+        .await
+        .unwrap();
+    let report = app.store.check().await.unwrap();
+    assert!(
+        report
+            .violations
+            .iter()
+            .any(|v| v.invariant == "card_counts"),
+        "{report:?}"
+    );
 }

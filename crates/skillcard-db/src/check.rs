@@ -142,6 +142,34 @@ impl Store {
             sqlx::query_as("SELECT province_id, state, CAST(COUNT(*) AS BIGINT) FROM cards GROUP BY province_id, state")
                 .fetch_all(&mut *conn)
                 .await?;
+        // The maintained counts (what the stock view shows) equal the cards.
+        let kept: Vec<(i64, String, i64)> =
+            sqlx::query_as("SELECT province_id, state, n FROM card_counts WHERE n <> 0")
+                .fetch_all(&mut *conn)
+                .await?;
+        let counted: BTreeMap<(i64, String), i64> = by_state
+            .iter()
+            .map(|(p, s, n)| ((*p, s.clone()), *n))
+            .collect();
+        let kept: BTreeMap<(i64, String), i64> =
+            kept.into_iter().map(|(p, s, n)| ((p, s), n)).collect();
+        if counted != kept {
+            let differ: Vec<String> = counted
+                .keys()
+                .chain(kept.keys())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .filter(|k| counted.get(k) != kept.get(k))
+                .map(|(p, s)| {
+                    format!(
+                        "province {p} {s}: {} cards, {} counted",
+                        counted.get(&(*p, s.clone())).unwrap_or(&0),
+                        kept.get(&(*p, s.clone())).unwrap_or(&0)
+                    )
+                })
+                .collect();
+            violations.push(global("card_counts", differ.join("; ")));
+        }
         for (p, state, n) in by_state {
             let c = per.entry(p).or_insert_with(|| ProvinceCounts {
                 province_id: p,

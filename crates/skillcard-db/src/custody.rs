@@ -3,7 +3,7 @@
 //! Rules come from `skillcard_core::custody`; this module only loads, stores and audits.
 
 use crate::error::unique_to;
-use crate::moves::{move_range, Within};
+use crate::moves::{count_new, move_range, Within};
 use crate::tx::WriteTx;
 use crate::views::{self, *};
 use crate::{Result, Store, StoreError};
@@ -201,6 +201,7 @@ impl Store {
             .execute(&mut *w.tx)
             .await
             .map_err(|e| unique_to(e, DomainError::SerialsAlreadyKnown { range: r.to_string() }))?;
+            count_new(&mut w.tx, new.province_id, r.len()).await?;
         }
         w.audit(
             Some(actor),
@@ -1078,8 +1079,9 @@ impl Store {
         .bind(filter)
         .fetch_all(&self.pool)
         .await?;
+        // Maintained with every move (`moves.rs`): a few rows per province, never a count.
         let counts: Vec<(i64, String, i64)> = sqlx::query_as(
-            "SELECT province_id, state, CAST(COUNT(*) AS BIGINT) FROM cards WHERE ($1 IS NULL OR province_id = $1) GROUP BY province_id, state",
+            "SELECT province_id, state, n FROM card_counts WHERE ($1 IS NULL OR province_id = $1)",
         )
         .bind(filter)
         .fetch_all(&self.pool)

@@ -6,7 +6,11 @@
 //! bug, reported as one. The UPDATE is guarded by the `from` state, so a concurrent step makes
 //! the move come up short (the caller's refusal) instead of skipping a state.
 //!
-//! Invariant: `grep "UPDATE cards"` finds only this module.
+//! Every move also keeps `card_counts` (cards per province and state) in step, in the same
+//! transaction, so counts are read without counting.
+//!
+//! Invariant: `grep "UPDATE cards"` finds only this module; `card_counts` changes only here and
+//! where a shipment creates its cards ([`count_new`]).
 
 use crate::tx::WriteTx;
 use crate::{Result, StoreError};
@@ -39,6 +43,16 @@ pub(crate) async fn move_range(
         Within::Shipment(id) => (Some(id), None),
         Within::Province(id) => (None, Some(id)),
     };
+    let province_id = match within {
+        Within::Province(id) => id,
+        Within::Shipment(id) => {
+            let (p,): (i64,) = sqlx::query_as("SELECT province_id FROM shipments WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *conn)
+                .await?;
+            p
+        }
+    };
     let moved = sqlx::query(
         "UPDATE cards SET state = $1, handover_id = COALESCE($2, handover_id) \
          WHERE state = $3 AND serial >= $4 AND serial <= $5 \
@@ -51,9 +65,10 @@ pub(crate) async fn move_range(
     .bind(range.last() as i64)
     .bind(shipment)
     .bind(province)
-    .execute(conn)
+    .execute(&mut *conn)
     .await?
     .rows_affected();
+    recount(conn, province_id, from, to, moved).await?;
     Ok(moved == range.len())
 }
 
@@ -67,18 +82,50 @@ pub(crate) async fn move_card(
 ) -> Result<()> {
     check(from, to)?;
     let issued_at = (to == CardState::Bound).then(|| w.today().to_string());
-    let done = sqlx::query(
-        "UPDATE cards SET state = $1, issued_at = COALESCE($2, issued_at) WHERE serial = $3 AND state = $4",
+    let moved: Option<(i64,)> = sqlx::query_as(
+        "UPDATE cards SET state = $1, issued_at = COALESCE($2, issued_at) WHERE serial = $3 AND state = $4 \
+         RETURNING province_id",
     )
     .bind(to.as_str())
     .bind(issued_at)
     .bind(serial as i64)
     .bind(from.as_str())
-    .execute(&mut *w.tx)
+    .fetch_optional(&mut *w.tx)
     .await?;
-    if done.rows_affected() != 1 {
-        return Err(DomainError::Conflict.into());
+    let (province_id,) = moved.ok_or(DomainError::Conflict)?;
+    recount(&mut w.tx, province_id, from, to, 1).await
+}
+
+/// A shipment's new cards, all `in_transit`, counted in.
+pub(crate) async fn count_new(conn: &mut AnyConnection, province_id: i64, n: u64) -> Result<()> {
+    add(conn, province_id, CardState::InTransit, n as i64).await
+}
+
+/// `n` cards of `province_id` went from `from` to `to`.
+async fn recount(
+    conn: &mut AnyConnection,
+    province_id: i64,
+    from: CardState,
+    to: CardState,
+    n: u64,
+) -> Result<()> {
+    if n == 0 {
+        return Ok(());
     }
+    add(conn, province_id, from, -(n as i64)).await?;
+    add(conn, province_id, to, n as i64).await
+}
+
+async fn add(conn: &mut AnyConnection, province_id: i64, state: CardState, n: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO card_counts (province_id, state, n) VALUES ($1, $2, $3) \
+         ON CONFLICT (province_id, state) DO UPDATE SET n = card_counts.n + excluded.n",
+    )
+    .bind(province_id)
+    .bind(state.as_str())
+    .bind(n)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
