@@ -352,6 +352,8 @@ async function sendAndAuthorize(caseUrl, letterNo) {
   await clerk.goto(caseUrl);
   assert.equal(await clerk.locator('form[data-step]').count(), 0);
   assert.ok(await clerk.locator('[data-waiting="send_to_hq"]').count(), 'the clerk sees what the case waits for');
+  fs.mkdirSync(OUT, { recursive: true });
+  await clerk.screenshot({ path: path.join(OUT, `case-waiting-${caseUrl.split('/').pop()}.png`), fullPage: true });
   await caseStep('dg', caseUrl, 'send_to_hq', 'ثبت نامه و ارسال به ستاد', 'sent_to_hq', async (page) => {
     await page.fill('#letter_no', letterNo);
     await page.fill('#letter_date', '۱۴۰۵/۰۹/۰۵');
