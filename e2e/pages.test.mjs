@@ -294,7 +294,7 @@ async function twoRegisteredCards() {
     await api('POST', `/api/v1/candidates/${e.candidate_id}/payments`, tokens.clerk, { reference: `E2E-${n}`, amount_rial: 1_500_000 });
     const v = await api('POST', `/api/v1/candidates/${e.candidate_id}/certificate`, tokens.clerk, { confirm: true });
     await writeChip(['--certificate', String(v.certificate.id)], `first-${n}`);
-    const [p] = await api('GET', '/api/v1/prints?status=printing', tokens.clerk);
+    const { items: [p] } = await api('GET', '/api/v1/prints?status=printing', tokens.clerk);
     await api('POST', `/api/v1/prints/${p.id}/inspection`, tokens.clerk, { sound: true });
     await api('POST', `/api/v1/prints/${p.id}/register`, tokens.clerk, {});
     out.push({ candidate: e.candidate_id, first: e.first_name, last: e.last_name });

@@ -129,6 +129,20 @@ async fn r7_delivery_lists_handovers_and_r5_4_overdue() {
     assert_eq!(s, StatusCode::NO_CONTENT, "{b}");
     let p1 = registered_card(&app, certs[0].0, "d1").await;
     let p2 = registered_card(&app, certs[1].0, "d2").await;
+    // The register of issued cards pages newest first, with the cursor to the older ones.
+    let page = app
+        .get_ok("/api/v1/prints?status=bound&limit=1", "clerk")
+        .await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    let older = page["next_before"].as_i64().unwrap();
+    let rest = app
+        .get_ok(
+            &format!("/api/v1/prints?status=bound&limit=1&before={older}"),
+            "clerk",
+        )
+        .await;
+    assert!(rest["items"][0]["id"].as_i64().unwrap() < older);
+    assert_eq!(rest["next_before"], Value::Null);
     let (id1, id2) = (p1["id"].as_i64().unwrap(), p2["id"].as_i64().unwrap());
     let notices = app.get_ok("/api/v1/notifications", "clerk").await;
     assert_eq!(notices.as_array().unwrap().len(), 1, "{notices}");

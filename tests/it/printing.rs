@@ -363,7 +363,11 @@ async fn r6_7_spoiled_card_is_never_used_again() {
 
     // A crash here leaves the print open: the clerk's queue shows it to resume or spoil.
     let queue = app.get_ok("/api/v1/prints?status=printing", "clerk").await;
-    assert!(queue.as_array().unwrap().iter().any(|q| q["id"] == id));
+    assert!(queue["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|q| q["id"] == id));
 
     // a damaged card needs a reason, then it is spoiled for good.
     let inspection = format!("/api/v1/prints/{id}/inspection");

@@ -104,8 +104,7 @@ pub struct ExamListView {
     pub entries: Vec<EntryView>,
 }
 
-/// The most rows one page of a list holds.
-pub const PAGE_MAX: i64 = 200;
+pub use crate::views::{Page, PAGE_MAX};
 
 /// Which exam lists a page shows.
 #[derive(Debug, Clone, Copy)]
@@ -114,14 +113,6 @@ pub struct ListFilter {
     /// Only lists older than this id (the previous page's `next_before`).
     pub before: Option<i64>,
     pub limit: i64,
-}
-
-/// One page of a list, newest first, and where the next one starts.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    /// Pass as `before` for the next (older) page; absent on the last page.
-    pub next_before: Option<i64>,
 }
 
 /// An exam list in a listing: its head and counts, without the entries.
@@ -791,10 +782,8 @@ impl Store {
         #[allow(clippy::type_complexity)]
         let rows: Vec<(i64, i64, String, String, String, String, String, i64, i64)> =
             query.fetch_all(&self.pool).await?;
-        let more = rows.len() as i64 > limit;
         let items = rows
             .into_iter()
-            .take(limit as usize)
             .map(|r| {
                 let status = views::state("exam list status", &r.6, ListStatus::parse)?;
                 let mut steps = workflow::exam_list(status);
@@ -816,12 +805,7 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        let next_before = if more {
-            items.last().map(|l| l.id)
-        } else {
-            None
-        };
-        Ok(Page { items, next_before })
+        Ok(Page::from_rows(items, limit, |l| l.id))
     }
 
     /// The issuance clerk's queue: approved, passing candidates with no certificate yet,

@@ -9,7 +9,7 @@
 use crate::exams::score_text;
 use crate::moves::move_card;
 use crate::tx::WriteTx;
-use crate::views::{self, iso_fa};
+use crate::views::{self, iso_fa, Page, PAGE_MAX};
 use crate::{Result, Store, StoreError};
 use serde::Serialize;
 use serde_json::json;
@@ -723,6 +723,39 @@ impl Store {
         rows.into_iter()
             .map(|r| Ok(for_actor(r.view()?, actor)))
             .collect()
+    }
+
+    /// Prints in one status within the actor's reach, newest first, a page at a time (`before`:
+    /// the previous page's `next_before`).
+    pub async fn print_page(
+        &self,
+        actor: &Actor,
+        status: PrintStatus,
+        before: Option<i64>,
+        limit: i64,
+    ) -> Result<Page<PrintView>> {
+        authorize(actor, Action::ViewExams, None)?;
+        let limit = limit.clamp(1, PAGE_MAX);
+        let (older, limit_at) = match before {
+            Some(_) => ("AND cp.id < $3", "$4"),
+            None => ("", "$3"),
+        };
+        let sql = prints_with_holders(&format!(
+            "WHERE cp.status = $1 AND ($2 IS NULL OR cp.province_id = $2) {older} \
+             ORDER BY cp.id DESC LIMIT {limit_at}"
+        ));
+        let mut query = sqlx::query_as::<_, PrintAndHolder>(&sql)
+            .bind(status.as_str())
+            .bind(actor.scope().province_filter());
+        if let Some(b) = before {
+            query = query.bind(b);
+        }
+        let rows = query.bind(limit + 1).fetch_all(&self.pool).await?;
+        let views = rows
+            .into_iter()
+            .map(|r| Ok(for_actor(r.view()?, actor)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_rows(views, limit, |v| v.id))
     }
 
     /// Whether a new print of the certificate may start now, and if not, why (R-6.8, R-8.1.2):

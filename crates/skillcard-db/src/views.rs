@@ -17,6 +17,32 @@ pub(crate) fn state<T>(column: &str, word: &str, parse: impl Fn(&str) -> Option<
     parse(word).ok_or_else(|| StoreError::Corrupt(format!("{column} {word:?}")))
 }
 
+/// The most rows one page of a list holds.
+pub const PAGE_MAX: i64 = 200;
+
+/// One page of a list, newest first, and where the next one starts (keyset paging: the cursor
+/// is the last row's id, so a page costs the same however deep it is).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Pass as `before` for the next (older) page; absent on the last page.
+    pub next_before: Option<i64>,
+}
+
+impl<T> Page<T> {
+    /// A page from up to `limit + 1` rows read newest first: the extra row only says there is
+    /// more.
+    pub fn from_rows(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Self {
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit.max(0) as usize);
+        let next_before = if more { rows.last().map(&id) } else { None };
+        Page {
+            items: rows,
+            next_before,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct RangeView {
     pub first: u64,

@@ -18,6 +18,7 @@ use serde::Deserialize;
 use skillcard_core::printing::PrintStatus;
 use skillcard_core::DomainError;
 use skillcard_db::printing::PrintView;
+use skillcard_db::views::Page;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 pub fn routes() -> Router<AppState> {
@@ -86,6 +87,10 @@ async fn certificate_prints(
 pub struct StatusQuery {
     /// `printing` (default), `bound` or `spoiled`.
     status: Option<String>,
+    /// The previous page's `next_before` (the list only).
+    before: Option<i64>,
+    /// At most 200 (default 50; the list only).
+    limit: Option<i64>,
 }
 
 fn status(q: &StatusQuery) -> Result<PrintStatus, DomainError> {
@@ -95,14 +100,18 @@ fn status(q: &StatusQuery) -> Result<PrintStatus, DomainError> {
     }
 }
 
-/// The prints in one status within the caller's province (the clerk's queue: `printing`).
-#[utoipa::path(get, path = "/api/v1/prints", params(StatusQuery), responses((status = 200, body = [PrintView])))]
+/// The prints in one status within the caller's province (the clerk's queue: `printing`), newest
+/// first, a page at a time.
+#[utoipa::path(get, path = "/api/v1/prints", params(StatusQuery), responses((status = 200, body = Page<PrintView>)))]
 async fn list_prints(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     ApiQuery(q): ApiQuery<StatusQuery>,
-) -> ApiResult<Vec<PrintView>> {
-    Ok(Json(s.store.card_prints(&a, status(&q)?).await?))
+) -> ApiResult<Page<PrintView>> {
+    let limit = q.limit.unwrap_or(50);
+    Ok(Json(
+        s.store.print_page(&a, status(&q)?, q.before, limit).await?,
+    ))
 }
 
 /// One print: status, steps done, and the signed credential to write.
