@@ -258,6 +258,17 @@ pub fn exam_list(status: ListStatus) -> Vec<Step> {
     }
 }
 
+/// An exam list as a listing shows it, with its entries' work counted instead of read: the
+/// list's own steps, and the head's decisions while `pending_decisions` of a checked
+/// list remain.
+pub fn exam_list_summary(status: ListStatus, pending_decisions: u64) -> Vec<Step> {
+    let mut steps = exam_list(status);
+    if status == ListStatus::Checked && pending_decisions > 0 {
+        steps.push(Step::DecideScore);
+    }
+    steps
+}
+
 /// One candidate's entry on a list: the head's decision on a checked list, then
 /// the certificate for an approved pass.
 pub fn exam_entry(

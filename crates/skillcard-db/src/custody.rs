@@ -262,7 +262,10 @@ impl Store {
                 if !move_range(
                     &mut w.tx,
                     *r,
-                    Within::Shipment(shipment_id),
+                    Within::Shipment {
+                        shipment_id,
+                        province_id,
+                    },
                     CardState::InTransit,
                     state,
                     None,

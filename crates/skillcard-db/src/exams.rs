@@ -786,10 +786,7 @@ impl Store {
             .into_iter()
             .map(|r| {
                 let status = views::state("exam list status", &r.6, ListStatus::parse)?;
-                let mut steps = workflow::exam_list(status);
-                if status == ListStatus::Checked && r.8 > 0 {
-                    steps.push(workflow::Step::DecideScore);
-                }
+                let steps = workflow::exam_list_summary(status, r.8 as u64);
                 Ok(ExamListSummary {
                     id: r.0,
                     province_id: r.1,

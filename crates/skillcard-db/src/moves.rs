@@ -22,8 +22,8 @@ use sqlx::AnyConnection;
 /// Which cards of a range a move may touch.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Within {
-    /// The cards a shipment brought (R-1's receipt).
-    Shipment(i64),
+    /// The cards a shipment brought to a province (R-1's receipt).
+    Shipment { shipment_id: i64, province_id: i64 },
     /// A province's cards (R-4.3's handover from its vault).
     Province(i64),
 }
@@ -39,19 +39,12 @@ pub(crate) async fn move_range(
     handover_id: Option<i64>,
 ) -> Result<bool> {
     check(from, to)?;
-    let (shipment, province) = match within {
-        Within::Shipment(id) => (Some(id), None),
-        Within::Province(id) => (None, Some(id)),
-    };
-    let province_id = match within {
-        Within::Province(id) => id,
-        Within::Shipment(id) => {
-            let (p,): (i64,) = sqlx::query_as("SELECT province_id FROM shipments WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *conn)
-                .await?;
-            p
-        }
+    let (shipment, province, province_id) = match within {
+        Within::Shipment {
+            shipment_id,
+            province_id,
+        } => (Some(shipment_id), None, province_id),
+        Within::Province(id) => (None, Some(id), id),
     };
     let moved = sqlx::query(
         "UPDATE cards SET state = $1, handover_id = COALESCE($2, handover_id) \

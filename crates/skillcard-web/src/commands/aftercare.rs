@@ -89,6 +89,38 @@ pub struct OpenDamageCase {
     pub cards: Vec<DamagedCardInput>,
 }
 
+/// The page's damage form: ticked prints and typed serials, one cause and detail for all.
+pub struct DamageForm {
+    pub print_ids: Vec<i64>,
+    /// Serials typed separated by spaces, commas or lines (any digits); the page finds their prints.
+    pub serials: Vec<u64>,
+    pub cause: String,
+    pub detail: String,
+}
+
+impl DamageForm {
+    pub fn from_form(pairs: &[(String, String)]) -> Result<Self, DomainError> {
+        let print_ids = all(pairs, "print_id")
+            .map(|v| NumText::Text(v.to_string()).id("cards"))
+            .collect::<Result<_, _>>()?;
+        let typed = skillcard_core::text::normalize(first(pairs, "serials"));
+        let serials = typed
+            .split(|c: char| c.is_whitespace() || matches!(c, ',' | '،' | '؛' | ';'))
+            .filter(|t| !t.is_empty())
+            .map(|t| {
+                skillcard_core::text::parse_u64(t)
+                    .ok_or(DomainError::InvalidValue { field: "serial" })
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(DamageForm {
+            print_ids,
+            serials,
+            cause: first(pairs, "cause").to_string(),
+            detail: first(pairs, "detail").to_string(),
+        })
+    }
+}
+
 impl OpenDamageCase {
     /// A page's form: the cards (ticked, or found by the serials typed) share one cause.
     pub fn same_cause(print_ids: &[i64], cause: &str, detail: &str) -> Self {

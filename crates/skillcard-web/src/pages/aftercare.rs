@@ -11,7 +11,7 @@
 use super::{can, filters, html, nav, Nav, PageResult};
 use crate::auth::{PageActor, UPLOAD_LIMIT};
 use crate::commands::aftercare::{
-    AttachScan, CreateDeliveryList, DecideReplacement, DeliverCard, OpenDamageCase,
+    AttachScan, CreateDeliveryList, DamageForm, DecideReplacement, DeliverCard, OpenDamageCase,
     PayReplacementFee, RequestReplacement, ReviewDamage, SendToHq,
 };
 use crate::error::{AppError, PageError};
@@ -31,7 +31,7 @@ use skillcard_core::policy::{Action, Actor, Scope};
 use skillcard_core::printing::PrintStatus;
 use skillcard_core::text::{fa_num, persian_digits};
 use skillcard_core::workflow::{self, Step};
-use skillcard_core::{fa, text, DomainError};
+use skillcard_core::{fa, DomainError};
 use skillcard_db::cases::CaseView;
 use skillcard_db::delivery::{DeliveryCard, DeliveryListView, ProvinceOverdue};
 use skillcard_db::notify::NotificationView;
@@ -380,30 +380,15 @@ async fn open_damage_case(
     p: PageActor,
     Form(f): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let field = |name: &str| {
-        f.iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    };
-    let (cause, detail) = (field("cause"), field("detail"));
-    let mut ids = f
-        .iter()
-        .filter(|(k, _)| k == "print_id")
-        .map(|(_, v)| id_of("cards", v))
-        .collect::<Result<Vec<_>, _>>()?;
-    let typed = text::normalize(field("serials"));
-    for token in typed
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | '،' | '؛' | ';'))
-        .filter(|t| !t.is_empty())
-    {
-        let serial = text::parse_u64(token).ok_or(DomainError::InvalidValue { field: "serial" })?;
+    let form = DamageForm::from_form(&f)?;
+    let mut ids = form.print_ids;
+    for serial in form.serials {
         let id = card_by_serial(&s, &p.actor, serial)
             .await?
             .ok_or(DomainError::NotFound { what: "card" })?;
         ids.push(id);
     }
-    let cards = OpenDamageCase::same_cause(&ids, cause, detail).input()?;
+    let cards = OpenDamageCase::same_cause(&ids, &form.cause, &form.detail).input()?;
     let c = s.store.open_damage_case(&p.actor, &cards).await?;
     Ok(Redirect::to(&format!("/cases/{}", c.id)).into_response())
 }

@@ -69,10 +69,8 @@ pub async fn dashboard_todo(s: &AppState, a: &Actor) -> Result<Vec<(String, Stri
         return Ok(todo);
     }
     for status in ListStatus::ALL {
-        let mut steps = workflow::exam_list(status);
-        if status == ListStatus::Checked {
-            steps.push(Step::DecideScore);
-        }
+        // The steps a list in this status can offer (with a decision pending, for a checked one).
+        let steps = workflow::exam_list_summary(status, 1);
         if !steps
             .iter()
             .any(|st| can(a, st.permission(), a.province_id))
