@@ -53,7 +53,7 @@ use std::time::Duration;
 /// The Assessment Head's province (Tehran).
 const PROVINCE: i64 = 8;
 /// The office's list page.
-const PAGE: i64 = 2000;
+const PAGE: i64 = skillcard_db::views::PAGE_MAX;
 const WARMUP: usize = 2;
 const TARGET: Duration = Duration::from_millis(100);
 
@@ -264,9 +264,10 @@ async fn measure_case(
     }
 
     let cards = measure(iters, samples, case, HEAD_LIST, move || {
-        store.undelivered_cards(head, true, false, PAGE)
+        store.undelivered_cards(head, true, false, None, PAGE)
     })
-    .await?;
+    .await?
+    .items;
     let want = expected.head_overdue.min(PAGE);
     if cards.len() as i64 != want
         || cards

@@ -144,16 +144,31 @@ async fn r7_delivery_lists_handovers_and_r5_4_overdue() {
     assert!(rest["items"][0]["id"].as_i64().unwrap() < older);
     assert_eq!(rest["next_before"], Value::Null);
     let (id1, id2) = (p1["id"].as_i64().unwrap(), p2["id"].as_i64().unwrap());
-    let notices = app.get_ok("/api/v1/notifications", "clerk").await;
+    let notices = app.get_ok("/api/v1/notifications", "clerk").await["items"].clone();
     assert_eq!(notices.as_array().unwrap().len(), 1, "{notices}");
     assert_eq!(notices[0]["kind"], "card_ready");
     assert_eq!(notices[0]["recipient"], "09121234567");
 
     let waiting = app
         .get_ok("/api/v1/deliveries/undelivered?unlisted=true", "delivery")
-        .await;
+        .await["items"]
+        .clone();
     assert_eq!(waiting.as_array().unwrap().len(), 2);
     assert!(waiting[0]["days_overdue"].is_null());
+    // The queue pages by cursor, oldest first: one card, then the other, then the end.
+    let first = app
+        .get_ok("/api/v1/deliveries/undelivered?limit=1", "delivery")
+        .await;
+    assert_eq!(first["items"][0]["print_id"], waiting[0]["print_id"]);
+    let after = first["next_after"].as_i64().unwrap();
+    let second = app
+        .get_ok(
+            &format!("/api/v1/deliveries/undelivered?limit=1&after={after}"),
+            "delivery",
+        )
+        .await;
+    assert_eq!(second["items"][0]["print_id"], waiting[1]["print_id"]);
+    assert!(second["next_after"].is_null(), "{second}");
 
     // a card registered ten days ago is three days overdue, for the office and for HQ.
     let ten_days_ago =
@@ -164,7 +179,7 @@ async fn r7_delivery_lists_handovers_and_r5_4_overdue() {
         .execute(app.store.pool())
         .await
         .unwrap();
-    let overdue = app.get_ok("/api/v1/deliveries/overdue", "head").await;
+    let overdue = app.get_ok("/api/v1/deliveries/overdue", "head").await["items"].clone();
     assert_eq!(overdue.as_array().unwrap().len(), 1, "{overdue}");
     assert_eq!(overdue[0]["print_id"], id2);
     let days = overdue[0]["days_overdue"].as_i64().unwrap();
@@ -294,7 +309,7 @@ async fn r7_delivery_lists_handovers_and_r5_4_overdue() {
         )
         .await;
     assert_eq!(d["tracking_no"], "IR12345678");
-    let overdue = app.get_ok("/api/v1/deliveries/overdue", "head").await;
+    let overdue = app.get_ok("/api/v1/deliveries/overdue", "head").await["items"].clone();
     assert!(
         overdue.as_array().unwrap().is_empty(),
         "delivered is not overdue: {overdue}"
@@ -644,7 +659,7 @@ async fn r9_replacement_approved_with_corrections_and_rejected() {
         verify_standing(&app, p1["qr_text"].as_str().unwrap()).await,
         "replaced"
     );
-    let notices = app.get_ok("/api/v1/notifications", "clerk").await;
+    let notices = app.get_ok("/api/v1/notifications", "clerk").await["items"].clone();
     assert!(
         notices
             .as_array()
@@ -817,7 +832,7 @@ async fn notices_outbox_retries_with_backoff_then_sends_once() {
         *sender.sent.lock().unwrap(),
         vec!["ali@example.ir".to_string()]
     );
-    let notices = app.get_ok("/api/v1/notifications", "clerk").await;
+    let notices = app.get_ok("/api/v1/notifications", "clerk").await["items"].clone();
     assert_eq!(notices[0]["status"], "sent");
     assert_eq!(notices[0]["attempts"], 3);
     // Sent is sent: nothing goes out twice.
@@ -849,7 +864,7 @@ async fn notices_outbox_retries_with_backoff_then_sends_once() {
             .failed;
     }
     assert_eq!(failed, 1);
-    let notices = app.get_ok("/api/v1/notifications", "clerk").await;
+    let notices = app.get_ok("/api/v1/notifications", "clerk").await["items"].clone();
     assert_eq!(notices[0]["status"], "failed");
     assert_eq!(notices[0]["attempts"], skillcard_core::notice::MAX_ATTEMPTS);
     assert_eq!(notices[0]["last_error"], "gateway timeout");

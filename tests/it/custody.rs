@@ -743,14 +743,14 @@ async fn form2_period_and_province_scoping() {
     }
     let (s, list) = app.get_json("/api/v1/shipments", Some(&t8)).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(list.as_array().unwrap().len(), 0);
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
     let (s, list) = app.get_json("/api/v1/requests", Some(&t8)).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(list.as_array().unwrap().len(), 0);
+    assert_eq!(list["items"].as_array().unwrap().len(), 0);
     let (s, audit) = app.get_json("/api/v1/audit", Some(&t8)).await;
     assert_eq!(s, StatusCode::OK);
     assert!(
-        audit
+        audit["items"]
             .as_array()
             .unwrap()
             .iter()

@@ -20,6 +20,7 @@ mod issuance;
 mod keys;
 mod next_actions;
 mod openapi;
+mod paging;
 mod print_properties;
 mod printing;
 mod properties;

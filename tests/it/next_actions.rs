@@ -211,7 +211,7 @@ async fn pages_offer_exactly_the_api_next_actions() {
 
     // the demo's open request, then handed over in full.
     let requests = app.get_ok("/api/v1/requests", "head").await;
-    let r = &requests.as_array().unwrap()[0];
+    let r = &requests["items"].as_array().unwrap()[0];
     let request = Record::Request(r["id"].as_i64().unwrap());
     if r["status"] == "open" {
         let steps = same_steps(&app, &viewers, request, "open request").await;

@@ -59,6 +59,7 @@ pub mod national_id;
 pub mod notice;
 pub mod policy;
 pub mod printing;
+pub mod search;
 pub mod serial;
 pub mod text;
 pub mod workflow;

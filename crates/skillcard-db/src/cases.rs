@@ -801,24 +801,24 @@ impl Store {
         Ok(case.for_actor(actor))
     }
 
-    /// The newest cases in the actor's reach; `status` narrows them (HQ's queue: `sent_to_hq`,
-    /// `at_hq`).
-    pub async fn cases(&self, actor: &Actor, status: Option<CaseStatus>) -> Result<Vec<CaseView>> {
+    /// Cases in the actor's reach, newest first, a page at a time; `status` narrows them
+    /// (HQ's queue: `sent_to_hq`, `at_hq`).
+    pub async fn case_page(
+        &self,
+        actor: &Actor,
+        status: Option<CaseStatus>,
+        cursor: views::Cursor,
+    ) -> Result<views::Page<CaseView>> {
         authorize(actor, Action::ViewExams, None)?;
-        let ids: Vec<(i64,)> = sqlx::query_as(
-            "SELECT id FROM cases WHERE ($1 IS NULL OR province_id = $1) AND ($2 IS NULL OR status = $2) \
-             ORDER BY id DESC LIMIT 200",
-        )
-        .bind(actor.scope().province_filter())
-        .bind(status.map(CaseStatus::as_str))
-        .fetch_all(&self.pool)
-        .await?;
+        let ids = self
+            .scoped_ids("cases", actor, status.map(CaseStatus::as_str), cursor)
+            .await?;
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::with_capacity(ids.len());
-        for (id,) in ids {
+        for id in ids {
             out.push(case_in(&mut conn, id).await?.for_actor(actor));
         }
-        Ok(out)
+        Ok(views::Page::from_rows(out, cursor.clamped(), |c| c.id))
     }
 
     /// A scan kept with a case: `request` (the replacement request) or `minutes` (R-8.1.1).

@@ -743,13 +743,28 @@ impl Store {
             .collect())
     }
 
-    pub async fn shipments(&self, actor: &Actor) -> Result<Vec<ShipmentView>> {
+    /// Shipments in the actor's reach, newest first, a page at a time; `status` narrows them
+    /// (the province's queue: `in_transit`).
+    pub async fn shipment_page(
+        &self,
+        actor: &Actor,
+        status: Option<ShipmentStatus>,
+        cursor: Cursor,
+    ) -> Result<Page<ShipmentView>> {
         authorize(actor, Action::ViewCustody, None)?;
-        let mut out = Vec::new();
-        for id in self.scoped_ids("shipments", actor, 500).await? {
+        let ids = self
+            .scoped_ids(
+                "shipments",
+                actor,
+                status.map(ShipmentStatus::as_str),
+                cursor,
+            )
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
             out.push(self.shipment(actor, id).await?);
         }
-        Ok(out)
+        Ok(Page::from_rows(out, cursor.clamped(), |v| v.id))
     }
 
     pub async fn shipment(&self, actor: &Actor, id: i64) -> Result<ShipmentView> {
@@ -954,13 +969,28 @@ impl Store {
             .collect()
     }
 
-    pub async fn requests(&self, actor: &Actor) -> Result<Vec<RequestView>> {
+    /// Monthly requests in the actor's reach, newest first, a page at a time; `status`
+    /// narrows them (Security's queue: `open`).
+    pub async fn request_page(
+        &self,
+        actor: &Actor,
+        status: Option<RequestStatus>,
+        cursor: Cursor,
+    ) -> Result<Page<RequestView>> {
         authorize(actor, Action::ViewCustody, None)?;
-        let mut out = Vec::new();
-        for id in self.scoped_ids("monthly_requests", actor, 500).await? {
+        let ids = self
+            .scoped_ids(
+                "monthly_requests",
+                actor,
+                status.map(RequestStatus::as_str),
+                cursor,
+            )
+            .await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
             out.push(self.request(actor, id).await?);
         }
-        Ok(out)
+        Ok(Page::from_rows(out, cursor.clamped(), |v| v.id))
     }
 
     pub async fn request(&self, actor: &Actor, id: i64) -> Result<RequestView> {
@@ -1113,19 +1143,32 @@ impl Store {
             .collect())
     }
 
-    pub async fn audit_log(&self, actor: &Actor, limit: i64) -> Result<Vec<AuditView>> {
+    /// The audit chain in the actor's reach, newest first, a page at a time (the cursor is the
+    /// sequence number); `record` narrows it to one record's history (entity, id).
+    pub async fn audit_page(
+        &self,
+        actor: &Actor,
+        record: Option<(&str, &str)>,
+        cursor: Cursor,
+    ) -> Result<Page<AuditView>> {
         authorize(actor, Action::ViewAudit, None)?;
+        let (sql, terms) = audit_query(actor.scope().province_filter(), record, cursor);
         #[allow(clippy::type_complexity)]
-        let rows: Vec<(i64, String, Option<String>, String, String, String, Option<i64>, String, String)> = sqlx::query_as(
-            "SELECT a.seq, a.at, u.full_name, a.action, a.entity, a.entity_id, a.province_id, a.before, a.after \
-             FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id \
-             WHERE ($1 IS NULL OR a.province_id = $1) ORDER BY a.seq DESC LIMIT $2",
-        )
-        .bind(actor.scope().province_filter())
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
+        let rows: Vec<(
+            i64,
+            String,
+            Option<String>,
+            String,
+            String,
+            String,
+            Option<i64>,
+            String,
+            String,
+        )> = terms
+            .bind_page(sqlx::query_as(&sql), cursor)
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows
             .into_iter()
             .map(
                 |(seq, at, actor_name, action, entity, entity_id, province_id, before, after)| {
@@ -1142,8 +1185,27 @@ impl Store {
                     }
                 },
             )
-            .collect())
+            .collect::<Vec<_>>();
+        Ok(Page::from_rows(items, cursor.clamped(), |a| a.seq))
     }
+}
+
+/// One page of the audit chain (see `Store::audit_page`), for the store and `plans`.
+pub(crate) fn audit_query(
+    province: Option<i64>,
+    record: Option<(&str, &str)>,
+    cursor: Cursor,
+) -> (String, Terms) {
+    let terms = Terms::new()
+        .int("a.province_id = ?", province)
+        .text("a.entity = ?", record.map(|r| r.0))
+        .text("a.entity_id = ?", record.map(|r| r.1));
+    let sql = format!(
+        "SELECT a.seq, a.at, u.full_name, a.action, a.entity, a.entity_id, a.province_id, a.before, a.after \
+         FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id {}",
+        terms.page_sql("a.seq", cursor)
+    );
+    (sql, terms)
 }
 
 /// The cap for a province and month, read inside the caller's transaction.

@@ -390,57 +390,56 @@ impl Store {
         Ok(v)
     }
 
-    /// The newest handover lists in the actor's reach.
-    pub async fn delivery_lists(&self, actor: &Actor) -> Result<Vec<DeliveryListView>> {
+    /// Handover lists in the actor's reach, newest first, a page at a time.
+    pub async fn delivery_list_page(
+        &self,
+        actor: &Actor,
+        cursor: views::Cursor,
+    ) -> Result<views::Page<DeliveryListView>> {
         authorize(actor, Action::ViewExams, None)?;
-        let ids = self.scoped_ids("delivery_lists", actor, 100).await?;
+        let ids = self
+            .scoped_ids("delivery_lists", actor, None, cursor)
+            .await?;
         let mut conn = self.pool.acquire().await?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(list_in(&mut conn, id, actor).await?);
         }
-        Ok(out)
+        Ok(views::Page::from_rows(out, cursor.clamped(), |l| l.id))
     }
 
-    /// Registered cards still at the office (undelivered), oldest first, with R-5.4's days
-    /// overdue; `overdue_only` keeps the cards past the week. `unlisted_only` keeps those on no
+    /// Registered cards still at the office (undelivered), oldest first (the most overdue
+    /// first), with R-5.4's days overdue, a page at a time (`after`: the previous page's
+    /// `next_after`); `overdue_only` keeps the cards past the week, `unlisted_only` those on no
     /// handover list yet (what the office groups into a new Form 5).
     pub async fn undelivered_cards(
         &self,
         actor: &Actor,
         overdue_only: bool,
         unlisted_only: bool,
+        after: Option<i64>,
         limit: i64,
-    ) -> Result<Vec<DeliveryCard>> {
+    ) -> Result<views::Queue<DeliveryCard>> {
         authorize(actor, Action::ViewExams, None)?;
         let day = today();
-        let cutoff = if overdue_only {
-            rules::r5_4_overdue_cutoff(day).to_string()
-        } else {
-            "9999-12-31".to_string()
-        };
-        // The province is spelled out only when there is one, so that both backends seek it in
-        // the partial index of undelivered cards (a `$n IS NULL OR …` term cannot be seeked).
-        let province = actor.scope().province_filter();
-        let in_province = if province.is_some() {
-            "AND p.province_id = $4"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "{CARD_SQL} WHERE p.status = 'bound' AND p.delivered_at IS NULL {in_province} \
-             AND p.registered_on <= $1 AND ($2 = 0 OR p.delivery_list_id IS NULL) \
-             ORDER BY p.registered_on, p.id LIMIT $3"
+        let limit = limit.clamp(1, views::PAGE_MAX);
+        let cutoff = overdue_only.then(|| rules::r5_4_overdue_cutoff(day).to_string());
+        let (sql, terms) = undelivered_query(
+            actor.scope().province_filter(),
+            cutoff.as_deref(),
+            unlisted_only,
+            after,
+            limit,
         );
-        let mut query = sqlx::query_as(&sql)
-            .bind(cutoff)
-            .bind(i64::from(unlisted_only))
-            .bind(limit.clamp(1, 5000));
-        if let Some(p) = province {
-            query = query.bind(p);
-        }
-        let rows: Vec<CardRow> = query.fetch_all(&self.pool).await?;
-        rows.into_iter().map(|r| card(r, day, actor)).collect()
+        let rows: Vec<CardRow> = terms
+            .bind(sqlx::query_as(&sql))
+            .fetch_all(&self.pool)
+            .await?;
+        let cards = rows
+            .into_iter()
+            .map(|r| card(r, day, actor))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(views::Queue::from_rows(cards, limit, |c| c.print_id))
     }
 
     /// R-5.4 for HQ (and a province's own line): per province, the cards past the week, the
@@ -497,4 +496,33 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// One page of the queue of undelivered cards (see `Store::undelivered_cards`), for the store
+/// and `plans`. Terms are spelled out only when given, so that both backends seek a partial
+/// index of undelivered cards (a `$n IS NULL OR …` term cannot be seeked). The queue is in
+/// (day of registration, id) order; the cursor is the last card's id.
+pub(crate) fn undelivered_query(
+    province: Option<i64>,
+    cutoff: Option<&str>,
+    unlisted_only: bool,
+    after: Option<i64>,
+    limit: i64,
+) -> (String, views::Terms) {
+    let terms = views::Terms::new()
+        .int("p.province_id = ?", province)
+        .text("p.registered_on <= ?", cutoff)
+        .when("p.delivery_list_id IS NULL", unlisted_only)
+        .int(
+            "(p.registered_on, p.id) > (SELECT a.registered_on, a.id FROM card_prints a WHERE a.id = ?)",
+            after,
+        );
+    let filter = terms.where_sql();
+    let and = if filter.is_empty() { "WHERE" } else { "AND" };
+    let sql = format!(
+        "{CARD_SQL} {filter} {and} p.status = 'bound' AND p.delivered_at IS NULL \
+         ORDER BY p.registered_on, p.id LIMIT {}",
+        limit + 1
+    );
+    (sql, terms)
 }

@@ -104,16 +104,8 @@ pub struct ExamListView {
     pub entries: Vec<EntryView>,
 }
 
-pub use crate::views::{Page, PAGE_MAX};
-
-/// Which exam lists a page shows.
-#[derive(Debug, Clone, Copy)]
-pub struct ListFilter {
-    pub status: Option<ListStatus>,
-    /// Only lists older than this id (the previous page's `next_before`).
-    pub before: Option<i64>,
-    pub limit: i64,
-}
+use crate::views::Terms;
+pub use crate::views::{Cursor, Page, PAGE_MAX};
 
 /// An exam list in a listing: its head and counts, without the entries.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -739,46 +731,12 @@ impl Store {
     pub async fn exam_list_page(
         &self,
         actor: &Actor,
-        filter: ListFilter,
+        status: Option<ListStatus>,
+        cursor: Cursor,
     ) -> Result<Page<ExamListSummary>> {
         authorize(actor, Action::ViewExams, None)?;
-        let limit = filter.limit.clamp(1, PAGE_MAX);
-        // Optional terms are spelled out only when given (numbered in order: PostgreSQL wants
-        // every parameter it is sent to appear), so each query can seek its index.
-        let province = actor.scope().province_filter();
-        let mut terms = Vec::new();
-        let mut next = 1;
-        let mut term = |sql: &str| {
-            next += 1;
-            terms.push(sql.replace('?', &format!("${next}")));
-        };
-        if province.is_some() {
-            term("l.province_id = ?");
-        }
-        if filter.status.is_some() {
-            term("l.status = ?");
-        }
-        if filter.before.is_some() {
-            term("l.id < ?");
-        }
-        let sql = format!(
-            "SELECT l.id, l.province_id, c.name_fa, t.standard_code, t.title_fa, l.exam_date, l.status, \
-             (SELECT COUNT(*) FROM exam_entries e WHERE e.list_id = l.id), \
-             (SELECT COUNT(*) FROM exam_entries e WHERE e.list_id = l.id AND e.decision = 'pending') \
-             FROM exam_lists l JOIN centres c ON c.id = l.centre_id JOIN trades t ON t.id = l.trade_id \
-             WHERE {} ORDER BY l.id DESC LIMIT $1",
-            if terms.is_empty() { "1 = 1".to_string() } else { terms.join(" AND ") }
-        );
-        let mut query = sqlx::query_as(&sql).bind(limit + 1);
-        if let Some(p) = province {
-            query = query.bind(p);
-        }
-        if let Some(st) = filter.status {
-            query = query.bind(st.as_str());
-        }
-        if let Some(before) = filter.before {
-            query = query.bind(before);
-        }
+        let (sql, terms) = exam_list_query(actor.scope().province_filter(), status, cursor);
+        let query = terms.bind_page(sqlx::query_as(&sql), cursor);
         #[allow(clippy::type_complexity)]
         let rows: Vec<(i64, i64, String, String, String, String, String, i64, i64)> =
             query.fetch_all(&self.pool).await?;
@@ -802,7 +760,7 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(items, limit, |l| l.id))
+        Ok(Page::from_rows(items, cursor.clamped(), |l| l.id))
     }
 
     /// The issuance clerk's queue (R-6.6): approved, passing candidates with no certificate yet,
@@ -992,4 +950,23 @@ fn policy_view(p: PassPolicy) -> PolicyView {
         written_weight_pct: p.written_weight_pct,
         final_min: p.final_min.to_string(),
     }
+}
+
+/// One page of exam list summaries (see `Store::exam_list_page`), for the store and `plans`.
+pub(crate) fn exam_list_query(
+    province: Option<i64>,
+    status: Option<ListStatus>,
+    cursor: Cursor,
+) -> (String, Terms) {
+    let terms = Terms::new()
+        .int("l.province_id = ?", province)
+        .text("l.status = ?", status.map(ListStatus::as_str));
+    let sql = format!(
+        "SELECT l.id, l.province_id, c.name_fa, t.standard_code, t.title_fa, l.exam_date, l.status, \
+         (SELECT COUNT(*) FROM exam_entries e WHERE e.list_id = l.id), \
+         (SELECT COUNT(*) FROM exam_entries e WHERE e.list_id = l.id AND e.decision = 'pending') \
+         FROM exam_lists l JOIN centres c ON c.id = l.centre_id JOIN trades t ON t.id = l.trade_id {}",
+        terms.page_sql("l.id", cursor)
+    );
+    (sql, terms)
 }

@@ -24,7 +24,9 @@ pub mod issuance;
 mod media;
 mod moves;
 pub mod notify;
+pub mod plans;
 pub mod printing;
+pub mod search;
 pub mod totp;
 pub mod transparency;
 mod tx;
@@ -146,18 +148,19 @@ impl Store {
         &self.pool
     }
 
-    /// Ids of the newest `limit` rows of `table` in the actor's scope (its `province_id` column),
-    /// for the list reads that then build each item.
+    /// Ids of one page of `table` in the actor's scope (its `province_id` column), newest
+    /// first, optionally in one `status`: `limit + 1` at most, for the list reads that then
+    /// build each item and page them with `Page::from_rows`.
     async fn scoped_ids(
         &self,
         table: &str,
         actor: &skillcard_core::policy::Actor,
-        limit: i64,
+        status: Option<&str>,
+        cursor: views::Cursor,
     ) -> Result<Vec<i64>> {
-        let sql = format!("SELECT id FROM {table} WHERE ($1 IS NULL OR province_id = $1) ORDER BY id DESC LIMIT $2");
-        let ids: Vec<(i64,)> = sqlx::query_as(&sql)
-            .bind(actor.scope().province_filter())
-            .bind(limit)
+        let (sql, terms) = scoped_query(table, actor.scope().province_filter(), status, cursor);
+        let ids: Vec<(i64,)> = terms
+            .bind_page(sqlx::query_as(&sql), cursor)
             .fetch_all(&self.pool)
             .await?;
         Ok(ids.into_iter().map(|(id,)| id).collect())
@@ -166,4 +169,18 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// The ids of one page of `table` (see `Store::scoped_ids`), for the store and `plans`.
+pub(crate) fn scoped_query(
+    table: &str,
+    province: Option<i64>,
+    status: Option<&str>,
+    cursor: views::Cursor,
+) -> (String, views::Terms) {
+    let terms = views::Terms::new()
+        .int("province_id = ?", province)
+        .text("status = ?", status);
+    let sql = format!("SELECT id FROM {table} {}", terms.page_sql("id", cursor));
+    (sql, terms)
 }

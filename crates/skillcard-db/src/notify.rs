@@ -211,18 +211,21 @@ impl Store {
         Ok(report)
     }
 
-    /// The newest notices in the actor's reach.
-    pub async fn notifications(&self, actor: &Actor) -> Result<Vec<NotificationView>> {
+    /// Notices in the actor's reach, newest first, a page at a time; `status` narrows them.
+    pub async fn notification_page(
+        &self,
+        actor: &Actor,
+        status: Option<NoticeStatus>,
+        cursor: views::Cursor,
+    ) -> Result<views::Page<NotificationView>> {
         authorize(actor, Action::ViewExams, None)?;
-        let rows: Vec<NoticeRow> = sqlx::query_as(
-            "SELECT id, province_id, candidate_id, kind, recipient, body, status, attempts, next_attempt_at, \
-             last_error, created_at, sent_at FROM notifications WHERE ($1 IS NULL OR province_id = $1) \
-             ORDER BY id DESC LIMIT 200",
-        )
-        .bind(actor.scope().province_filter())
-        .fetch_all(&self.pool)
-        .await?;
-        rows.into_iter()
+        let (sql, terms) = notification_query(actor.scope().province_filter(), status, cursor);
+        let rows: Vec<NoticeRow> = terms
+            .bind_page(sqlx::query_as(&sql), cursor)
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows
+            .into_iter()
             .map(|r| {
                 Ok(NotificationView {
                     id: r.0,
@@ -239,7 +242,33 @@ impl Store {
                     sent_at: r.11,
                 })
             })
-            .collect()
+            .collect::<Result<Vec<_>>>()?;
+        Ok(views::Page::from_rows(items, cursor.clamped(), |n| n.id))
+    }
+
+    /// How many of the actor's notices wait for an attempt and how many failed for good: the
+    /// office's outbox figures, counted on the (province, status) index.
+    pub async fn notice_counts(&self, actor: &Actor) -> Result<(u64, u64)> {
+        authorize(actor, Action::ViewExams, None)?;
+        let mut counts = [0u64; 2];
+        for (i, status) in [NoticeStatus::Pending, NoticeStatus::Failed]
+            .into_iter()
+            .enumerate()
+        {
+            let terms = views::Terms::new()
+                .int("province_id = ?", actor.scope().province_filter())
+                .text("status = ?", Some(status.as_str()));
+            let sql = format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) FROM notifications {}",
+                terms.where_sql()
+            );
+            let (n,): (i64,) = terms
+                .bind(sqlx::query_as(&sql))
+                .fetch_one(&self.pool)
+                .await?;
+            counts[i] = n as u64;
+        }
+        Ok((counts[0], counts[1]))
     }
 
     /// Records how to reach an applicant (not personal data printed on the card, so it stays
@@ -332,4 +361,21 @@ pub async fn run_outbox<S: Sender>(store: Store, sender: S, every: std::time::Du
             Err(e) => tracing::warn!(error = %e, "dispatching notices failed"),
         }
     }
+}
+
+/// One page of the outbox (see `Store::notification_page`), for the store and `plans`.
+pub(crate) fn notification_query(
+    province: Option<i64>,
+    status: Option<NoticeStatus>,
+    cursor: views::Cursor,
+) -> (String, views::Terms) {
+    let terms = views::Terms::new()
+        .int("province_id = ?", province)
+        .text("status = ?", status.map(NoticeStatus::as_str));
+    let sql = format!(
+        "SELECT id, province_id, candidate_id, kind, recipient, body, status, attempts, next_attempt_at, \
+         last_error, created_at, sent_at FROM notifications {}",
+        terms.page_sql("id", cursor)
+    );
+    (sql, terms)
 }

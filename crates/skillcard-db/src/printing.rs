@@ -9,7 +9,7 @@
 use crate::exams::score_text;
 use crate::moves::move_card;
 use crate::tx::WriteTx;
-use crate::views::{self, iso_fa, Page, PAGE_MAX};
+use crate::views::{self, iso_fa, Cursor, Page, Terms};
 use crate::{Result, Store, StoreError};
 use serde::Serialize;
 use serde_json::json;
@@ -215,6 +215,18 @@ struct PrintAndHolder {
 
 /// Prints with their holders, in one statement: `filter` is the `WHERE …` (and `ORDER BY …`)
 /// over `cp` (the print) and `c` (its certificate).
+/// One page of prints in a status (see `Store::print_page`), for the store and `plans`.
+pub(crate) fn print_page_query(
+    province: Option<i64>,
+    status: PrintStatus,
+    cursor: Cursor,
+) -> (String, Terms) {
+    let terms = Terms::new()
+        .int("cp.province_id = ?", province)
+        .text("cp.status = ?", Some(status.as_str()));
+    (prints_with_holders(&terms.page_sql("cp.id", cursor)), terms)
+}
+
 fn prints_with_holders(filter: &str) -> String {
     format!(
         "SELECT cp.id, cp.certificate_id, cp.serial, cp.status, cp.chip_uid, cp.credential, cp.kid, \
@@ -731,31 +743,19 @@ impl Store {
         &self,
         actor: &Actor,
         status: PrintStatus,
-        before: Option<i64>,
-        limit: i64,
+        cursor: Cursor,
     ) -> Result<Page<PrintView>> {
         authorize(actor, Action::ViewExams, None)?;
-        let limit = limit.clamp(1, PAGE_MAX);
-        let (older, limit_at) = match before {
-            Some(_) => ("AND cp.id < $3", "$4"),
-            None => ("", "$3"),
-        };
-        let sql = prints_with_holders(&format!(
-            "WHERE cp.status = $1 AND ($2 IS NULL OR cp.province_id = $2) {older} \
-             ORDER BY cp.id DESC LIMIT {limit_at}"
-        ));
-        let mut query = sqlx::query_as::<_, PrintAndHolder>(&sql)
-            .bind(status.as_str())
-            .bind(actor.scope().province_filter());
-        if let Some(b) = before {
-            query = query.bind(b);
-        }
-        let rows = query.bind(limit + 1).fetch_all(&self.pool).await?;
+        let (sql, terms) = print_page_query(actor.scope().province_filter(), status, cursor);
+        let rows: Vec<PrintAndHolder> = terms
+            .bind_page(sqlx::query_as(&sql), cursor)
+            .fetch_all(&self.pool)
+            .await?;
         let views = rows
             .into_iter()
             .map(|r| Ok(for_actor(r.view()?, actor)))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Page::from_rows(views, limit, |v| v.id))
+        Ok(Page::from_rows(views, cursor.clamped(), |v| v.id))
     }
 
     /// Whether a new print of the certificate may start now, and if not, why (R-6.8, R-8.1.2):

@@ -43,6 +43,173 @@ impl<T> Page<T> {
     }
 }
 
+/// Where a page starts and how long it is: the previous page's `next_before` (none for the
+/// newest page) and at most `limit` rows (clamped to `1..=PAGE_MAX`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub before: Option<i64>,
+    pub limit: i64,
+}
+
+impl Cursor {
+    /// The newest `limit` rows.
+    pub fn first(limit: i64) -> Self {
+        Cursor {
+            before: None,
+            limit,
+        }
+    }
+
+    pub(crate) fn clamped(self) -> i64 {
+        self.limit.clamp(1, PAGE_MAX)
+    }
+}
+
+impl Default for Cursor {
+    fn default() -> Self {
+        Cursor::first(50)
+    }
+}
+
+/// A value bound to one term of a list read.
+enum Param {
+    Int(i64),
+    Text(String),
+}
+
+/// The WHERE clause of a list read, built term by term: each query names only the columns it
+/// filters on, so it can seek the index that leads with them (a `($1 IS NULL OR col = $1)`
+/// term makes the planner give that up). Placeholders are numbered in order, as PostgreSQL
+/// wants every parameter it is sent to appear.
+#[derive(Default)]
+pub(crate) struct Terms {
+    sql: Vec<String>,
+    params: Vec<Param>,
+}
+
+impl Terms {
+    pub fn new() -> Self {
+        Terms::default()
+    }
+
+    /// `sql` holds one `?`, bound to `value` when there is one; no value, no term.
+    pub fn int(mut self, sql: &str, value: Option<i64>) -> Self {
+        if let Some(v) = value {
+            self.push(sql, Param::Int(v));
+        }
+        self
+    }
+
+    pub fn text(mut self, sql: &str, value: Option<&str>) -> Self {
+        if let Some(v) = value {
+            self.push(sql, Param::Text(v.to_string()));
+        }
+        self
+    }
+
+    /// `(a OR b)`: one text and one integer reading of the same input.
+    pub fn text_or_int(mut self, a: &str, text: &str, b: &str, int: i64) -> Self {
+        self.params.push(Param::Text(text.to_string()));
+        let a = a.replace('?', &format!("${}", self.params.len()));
+        self.params.push(Param::Int(int));
+        let b = b.replace('?', &format!("${}", self.params.len()));
+        self.sql.push(format!("({a} OR {b})"));
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sql.is_empty()
+    }
+
+    /// A term without a parameter.
+    pub fn when(mut self, sql: &str, on: bool) -> Self {
+        if on {
+            self.sql.push(sql.to_string());
+        }
+        self
+    }
+
+    fn push(&mut self, sql: &str, param: Param) {
+        self.params.push(param);
+        self.sql
+            .push(sql.replace('?', &format!("${}", self.params.len())));
+    }
+
+    /// `WHERE …` (or nothing), then the keyset order and limit: `id` is the cursor column,
+    /// newest first.
+    pub fn page_sql(&self, id: &str, cursor: Cursor) -> String {
+        let mut sql = self.sql.clone();
+        let mut n = self.params.len();
+        if cursor.before.is_some() {
+            n += 1;
+            sql.push(format!("{id} < ${n}"));
+        }
+        let filter = if sql.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", sql.join(" AND "))
+        };
+        format!("{filter} ORDER BY {id} DESC LIMIT ${}", n + 1)
+    }
+
+    /// `WHERE …` (or nothing), for counts and unpaged reads.
+    pub fn where_sql(&self) -> String {
+        if self.sql.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.sql.join(" AND "))
+        }
+    }
+
+    /// Binds the terms' values in order; for a page, then the cursor and `limit + 1` (the
+    /// extra row says there is more: `Page::from_rows`).
+    pub fn bind<'q, O>(
+        self,
+        mut query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+        for p in self.params {
+            query = match p {
+                Param::Int(v) => query.bind(v),
+                Param::Text(v) => query.bind(v),
+            };
+        }
+        query
+    }
+
+    pub fn bind_page<'q, O>(
+        self,
+        query: sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>>,
+        cursor: Cursor,
+    ) -> sqlx::query::QueryAs<'q, sqlx::Any, O, sqlx::any::AnyArguments<'q>> {
+        let mut query = self.bind(query);
+        if let Some(b) = cursor.before {
+            query = query.bind(b);
+        }
+        query.bind(cursor.clamped() + 1)
+    }
+}
+
+/// One page of a list read oldest first (a work queue), and where the next one starts.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Queue<T> {
+    pub items: Vec<T>,
+    /// Pass as `after` for the next page; absent on the last page.
+    pub next_after: Option<i64>,
+}
+
+impl<T> Queue<T> {
+    /// A page from up to `limit + 1` rows read in queue order.
+    pub fn from_rows(mut rows: Vec<T>, limit: i64, id: impl Fn(&T) -> i64) -> Self {
+        let more = rows.len() as i64 > limit;
+        rows.truncate(limit.max(0) as usize);
+        let next_after = if more { rows.last().map(&id) } else { None };
+        Queue {
+            items: rows,
+            next_after,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
 pub struct RangeView {
     pub first: u64,

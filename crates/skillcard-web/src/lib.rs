@@ -12,6 +12,7 @@ pub mod error;
 mod forms;
 mod multipart;
 mod pages;
+mod paging;
 pub mod ratelimit;
 pub mod verification;
 pub mod verify_cache;

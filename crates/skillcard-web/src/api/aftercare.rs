@@ -11,6 +11,7 @@ use crate::commands::aftercare::{
 };
 use crate::documents;
 use crate::error::{ApiError, AppError, ErrorBody};
+use crate::paging::PageQuery;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::http::header;
@@ -20,10 +21,11 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use skillcard_core::cases::CaseStatus;
 use skillcard_core::notice::parse_contact;
-use skillcard_core::DomainError;
+use skillcard_core::notice::NoticeStatus;
 use skillcard_db::cases::{CaseItemView, CaseView};
 use skillcard_db::delivery::{DeliveryCard, DeliveryListView, ProvinceOverdue};
 use skillcard_db::notify::NotificationView;
+use skillcard_db::views::{Page, Queue};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
 pub fn routes() -> Router<AppState> {
@@ -128,28 +130,42 @@ pub struct UndeliveredQuery {
     /// Only cards on no handover list yet (to group into a new Form 5).
     #[serde(default)]
     unlisted: bool,
+    /// The previous page's `next_after`.
+    after: Option<i64>,
+    /// At most 200 (default 50).
+    limit: Option<i64>,
 }
 
-/// Registered cards still at the office, oldest first, with R-5.4's days overdue.
+/// Registered cards still at the office, oldest (most overdue) first, with R-5.4's days
+/// overdue, a page at a time.
 #[utoipa::path(get, path = "/api/v1/deliveries/undelivered", params(UndeliveredQuery),
-    responses((status = 200, body = [DeliveryCard])))]
+    responses((status = 200, body = Queue<DeliveryCard>)))]
 async fn undelivered(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
     ApiQuery(q): ApiQuery<UndeliveredQuery>,
-) -> ApiResult<Vec<DeliveryCard>> {
+) -> ApiResult<Queue<DeliveryCard>> {
+    let limit = q.limit.unwrap_or(crate::paging::DEFAULT_LIMIT);
     Ok(Json(
         s.store
-            .undelivered_cards(&a, false, q.unlisted, 2000)
+            .undelivered_cards(&a, false, q.unlisted, q.after, limit)
             .await?,
     ))
 }
 
-/// the cards not delivered within 7 days of issue, with the days overdue.
-#[utoipa::path(get, path = "/api/v1/deliveries/overdue", responses((status = 200, body = [DeliveryCard])))]
-async fn overdue(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiResult<Vec<DeliveryCard>> {
+/// the cards not delivered within 7 days of issue, most overdue first, a page at a time.
+#[utoipa::path(get, path = "/api/v1/deliveries/overdue", params(UndeliveredQuery),
+    responses((status = 200, body = Queue<DeliveryCard>)))]
+async fn overdue(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<UndeliveredQuery>,
+) -> ApiResult<Queue<DeliveryCard>> {
+    let limit = q.limit.unwrap_or(crate::paging::DEFAULT_LIMIT);
     Ok(Json(
-        s.store.undelivered_cards(&a, true, false, 2000).await?,
+        s.store
+            .undelivered_cards(&a, true, false, q.after, limit)
+            .await?,
     ))
 }
 
@@ -162,13 +178,14 @@ async fn overdue_provinces(
     Ok(Json(s.store.overdue_by_province(&a).await?))
 }
 
-/// The newest handover lists.
-#[utoipa::path(get, path = "/api/v1/delivery-lists", responses((status = 200, body = [DeliveryListView])))]
+/// Handover lists, newest first, a page at a time.
+#[utoipa::path(get, path = "/api/v1/delivery-lists", params(PageQuery), responses((status = 200, body = Page<DeliveryListView>)))]
 async fn list_lists(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-) -> ApiResult<Vec<DeliveryListView>> {
-    Ok(Json(s.store.delivery_lists(&a).await?))
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Page<DeliveryListView>> {
+    Ok(Json(s.store.delivery_list_page(&a, q.cursor()).await?))
 }
 
 /// groups registered cards into a handover list (Form 5).
@@ -244,26 +261,16 @@ async fn deliver(
     Ok(Json(s.store.confirm_delivery(&a, id, &b.input()?).await?))
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct CasesQuery {
-    /// Only cases in this status (e.g. `sent_to_hq` for HQ's queue).
-    status: Option<String>,
-}
-
-/// Damage cases and replacement requests, newest first.
-#[utoipa::path(get, path = "/api/v1/cases", params(CasesQuery), responses((status = 200, body = [CaseView])))]
+/// Damage cases and replacement requests, newest first, a page at a time (`status` narrows
+/// them, e.g. `sent_to_hq` for HQ's queue).
+#[utoipa::path(get, path = "/api/v1/cases", params(PageQuery), responses((status = 200, body = Page<CaseView>)))]
 async fn list_cases(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiQuery(q): ApiQuery<CasesQuery>,
-) -> ApiResult<Vec<CaseView>> {
-    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
-        Some(st) => {
-            Some(CaseStatus::parse(st).ok_or(DomainError::InvalidValue { field: "status" })?)
-        }
-        None => None,
-    };
-    Ok(Json(s.store.cases(&a, status).await?))
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Page<CaseView>> {
+    let status = q.status(CaseStatus::parse)?;
+    Ok(Json(s.store.case_page(&a, status, q.cursor()).await?))
 }
 
 /// R-8.1 / Note 3: opens a damage case for registered cards found damaged; they leave service.
@@ -479,11 +486,16 @@ async fn set_contact(
     Ok(axum::http::StatusCode::NO_CONTENT)
 }
 
-/// The outbox of notices to applicants, newest first.
-#[utoipa::path(get, path = "/api/v1/notifications", responses((status = 200, body = [NotificationView])))]
+/// The outbox of notices to applicants, newest first, a page at a time (`status`: `pending`,
+/// `sent` or `failed`).
+#[utoipa::path(get, path = "/api/v1/notifications", params(PageQuery), responses((status = 200, body = Page<NotificationView>)))]
 async fn notifications(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-) -> ApiResult<Vec<NotificationView>> {
-    Ok(Json(s.store.notifications(&a).await?))
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Page<NotificationView>> {
+    let status = q.status(NoticeStatus::parse)?;
+    Ok(Json(
+        s.store.notification_page(&a, status, q.cursor()).await?,
+    ))
 }

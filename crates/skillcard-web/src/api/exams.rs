@@ -7,6 +7,7 @@ use crate::commands::issuance::{
     RegisterCandidate, SetFee,
 };
 use crate::error::ErrorBody;
+use crate::paging::PageQuery;
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -15,7 +16,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use skillcard_core::exam::{ListStatus, PassPolicy, Score};
-use skillcard_core::DomainError;
 use skillcard_db::exams::*;
 use utoipa::{OpenApi, ToSchema};
 
@@ -159,42 +159,16 @@ async fn set_fee(
     Ok(Json(s.store.set_fee(&a, &b.kind, amount).await?))
 }
 
-/// Which exam lists to list: a status, and where the page starts.
-#[derive(Deserialize, utoipa::IntoParams)]
-pub struct ListQuery {
-    /// `draft`, `submitted`, `checked` or `returned`.
-    status: Option<String>,
-    /// The previous page's `next_before`.
-    before: Option<i64>,
-    /// At most 200 (default 50).
-    limit: Option<i64>,
-}
-
-impl ListQuery {
-    pub(crate) fn filter(&self) -> Result<ListFilter, DomainError> {
-        let status = match self.status.as_deref().filter(|s| !s.is_empty()) {
-            Some(s) => {
-                Some(ListStatus::parse(s).ok_or(DomainError::InvalidValue { field: "status" })?)
-            }
-            None => None,
-        };
-        Ok(ListFilter {
-            status,
-            before: self.before,
-            limit: self.limit.unwrap_or(50),
-        })
-    }
-}
-
 /// Exam lists, newest first, a page at a time (heads and counts; a list's entries are at
 /// `/api/v1/exam-lists/{id}`).
-#[utoipa::path(get, path = "/api/v1/exam-lists", params(ListQuery), responses((status = 200, body = Page<ExamListSummary>)))]
+#[utoipa::path(get, path = "/api/v1/exam-lists", params(PageQuery), responses((status = 200, body = Page<ExamListSummary>)))]
 async fn list_exam_lists(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiQuery(q): ApiQuery<ListQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Page<ExamListSummary>> {
-    Ok(Json(s.store.exam_list_page(&a, q.filter()?).await?))
+    let status = q.status(ListStatus::parse)?;
+    Ok(Json(s.store.exam_list_page(&a, status, q.cursor()).await?))
 }
 
 /// a centre's exam officer opens the exam list of one trade and exam date.

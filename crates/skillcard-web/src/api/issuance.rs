@@ -1,6 +1,6 @@
 //! Fees and certificates in the API, including the payment gateway's callback.
 
-use super::{ApiJson, ApiResult};
+use super::{ApiJson, ApiQuery, ApiResult};
 use crate::auth::ApiActor;
 use crate::commands::issuance::{IssueCertificate, RecordPayment};
 use crate::error::{ApiError, AppError, ErrorBody};
@@ -10,9 +10,12 @@ use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use skillcard_core::search::SearchQuery;
 use skillcard_core::DomainError;
 use skillcard_db::issuance::*;
+use skillcard_db::search::SearchHit;
+use skillcard_db::views::Page;
 use utoipa::{OpenApi, ToSchema};
 
 pub fn routes() -> Router<AppState> {
@@ -21,14 +24,41 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/candidates/{id}/payments", post(bank_payment))
         .route("/api/v1/candidates/{id}/certificate", post(issue))
         .route("/api/v1/payments/gateway", post(gateway))
+        .route("/api/v1/search", get(search))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(issuance, bank_payment, issue, gateway),
+    paths(issuance, bank_payment, issue, gateway, search),
     components(schemas(ErrorBody, GatewayCallback))
 )]
 pub struct IssuanceDoc;
+
+/// What to search for, and which page.
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct SearchParams {
+    /// A national code, a card serial, a certificate number, or a name (`family` or
+    /// `given family`); digits in any script.
+    pub q: String,
+    /// The previous page's `next_before`.
+    pub before: Option<i64>,
+    /// At most 200 (default 50).
+    pub limit: Option<i64>,
+}
+
+/// Candidates by national code, card serial, certificate number or name, newest first, a page
+/// at a time, within the caller's province.
+#[utoipa::path(get, path = "/api/v1/search", params(SearchParams),
+    responses((status = 200, body = Page<SearchHit>), (status = 422, body = ErrorBody)))]
+async fn search(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    ApiQuery(q): ApiQuery<SearchParams>,
+) -> ApiResult<Page<SearchHit>> {
+    let query = SearchQuery::parse(&q.q)?;
+    let cursor = crate::paging::cursor(q.before, q.limit);
+    Ok(Json(s.store.search(&a, &query, cursor).await?))
+}
 
 /// the candidate's record beside the approved exam record, the fee and its payments.
 #[utoipa::path(get, path = "/api/v1/candidates/{id}/issuance", responses((status = 200, body = IssuanceView), (status = 404, body = ErrorBody)))]

@@ -9,6 +9,7 @@ use crate::commands::custody::{
 use crate::documents;
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::forms::{self, Flag, NumText, RangeInput, Ranges};
+use crate::paging::{self, PageQuery};
 use crate::AppState;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::header;
@@ -16,6 +17,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use skillcard_core::custody::{RequestStatus, ShipmentStatus};
+use skillcard_core::DomainError;
 use skillcard_db::views::*;
 use utoipa::{OpenApi, ToSchema};
 
@@ -296,12 +299,15 @@ async fn stock(State(s): State<AppState>, ApiActor(a): ApiActor) -> ApiResult<Ve
     Ok(Json(s.store.stock(&a).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/shipments", responses((status = 200, body = Vec<ShipmentView>)))]
+/// Shipments, newest first, a page at a time (`status`: `in_transit` or `received`).
+#[utoipa::path(get, path = "/api/v1/shipments", params(PageQuery), responses((status = 200, body = Page<ShipmentView>)))]
 async fn list_shipments(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-) -> ApiResult<Vec<ShipmentView>> {
-    Ok(Json(s.store.shipments(&a).await?))
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Page<ShipmentView>> {
+    let status = q.status(ShipmentStatus::parse)?;
+    Ok(Json(s.store.shipment_page(&a, status, q.cursor()).await?))
 }
 
 /// HQ dispatches a shipment of blank cards to a province.
@@ -436,12 +442,15 @@ async fn cap(
     Ok(Json(s.store.cap(&a, id, month).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/requests", responses((status = 200, body = Vec<RequestView>)))]
+/// Monthly requests, newest first, a page at a time (`status`: `open` or `fulfilled`).
+#[utoipa::path(get, path = "/api/v1/requests", params(PageQuery), responses((status = 200, body = Page<RequestView>)))]
 async fn list_requests(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-) -> ApiResult<Vec<RequestView>> {
-    Ok(Json(s.store.requests(&a).await?))
+    ApiQuery(q): ApiQuery<PageQuery>,
+) -> ApiResult<Page<RequestView>> {
+    let status = q.status(RequestStatus::parse)?;
+    Ok(Json(s.store.request_page(&a, status, q.cursor()).await?))
 }
 
 /// R-4.1 / Form 3: this month's request for blank cards (capped by Note 2).
@@ -484,23 +493,32 @@ async fn get_handover(
     Ok(Json(s.store.handover(&a, id).await?))
 }
 
+/// Which page of the audit chain, and optionally one record's history.
 #[derive(Deserialize, utoipa::IntoParams)]
-pub struct Limit {
+pub struct AuditQuery {
+    /// With `entity_id`: only the history of this record (`shipment`, `card_print`, …).
+    entity: Option<String>,
+    entity_id: Option<String>,
+    /// The previous page's `next_before` (a sequence number).
+    before: Option<i64>,
+    /// At most 200 (default 50).
     limit: Option<i64>,
 }
 
-/// The audit log, newest first, scoped to the caller's province.
-#[utoipa::path(get, path = "/api/v1/audit", params(Limit), responses((status = 200, body = Vec<AuditView>)))]
+/// The audit chain, newest first, a page at a time, scoped to the caller's province.
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditQuery), responses((status = 200, body = Page<AuditView>)))]
 async fn audit(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiQuery(q): ApiQuery<Limit>,
-) -> ApiResult<Vec<AuditView>> {
-    Ok(Json(
-        s.store
-            .audit_log(&a, q.limit.unwrap_or(100).clamp(1, 1000))
-            .await?,
-    ))
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Page<AuditView>> {
+    let record = match (q.entity.as_deref(), q.entity_id.as_deref()) {
+        (Some(e), Some(id)) => Some((e, id)),
+        (None, None) => None,
+        _ => return Err(DomainError::InvalidValue { field: "entity_id" }.into()),
+    };
+    let cursor = paging::cursor(q.before, q.limit);
+    Ok(Json(s.store.audit_page(&a, record, cursor).await?))
 }
 
 /// An Excel workbook to download as `name`.

@@ -9,6 +9,7 @@ use crate::commands::issuance::{RecordInspection, SpoilPrint, StartPrint};
 use crate::documents;
 use crate::error::{ApiError, AppError, ErrorBody};
 use crate::forms::hex_bytes;
+use crate::paging::PageQuery;
 use crate::AppState;
 use axum::extract::{Path, State};
 use axum::response::Response;
@@ -16,7 +17,6 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::Deserialize;
 use skillcard_core::printing::PrintStatus;
-use skillcard_core::DomainError;
 use skillcard_db::printing::PrintView;
 use skillcard_db::views::Page;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -83,35 +83,18 @@ async fn certificate_prints(
     Ok(Json(s.store.certificate_prints(&a, id).await?))
 }
 
-#[derive(Deserialize, IntoParams)]
-pub struct StatusQuery {
-    /// `printing` (default), `bound` or `spoiled`.
-    status: Option<String>,
-    /// The previous page's `next_before` (the list only).
-    before: Option<i64>,
-    /// At most 200 (default 50; the list only).
-    limit: Option<i64>,
-}
-
-fn status(q: &StatusQuery) -> Result<PrintStatus, DomainError> {
-    match q.status.as_deref() {
-        None | Some("") => Ok(PrintStatus::Printing),
-        Some(s) => PrintStatus::parse(s).ok_or(DomainError::InvalidValue { field: "status" }),
-    }
-}
-
 /// The prints in one status within the caller's province (the clerk's queue: `printing`), newest
 /// first, a page at a time.
-#[utoipa::path(get, path = "/api/v1/prints", params(StatusQuery), responses((status = 200, body = Page<PrintView>)))]
+#[utoipa::path(get, path = "/api/v1/prints", params(PageQuery), responses((status = 200, body = Page<PrintView>)))]
 async fn list_prints(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiQuery(q): ApiQuery<StatusQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> ApiResult<Page<PrintView>> {
-    let limit = q.limit.unwrap_or(50);
-    Ok(Json(
-        s.store.print_page(&a, status(&q)?, q.before, limit).await?,
-    ))
+    let status = q
+        .status(PrintStatus::parse)?
+        .unwrap_or(PrintStatus::Printing);
+    Ok(Json(s.store.print_page(&a, status, q.cursor()).await?))
 }
 
 /// One print: status, steps done, and the signed credential to write.
@@ -140,15 +123,17 @@ async fn face_pdf(
 
 /// The cards in one status as an Excel workbook (right to left): by default the prints in
 /// progress; `status=bound` is the register of issued cards (serial ↔ certificate).
-#[utoipa::path(get, path = "/api/v1/prints/export.xlsx", params(StatusQuery),
+#[utoipa::path(get, path = "/api/v1/prints/export.xlsx", params(PageQuery),
     responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))]
 async fn export_prints(
     State(s): State<AppState>,
     ApiActor(a): ApiActor,
-    ApiQuery(q): ApiQuery<StatusQuery>,
+    ApiQuery(q): ApiQuery<PageQuery>,
 ) -> Result<Response, ApiError> {
     use skillcard_sheets::Cell;
-    let st = status(&q)?;
+    let st = q
+        .status(PrintStatus::parse)?
+        .unwrap_or(PrintStatus::Printing);
     let prints = s.store.card_prints(&a, st).await?;
     let headers = [
         "ردیف",

@@ -8,7 +8,7 @@
 //! Forms that carry a scan are `multipart/form-data` (read by [`crate::multipart`]; the
 //! authentication middleware finds their `_csrf` field there too).
 
-use super::{can, filters, html, nav, Nav, PageResult};
+use super::{can, filters, html, nav, Nav, PageResult, TODO_ROWS};
 use crate::auth::{PageActor, UPLOAD_LIMIT};
 use crate::commands::aftercare::{
     AttachScan, CreateDeliveryList, DamageForm, DecideReplacement, DeliverCard, OpenDamageCase,
@@ -16,6 +16,7 @@ use crate::commands::aftercare::{
 };
 use crate::error::{AppError, PageError};
 use crate::multipart::{self, Part};
+use crate::paging::{self, PageQuery};
 use crate::AppState;
 use askama::Template;
 use axum::body::Bytes;
@@ -36,6 +37,7 @@ use skillcard_db::cases::CaseView;
 use skillcard_db::delivery::{DeliveryCard, DeliveryListView, ProvinceOverdue};
 use skillcard_db::notify::NotificationView;
 use skillcard_db::printing::PrintView;
+use skillcard_db::views::{Cursor, Page, Queue};
 
 pub fn routes() -> Router<AppState> {
     // The forms that upload a scan may be as large as the largest scan.
@@ -76,7 +78,7 @@ pub struct Dashboard {
     /// step, notices that could not be sent: (what, link).
     pub todo: Vec<(String, String)>,
     /// The office's outbox of notices to applicants: (queued, failed).
-    pub outbox: Option<(usize, usize)>,
+    pub outbox: Option<(u64, u64)>,
 }
 
 pub async fn dashboard(s: &AppState, a: &Actor) -> Result<Dashboard, PageError> {
@@ -87,13 +89,13 @@ pub async fn dashboard(s: &AppState, a: &Actor) -> Result<Dashboard, PageError> 
     let national = a.scope() == Scope::National;
     let office = !national && can(a, Action::DeliverCards, a.province_id);
     if office {
-        let waiting = s.store.undelivered_cards(a, false, false, 5000).await?;
-        if !waiting.is_empty() {
-            let overdue = waiting.iter().filter(|c| c.days_overdue.is_some()).count();
-            let mut line = format!(
-                "تحویل {} کارت ثبت‌شده به دارندگان (بند ۷)",
-                fa_num(waiting.len())
-            );
+        // The counts of the province's line of, read from the index of undelivered cards.
+        let mine = s.store.overdue_by_province(a).await?;
+        let (waiting, overdue) = mine
+            .iter()
+            .fold((0, 0), |(w, o), p| (w + p.undelivered, o + p.overdue));
+        if waiting > 0 {
+            let mut line = format!("تحویل {} کارت ثبت‌شده به دارندگان (بند ۷)", fa_num(waiting));
             if overdue > 0 {
                 line.push_str(&format!(
                     " — {} کارت بیش از یک هفته در انتظار (بند ۵-۴)",
@@ -131,7 +133,11 @@ pub async fn dashboard(s: &AppState, a: &Actor) -> Result<Dashboard, PageError> 
         if !mine {
             continue;
         }
-        for c in s.store.cases(a, Some(status)).await? {
+        let queue = s
+            .store
+            .case_page(a, Some(status), Cursor::first(TODO_ROWS))
+            .await?;
+        for c in queue.items {
             for step in &c.next_actions.actions {
                 todo.push((
                     format!("{}: {}", step.label_fa(), case_label(&c)),
@@ -141,9 +147,7 @@ pub async fn dashboard(s: &AppState, a: &Actor) -> Result<Dashboard, PageError> 
         }
     }
     let outbox = if office {
-        let notices = s.store.notifications(a).await?;
-        let count = |st: NoticeStatus| notices.iter().filter(|n| n.status == st).count();
-        let (pending, failed) = (count(NoticeStatus::Pending), count(NoticeStatus::Failed));
+        let (pending, failed) = s.store.notice_counts(a).await?;
         if failed > 0 {
             todo.push((
                 format!(
@@ -195,20 +199,42 @@ struct DeliveriesPage {
     csrf: String,
     /// The user may group cards and confirm handovers in their province.
     can_deliver: bool,
-    /// Overdue first, then oldest first.
-    cards: Vec<DeliveryCard>,
-    overdue_count: usize,
-    lists: Vec<DeliveryListView>,
+    /// Oldest (most overdue) first, a page at a time.
+    cards: Queue<DeliveryCard>,
+    /// The cards waiting and those past the week, in the reader's reach (counted, not listed).
+    waiting_count: i64,
+    overdue_count: i64,
+    /// This page of the queue starts after this card (`after=`).
+    after: Option<i64>,
+    lists: Page<DeliveryListView>,
+    before: Option<i64>,
     /// HQ's per-province view of.
     provinces: Vec<ProvinceOverdue>,
 }
 
-async fn deliveries(State(s): State<AppState>, p: PageActor) -> PageResult {
+#[derive(Deserialize)]
+struct DeliveriesQuery {
+    /// The handover lists' page.
+    before: Option<i64>,
+    /// The waiting cards' page.
+    after: Option<i64>,
+}
+
+async fn deliveries(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<DeliveriesQuery>,
+) -> PageResult {
     let a = &p.actor;
-    let mut cards = s.store.undelivered_cards(a, false, false, 2000).await?;
-    cards.sort_by_key(|c| std::cmp::Reverse(c.days_overdue.unwrap_or(-1)));
+    let cards = s
+        .store
+        .undelivered_cards(a, false, false, q.after, PAGE_CARDS)
+        .await?;
+    let lines = s.store.overdue_by_province(a).await?;
+    let waiting_count = lines.iter().map(|l| l.undelivered).sum();
+    let overdue_count = lines.iter().map(|l| l.overdue).sum();
     let provinces = if a.scope() == Scope::National {
-        s.store.overdue_by_province(a).await?
+        lines
     } else {
         Vec::new()
     };
@@ -216,12 +242,21 @@ async fn deliveries(State(s): State<AppState>, p: PageActor) -> PageResult {
         nav: Some(nav(&s, &p).await),
         csrf: p.csrf.clone(),
         can_deliver: a.scope() != Scope::National && can(a, Action::DeliverCards, a.province_id),
-        overdue_count: cards.iter().filter(|c| c.days_overdue.is_some()).count(),
+        waiting_count,
+        overdue_count,
+        after: q.after,
         cards,
-        lists: s.store.delivery_lists(a).await?,
+        lists: s
+            .store
+            .delivery_list_page(a, paging::cursor(q.before, None))
+            .await?,
+        before: q.before,
         provinces,
     })
 }
+
+/// Waiting cards on one page of `/deliveries`.
+const PAGE_CARDS: i64 = 100;
 
 /// `label` and one `print_id` per checked card.
 async fn create_list(
@@ -307,12 +342,22 @@ struct CasesPage {
     card: Option<PrintView>,
     /// The searched serial, shown back in the search field.
     serial: String,
-    cases: Vec<CaseView>,
+    cases: Page<CaseView>,
+    before: Option<i64>,
 }
 
 impl CasesPage {
     fn when(&self, iso: &str) -> String {
         date_fa(iso)
+    }
+
+    /// This page's address with its status filter, ready for `before=`.
+    fn path(&self) -> String {
+        if self.status.is_empty() {
+            "/cases?".into()
+        } else {
+            format!("/cases?status={}&", self.status)
+        }
     }
 }
 
@@ -321,6 +366,7 @@ struct CasesQuery {
     status: Option<String>,
     print: Option<String>,
     serial: Option<String>,
+    before: Option<i64>,
 }
 
 /// The card of a serial within the actor's reach (the store then decides whether it may enter
@@ -368,7 +414,11 @@ async fn cases(State(s): State<AppState>, p: PageActor, Query(q): Query<CasesQue
             && can(a, Action::OpenDamageCase, a.province_id),
         card,
         serial,
-        cases: s.store.cases(a, filter).await?,
+        cases: s
+            .store
+            .case_page(a, filter, paging::cursor(q.before, None))
+            .await?,
+        before: q.before,
         status,
     })
 }
@@ -534,7 +584,8 @@ async fn authorize_reprint(
 #[template(path = "notifications.html")]
 struct NotificationsPage {
     nav: Option<Nav>,
-    notices: Vec<NotificationView>,
+    notices: Page<NotificationView>,
+    before: Option<i64>,
 }
 
 impl NotificationsPage {
@@ -543,10 +594,19 @@ impl NotificationsPage {
     }
 }
 
-async fn notifications(State(s): State<AppState>, p: PageActor) -> PageResult {
-    let notices = s.store.notifications(&p.actor).await?;
+async fn notifications(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<PageQuery>,
+) -> PageResult {
+    let status = q.status(NoticeStatus::parse)?;
+    let notices = s
+        .store
+        .notification_page(&p.actor, status, q.cursor())
+        .await?;
     html(NotificationsPage {
         nav: Some(nav(&s, &p).await),
         notices,
+        before: q.before,
     })
 }

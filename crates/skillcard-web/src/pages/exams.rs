@@ -11,6 +11,7 @@ use crate::commands::issuance::{
     StartPrint,
 };
 use crate::error::PageError;
+use crate::paging::PageQuery;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -21,12 +22,14 @@ use serde::Deserialize;
 use skillcard_core::exam::ListStatus;
 use skillcard_core::policy::{Action, Actor};
 use skillcard_core::printing::PrintStatus;
+use skillcard_core::search::SearchQuery;
 use skillcard_core::text::{fa_num, persian_digits};
 use skillcard_core::workflow::{self, Step};
 use skillcard_core::DomainError;
-use skillcard_db::exams::{CentreView, ExamListSummary, ExamListView, ListFilter, Page, TradeView};
+use skillcard_db::exams::{CentreView, Cursor, ExamListSummary, ExamListView, Page, TradeView};
 use skillcard_db::issuance::IssuanceView;
 use skillcard_db::printing::PrintView;
+use skillcard_db::search::SearchHit;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -38,6 +41,7 @@ pub fn routes() -> Router<AppState> {
         .route("/exams/{id}/check", post(check))
         .route("/exams/entries/{entry_id}/decision", post(decide))
         .route("/issuance/{candidate_id}", get(issuance))
+        .route("/search", get(search))
         .route("/issuance/{candidate_id}/payments", post(record_payment))
         .route("/issuance/{candidate_id}/issue", post(issue))
         .route("/issuance/{candidate_id}/prints", post(start_print))
@@ -77,12 +81,11 @@ pub async fn dashboard_todo(s: &AppState, a: &Actor) -> Result<Vec<(String, Stri
         {
             continue;
         }
-        let filter = ListFilter {
-            status: Some(status),
-            before: None,
-            limit: TODO_LISTS,
-        };
-        for l in s.store.exam_list_page(a, filter).await?.items {
+        let queue = s
+            .store
+            .exam_list_page(a, Some(status), Cursor::first(TODO_LISTS))
+            .await?;
+        for l in queue.items {
             let link = format!("/exams/{}", l.id);
             if l.next_actions.offers(Step::SubmitList) {
                 let what = if l.status == ListStatus::Returned {
@@ -159,25 +162,19 @@ struct ExamListsPage {
     centres: Vec<CentreView>,
     trades: Vec<TradeView>,
     lists: Page<ExamListSummary>,
-}
-
-#[derive(Deserialize)]
-struct ListsQuery {
     before: Option<i64>,
 }
 
 async fn exam_lists(
     State(s): State<AppState>,
     p: PageActor,
-    Query(q): Query<ListsQuery>,
+    Query(q): Query<PageQuery>,
 ) -> PageResult {
     let a = &p.actor;
-    let filter = ListFilter {
-        status: None,
-        before: q.before,
-        limit: 50,
-    };
-    let lists = s.store.exam_list_page(a, filter).await?;
+    let lists = s
+        .store
+        .exam_list_page(a, q.status(ListStatus::parse)?, q.cursor())
+        .await?;
     let can_open = can(a, Action::RecordScores, None);
     let (centres, trades) = if can_open {
         (s.store.centres(a).await?, s.store.trades().await?)
@@ -191,6 +188,7 @@ async fn exam_lists(
         centres,
         trades,
         lists,
+        before: q.before,
     })
 }
 
@@ -283,6 +281,61 @@ async fn decide(
         .decide_score(&p.actor, entry_id, f.approve.get(), &f.reason)
         .await?;
     Ok(Redirect::to(&format!("/exams/{}", l.id)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "search.html")]
+struct SearchPage {
+    nav: Option<Nav>,
+    /// What was typed, shown back in the box.
+    q: String,
+    hits: Option<Page<SearchHit>>,
+    before: Option<i64>,
+}
+
+impl SearchPage {
+    /// This search's address, ready for `before=`.
+    fn path(&self) -> String {
+        let mut q = String::new();
+        for b in self.q.as_bytes() {
+            match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => q.push(*b as char),
+                _ => q.push_str(&format!("%{b:02X}")),
+            }
+        }
+        format!("/search?q={q}&")
+    }
+}
+
+#[derive(Deserialize)]
+struct SearchForm {
+    q: Option<String>,
+    before: Option<i64>,
+}
+
+/// The office's search box: a national code, a card serial, a certificate number or a name.
+async fn search(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(f): Query<SearchForm>,
+) -> PageResult {
+    let q = f.q.unwrap_or_default();
+    let hits = if q.trim().is_empty() {
+        None
+    } else {
+        let query = SearchQuery::parse(&q)?;
+        Some(
+            s.store
+                .search(&p.actor, &query, crate::paging::cursor(f.before, None))
+                .await?,
+        )
+    };
+    html(SearchPage {
+        nav: Some(nav(&s, &p).await),
+        q,
+        hits,
+        before: f.before,
+    })
 }
 
 #[derive(Template)]

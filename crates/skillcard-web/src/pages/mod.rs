@@ -9,6 +9,7 @@ use crate::commands::custody::{
 };
 use crate::error::{AppError, PageError};
 use crate::forms;
+use crate::paging::PageQuery;
 use crate::AppState;
 use askama::Template;
 use axum::extract::{Form, Path, Query, State};
@@ -17,7 +18,7 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
-use skillcard_core::custody::CapBasis;
+use skillcard_core::custody::{CapBasis, RequestStatus, ShipmentStatus};
 use skillcard_core::date::{fa_date, JalaliDate};
 use skillcard_core::ledger::Direction;
 use skillcard_core::policy::{authorize, Action, Actor, Role};
@@ -304,7 +305,7 @@ struct DashboardPage {
     todo: Vec<(String, String)>,
     stock: Vec<StockView>,
     /// The office's outbox of notices to applicants: (queued, failed).
-    outbox: Option<(usize, usize)>,
+    outbox: Option<(u64, u64)>,
 }
 
 async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
@@ -316,7 +317,17 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
         Vec::new()
     };
     if can(a, Action::ViewCustody, None) {
-        for sh in s.store.shipments(a).await? {
+        // The shipments with a step left: those in transit, and the newest received ones (a
+        // receipt notice or HQ's look at a discrepancy follows within days of receipt).
+        let mut shipments = Vec::new();
+        for status in ShipmentStatus::ALL {
+            let queue = s
+                .store
+                .shipment_page(a, Some(status), Cursor::first(TODO_ROWS))
+                .await?;
+            shipments.extend(queue.items);
+        }
+        for sh in shipments {
             if sh.next_actions.offers(Step::ReceiveShipment) {
                 todo.push((
                     format!(
@@ -352,7 +363,11 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
                 ));
             }
         }
-        for r in s.store.requests(a).await? {
+        let open = s
+            .store
+            .request_page(a, Some(RequestStatus::Open), Cursor::first(TODO_ROWS))
+            .await?;
+        for r in open.items {
             if r.next_actions.offers(Step::HandOver) {
                 todo.push((
                     format!(
@@ -396,6 +411,9 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
     })
 }
 
+/// How many records of one queue a dashboard names; the rest wait on the list pages.
+pub(crate) const TODO_ROWS: i64 = 50;
+
 fn fa(n: u64) -> String {
     skillcard_core::text::fa_num(n)
 }
@@ -407,17 +425,24 @@ struct ShipmentsPage {
     csrf: String,
     can_create: bool,
     provinces: Vec<ProvinceView>,
-    shipments: Vec<ShipmentView>,
+    shipments: Page<ShipmentView>,
+    before: Option<i64>,
 }
 
-async fn shipments(State(s): State<AppState>, p: PageActor) -> PageResult {
-    let shipments = s.store.shipments(&p.actor).await?;
+async fn shipments(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<PageQuery>,
+) -> PageResult {
+    let status = q.status(ShipmentStatus::parse)?;
+    let shipments = s.store.shipment_page(&p.actor, status, q.cursor()).await?;
     html(ShipmentsPage {
         nav: Some(nav(&s, &p).await),
         csrf: p.csrf.clone(),
         can_create: can(&p.actor, Action::RecordShipment, None),
         provinces: s.store.provinces().await?,
         shipments,
+        before: q.before,
     })
 }
 
@@ -545,10 +570,15 @@ struct RequestsPage {
     can_request: bool,
     can_cap: bool,
     provinces: Vec<ProvinceView>,
-    requests: Vec<RequestView>,
+    requests: Page<RequestView>,
+    before: Option<i64>,
 }
 
-async fn requests(State(s): State<AppState>, p: PageActor) -> PageResult {
+async fn requests(
+    State(s): State<AppState>,
+    p: PageActor,
+    Query(q): Query<PageQuery>,
+) -> PageResult {
     let a = &p.actor;
     let cap = match a.province_id {
         Some(pid) if can(a, Action::ViewCustody, Some(pid)) => {
@@ -564,7 +594,11 @@ async fn requests(State(s): State<AppState>, p: PageActor) -> PageResult {
             .is_some_and(|pid| can(a, Action::CreateMonthlyRequest, Some(pid))),
         can_cap: can(a, Action::SetRequestCap, None),
         provinces: s.store.provinces().await?,
-        requests: s.store.requests(a).await?,
+        requests: s
+            .store
+            .request_page(a, q.status(RequestStatus::parse)?, q.cursor())
+            .await?,
+        before: q.before,
         cap,
     })
 }
@@ -667,14 +701,16 @@ async fn handover(State(s): State<AppState>, p: PageActor, Path(id): Path<i64>) 
 #[template(path = "audit.html")]
 struct AuditPage {
     nav: Option<Nav>,
-    entries: Vec<AuditView>,
+    entries: Page<AuditView>,
+    before: Option<i64>,
 }
 
-async fn audit(State(s): State<AppState>, p: PageActor) -> PageResult {
-    let entries = s.store.audit_log(&p.actor, 200).await?;
+async fn audit(State(s): State<AppState>, p: PageActor, Query(q): Query<PageQuery>) -> PageResult {
+    let entries = s.store.audit_page(&p.actor, None, q.cursor()).await?;
     html(AuditPage {
         nav: Some(nav(&s, &p).await),
         entries,
+        before: q.before,
     })
 }
 
