@@ -47,7 +47,8 @@ impl Fresh {
                 Ok(format!("sqlite:{path}"))
             }
             Kind::Postgres => {
-                let name = format!("skillcard_bench_{label}_{n}");
+                // The process id keeps two runs at once from dropping each other's databases.
+                let name = format!("skillcard_bench_{label}_{n}_{}", std::process::id());
                 let mut conn = sqlx::PgConnection::connect(&self.admin).await?;
                 sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
                     .execute(&mut conn)

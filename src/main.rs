@@ -85,7 +85,12 @@ enum Command {
         command: UserCommand,
     },
     /// Fill the database with a realistic demonstration dataset.
-    Demo,
+    Demo {
+        /// Also load a decade of national history set-based: about this many cards (a number,
+        /// or `national` for 10,000,000), for benchmarks and trying the pages at scale.
+        #[arg(long, value_parser = parse_scale)]
+        scale: Option<i64>,
+    },
     /// Verify the audit chain and the custody invariants; exits non-zero if anything is wrong.
     Check,
     /// Verify a credential offline against a published public key set (no database needed).
@@ -441,7 +446,7 @@ async fn main() -> anyhow::Result<()> {
                 .map_err(describe)?;
             println!("user {username} is now {}", role.as_str());
         }
-        Command::Demo => {
+        Command::Demo { scale } => {
             if skillcard_db::demo::seed(&store).await.map_err(describe)? {
                 println!(
                     "demo loaded; every demo user's password is {:?}",
@@ -449,6 +454,27 @@ async fn main() -> anyhow::Result<()> {
                 );
             } else {
                 println!("demo already present");
+            }
+            if let Some(cards) = scale {
+                let hq = skillcard_db::demo::hq_actor(&store)
+                    .await
+                    .map_err(describe)?;
+                let r = skillcard_db::bulk::load(&store, cards, &hq)
+                    .await
+                    .map_err(describe)?;
+                println!(
+                    "national history loaded in {:.1} s: {} cards in {} shipments, {} monthly requests, \
+                     {} exam lists, {} certificates, {} prints ({} spoiled), {} cards not yet delivered",
+                    r.elapsed.as_secs_f64(),
+                    r.cards,
+                    r.shipments,
+                    r.requests,
+                    r.exam_lists,
+                    r.certificates,
+                    r.prints,
+                    r.spoiled,
+                    r.undelivered
+                );
             }
         }
         // Handled above, before the database is opened.
@@ -801,6 +827,16 @@ fn run_keys(key_dir: &std::path::Path, command: KeysCommand) -> anyhow::Result<(
 }
 
 /// Domain errors carry a Persian message; show it beside the English one for operators.
+/// `--scale`: a number of cards in any digit system, or `national` (ten million).
+fn parse_scale(input: &str) -> Result<i64, String> {
+    if input.trim() == "national" {
+        return Ok(10_000_000);
+    }
+    skillcard_core::text::parse_u64(input)
+        .and_then(|n| i64::try_from(n).ok())
+        .ok_or_else(|| format!("{input:?} is neither a number of cards nor `national`"))
+}
+
 fn describe(e: skillcard_db::StoreError) -> anyhow::Error {
     match e.domain() {
         Some(d) => anyhow::anyhow!("{d} ({}): {}", d.code(), d.message_fa()),

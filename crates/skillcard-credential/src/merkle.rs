@@ -74,6 +74,27 @@ pub struct Builder {
 }
 
 impl Builder {
+    /// Continues a tree of `size` leaves from the perfect nodes it already holds (`node` reads
+    /// one): a builder needs only the left siblings still waiting, one per set bit of `size`.
+    /// `None` if one of them is missing.
+    pub fn resume(size: u64, mut node: impl FnMut(NodeId) -> Option<Hash>) -> Option<Builder> {
+        let mut left = Vec::new();
+        let mut level = 0u32;
+        while level < 64 && size >> level > 0 {
+            let complete = size >> level;
+            left.push(if complete % 2 == 1 {
+                Some(node(NodeId {
+                    level,
+                    index: complete - 1,
+                })?)
+            } else {
+                None
+            });
+            level += 1;
+        }
+        Some(Builder { size, left })
+    }
+
     /// The leaves pushed so far.
     pub fn size(&self) -> u64 {
         self.size
@@ -342,6 +363,29 @@ pub fn verify_consistency(
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    #[test]
+    fn a_resumed_builder_completes_the_same_nodes_as_one_that_saw_every_leaf() {
+        let leaf = |i: u64| leaf_hash(&i.to_le_bytes());
+        for at in 0..40u64 {
+            let mut whole = Builder::default();
+            let mut stored = std::collections::HashMap::new();
+            for i in 0..at {
+                stored.extend(whole.push(leaf(i)));
+            }
+            let mut resumed = Builder::resume(at, |id| stored.get(&id).copied()).unwrap();
+            assert_eq!(resumed.size(), at);
+            for i in at..at + 40 {
+                assert_eq!(
+                    resumed.push(leaf(i)),
+                    whole.push(leaf(i)),
+                    "resumed at {at}, leaf {i}"
+                );
+            }
+        }
+        // A frontier node that is not stored cannot be resumed from.
+        assert!(Builder::resume(3, |_| None).is_none());
+    }
 
     /// RFC 9162's definitions, verbatim and slow, to check the planned versions against.
     fn mth(leaves: &[Hash]) -> Hash {

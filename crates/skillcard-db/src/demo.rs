@@ -69,6 +69,17 @@ pub async fn has_demo(store: &Store) -> Result<bool> {
     Ok(row.is_some())
 }
 
+/// The demo's HQ user, who signs what `crate::bulk` loads on top of the demo.
+pub async fn hq_actor(store: &Store) -> Result<Actor> {
+    let (id,): (i64,) = sqlx::query_as("SELECT id FROM users WHERE username = 'hq'")
+        .fetch_optional(store.pool())
+        .await?
+        .ok_or(crate::StoreError::Corrupt(
+            "the demo's hq user is missing".into(),
+        ))?;
+    store.actor(id).await
+}
+
 fn r(a: u64, b: u64) -> Result<SerialRange> {
     Ok(SerialRange::new(a, b)?)
 }

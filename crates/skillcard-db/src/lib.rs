@@ -12,6 +12,7 @@
 //! migration directory per backend.
 
 mod auth;
+pub mod bulk;
 pub mod cases;
 mod check;
 mod custody;

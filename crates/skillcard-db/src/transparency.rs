@@ -165,7 +165,71 @@ async fn insert_nodes(conn: &mut AnyConnection, rows: &[(NodeId, Hash)]) -> Resu
     Ok(())
 }
 
-/// Leaves and perfect nodes built in memory for [`Store::backfill_log`], written in batches.
+/// Logs, in print order, the cards registered, damaged or voided whose print id is above
+/// `after` and that the log does not hold yet, continuing the log from its current size (for
+/// [`Store::backfill_log`] and `crate::bulk`). Built in memory and inserted in batches. Returns
+/// the entries written.
+pub(crate) async fn log_registered_after(w: &mut WriteTx, after: i64) -> Result<u64> {
+    let (size,): (i64,) =
+        sqlx::query_as("SELECT CAST(COALESCE(MAX(idx) + 1, 0) AS BIGINT) FROM log_entries")
+            .fetch_one(&mut *w.tx)
+            .await?;
+    let size = size as u64;
+    // The frontier: one waiting left sibling per set bit of the size.
+    let frontier: Vec<NodeId> = (0..64u32)
+        .take_while(|l| size >> l > 0)
+        .filter(|l| (size >> l) % 2 == 1)
+        .map(|level| NodeId {
+            level,
+            index: (size >> level) - 1,
+        })
+        .collect();
+    let stored = fetch_nodes(&mut w.tx, &frontier).await?;
+    let tree = merkle::Builder::resume(size, |id| stored.get(&id).copied())
+        .ok_or_else(|| StoreError::Corrupt("a transparency log node is missing".into()))?;
+    let mut builder = Backfill {
+        tree,
+        ..Backfill::default()
+    };
+    let now = w.now_str();
+    let mut seen = std::collections::HashSet::new();
+    let mut after = after;
+    loop {
+        #[allow(clippy::type_complexity)]
+        let page: Vec<(i64, i64, String, Vec<u8>, String)> = sqlx::query_as(
+            "SELECT p.id, p.certificate_id, p.status, p.credential, v.code FROM card_prints p \
+             JOIN provinces v ON v.id = p.province_id \
+             WHERE p.status IN ('bound', 'damaged', 'void') AND p.id > $1 \
+             AND NOT EXISTS (SELECT 1 FROM log_entries e WHERE e.print_id = p.id) ORDER BY p.id LIMIT 5000",
+        )
+        .bind(after)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let Some(last) = page.last() else { break };
+        after = last.0;
+        for (id, certificate, status, credential, province) in &page {
+            let first = if seen.insert(*certificate) {
+                LogEvent::Issued
+            } else {
+                LogEvent::Reissued
+            };
+            builder.push(*id, LogEntry::new(first, credential, province, &now));
+            let out = match status.as_str() {
+                "damaged" => Some(LogEvent::Damaged),
+                "void" => Some(LogEvent::Void),
+                _ => None,
+            };
+            if let Some(event) = out {
+                builder.push(*id, LogEntry::new(event, credential, province, &now));
+            }
+        }
+        builder.flush(&mut w.tx).await?;
+    }
+    w.logged = true;
+    Ok(builder.tree.size() - size)
+}
+
+/// Leaves and perfect nodes built in memory for [`log_registered_after`], written in batches.
 #[derive(Default)]
 struct Backfill {
     tree: merkle::Builder,
@@ -371,41 +435,7 @@ impl Store {
             return Ok(0);
         }
         let mut w = WriteTx::begin(self).await?;
-        let now = w.now_str();
-        let mut builder = Backfill::default();
-        let mut seen = std::collections::HashSet::new();
-        let mut after = 0i64;
-        loop {
-            #[allow(clippy::type_complexity)]
-            let page: Vec<(i64, i64, String, Vec<u8>, String)> = sqlx::query_as(
-                "SELECT p.id, p.certificate_id, p.status, p.credential, v.code FROM card_prints p \
-                 JOIN provinces v ON v.id = p.province_id \
-                 WHERE p.status IN ('bound', 'damaged', 'void') AND p.id > $1 ORDER BY p.id LIMIT 5000",
-            )
-            .bind(after)
-            .fetch_all(&mut *w.tx)
-            .await?;
-            let Some(last) = page.last() else { break };
-            after = last.0;
-            for (id, certificate, status, credential, province) in &page {
-                let first = if seen.insert(*certificate) {
-                    LogEvent::Issued
-                } else {
-                    LogEvent::Reissued
-                };
-                builder.push(*id, LogEntry::new(first, credential, province, &now));
-                let out = match status.as_str() {
-                    "damaged" => Some(LogEvent::Damaged),
-                    "void" => Some(LogEvent::Void),
-                    _ => None,
-                };
-                if let Some(event) = out {
-                    builder.push(*id, LogEntry::new(event, credential, province, &now));
-                }
-            }
-            builder.flush(&mut w.tx).await?;
-        }
-        let written = builder.tree.size();
+        let written = log_registered_after(&mut w, 0).await?;
         w.audit(
             None,
             "log.backfill",
