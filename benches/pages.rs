@@ -339,6 +339,43 @@ async fn run_backend(kind: Kind, admin: &str, cards: i64, iters: usize, keep: bo
         if !matches!(role, "hq" | "head" | "clerk") {
             continue;
         }
+        // The search box: a national code, a serial, a certificate number, a common family name
+        // (a deep walk by name: thousands of holders share it).
+        let holder = skillcard_db::bulk::FIRST_SERIAL + 4321;
+        let probe: serde_json::Value = web
+            .get(format!("{base}/api/v1/search?q={holder}"))
+            .bearer_auth(&bearer)
+            .send()
+            .await?
+            .json()
+            .await?;
+        let found = &probe["items"][0];
+        let mut searches = vec![
+            format!("q={holder}"),
+            format!(
+                "q={}",
+                found["national_id"].as_str().unwrap_or("0012345678")
+            ),
+            "q=%D9%85%D8%AD%D9%85%D8%AF%DB%8C".to_string(), // محمدی
+        ];
+        if let Some(n) = found["certificate_no"].as_str() {
+            searches.push(format!("q={n}"));
+        }
+        for q in searches {
+            samples.push(
+                measure(format!("{role} GET /api/v1/search?{q}"), iters, || {
+                    web.get(format!("{base}/api/v1/search?{q}"))
+                        .bearer_auth(&bearer)
+                })
+                .await?,
+            );
+        }
+        samples.push(
+            measure(format!("{role} /search?q=محمدی"), iters, || {
+                web.get(format!("{base}/search?q=%D9%85%D8%AD%D9%85%D8%AF%DB%8C"))
+            })
+            .await?,
+        );
         for (api, filter) in API_LISTS {
             let probe = web
                 .get(format!("{base}{api}"))

@@ -23,6 +23,9 @@ CREATE INDEX notifications_status ON notifications(status, id);
 -- The office's search by name (db/search.rs): family name, then given name.
 CREATE INDEX candidates_name ON candidates(last_name, first_name, id);
 CREATE INDEX candidates_last_name ON candidates(last_name, id);
+-- …and within a province, where a common family name is shared by many thousands nationally.
+CREATE INDEX candidates_province_name ON candidates(province_id, last_name, first_name, id);
+CREATE INDEX candidates_province_last_name ON candidates(province_id, last_name, id);
 -- The queue of undelivered cards (R-5.4), in the order it is read, for a province and for HQ:
 -- led by the status it filters on, so the planner prefers it to the (status, id) indexes.
 CREATE INDEX card_prints_queue ON card_prints(province_id, status, registered_on, id)
