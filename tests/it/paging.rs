@@ -305,3 +305,36 @@ async fn every_list_read_seeks_an_index_instead_of_reading_a_big_table_whole() {
     assert!(checked > 40, "{checked} reads");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[tokio::test]
+async fn a_national_bulk_load_keeps_every_invariant_and_pages_like_the_rest() {
+    let app = spawn_app().await;
+    let hq = skillcard_db::demo::hq_actor(&app.store).await.unwrap();
+    let r = skillcard_db::bulk::load(&app.store, 5000, &hq)
+        .await
+        .unwrap();
+    assert_eq!((r.cards, r.shipments, r.requests), (5000, 310, 3720));
+    assert_eq!(
+        r.prints,
+        r.certificates + r.spoiled,
+        "one print per used card"
+    );
+    assert!(r.spoiled > 0 && r.undelivered > 0, "{r:?}");
+    assert_eq!(
+        r.logged, r.certificates as u64,
+        "every registered card logged"
+    );
+    app.assert_check_ok().await;
+
+    // A second load is refused and changes nothing.
+    let before = db_fingerprint(&app.store).await;
+    assert!(skillcard_db::bulk::load(&app.store, 5000, &hq)
+        .await
+        .is_err());
+    assert_eq!(db_fingerprint(&app.store).await, before);
+
+    // The loaded history pages like any other: every exam list once, newest first.
+    let lists = walk(&app, "/api/v1/exam-lists", "id", "hq", 200).await;
+    assert!(lists.len() as i64 >= r.exam_lists, "{} lists", lists.len());
+    assert!(lists.windows(2).all(|w| w[0] > w[1]));
+}

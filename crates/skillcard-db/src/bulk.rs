@@ -130,6 +130,41 @@ struct Segment {
     jalali_year: i64,
 }
 
+/// A range into or out of a province's vault: the ledger's source row (Form 2).
+struct Movement {
+    id: i64,
+    province_id: i64,
+    on: time::Date,
+    first: i64,
+    last: i64,
+}
+
+impl Movement {
+    async fn record(
+        &self,
+        w: &mut WriteTx,
+        direction: &str,
+        source: &str,
+        source_id: i64,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO vault_movements (id, province_id, moved_on, direction, first, last, source, source_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(self.id)
+        .bind(self.province_id)
+        .bind(iso(self.on))
+        .bind(direction)
+        .bind(self.first)
+        .bind(self.last)
+        .bind(source)
+        .bind(source_id)
+        .execute(&mut *w.tx)
+        .await?;
+        Ok(())
+    }
+}
+
 fn iso(d: time::Date) -> String {
     d.to_string()
 }
@@ -300,18 +335,14 @@ pub async fn load(store: &Store, cards: i64, by: &Actor) -> Result<BulkReport> {
             .bind(format!("{}T09:00:00Z", iso(arrive)))
             .execute(&mut *w.tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO vault_movements (id, province_id, moved_on, direction, first, last, source, source_id) \
-                 VALUES ($1, $2, $3, 'in', $4, $5, 'shipment', $6)",
-            )
-            .bind(take("vault_movements"))
-            .bind(*pid)
-            .bind(iso(arrive))
-            .bind(serial)
-            .bind(serial + size - 1)
-            .bind(shipment)
-            .execute(&mut *w.tx)
-            .await?;
+            let m = Movement {
+                id: take("vault_movements"),
+                province_id: *pid,
+                on: arrive,
+                first: serial,
+                last: serial + size - 1,
+            };
+            m.record(&mut w, "in", "shipment", shipment).await?;
             sqlx::query(&format!(
                 "INSERT INTO cards (serial, province_id, shipment_id, state) \
                  SELECT {serial} + k, {pid}, {shipment}, 'in_vault' FROM ({}) n",
@@ -380,18 +411,14 @@ pub async fn load(store: &Store, cards: i64, by: &Actor) -> Result<BulkReport> {
                 .bind(first + count - 1)
                 .execute(&mut *w.tx)
                 .await?;
-                sqlx::query(
-                    "INSERT INTO vault_movements (id, province_id, moved_on, direction, first, last, source, source_id) \
-                     VALUES ($1, $2, $3, 'out', $4, $5, 'handover', $6)",
-                )
-                .bind(take("vault_movements"))
-                .bind(*pid)
-                .bind(iso(start))
-                .bind(first)
-                .bind(first + count - 1)
-                .bind(handover)
-                .execute(&mut *w.tx)
-                .await?;
+                let m = Movement {
+                    id: take("vault_movements"),
+                    province_id: *pid,
+                    on: start,
+                    first,
+                    last: first + count - 1,
+                };
+                m.record(&mut w, "out", "handover", handover).await?;
                 // The office prints nearly all it received; the newest months' stock is still
                 // partly on its shelf.
                 let used = if index >= months - 3 {
