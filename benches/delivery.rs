@@ -120,7 +120,7 @@ async fn undeliver_all(store: &Store) -> Result<()> {
     sqlx::query("UPDATE cards SET state = 'bound' WHERE state = 'delivered'")
         .execute(&mut *tx)
         .await?;
-    common::million::recount(&mut tx).await?;
+    skillcard_db::bulk::count_cards(&mut tx).await?;
     tx.commit().await?;
     Ok(())
 }

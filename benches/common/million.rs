@@ -145,7 +145,7 @@ pub async fn load(store: &Store, kind: Kind, hq: &Actor, today: time::Date) -> R
     ))
     .execute(&mut *tx)
     .await?;
-    recount(&mut tx).await?;
+    skillcard_db::bulk::count_cards(&mut tx).await?;
     sqlx::query(&format!(
         "INSERT INTO candidates (id, province_id, centre_id, trade_id, national_id, first_name, last_name, \
          father_name, birth_date, written_score, created_by, created_at) \
@@ -197,19 +197,5 @@ pub async fn load(store: &Store, kind: Kind, hq: &Actor, today: time::Date) -> R
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(())
-}
-
-/// Cards written by set-based SQL bypass the store's maintained counts: rebuild them.
-pub async fn recount(conn: &mut sqlx::AnyConnection) -> Result<()> {
-    sqlx::query("DELETE FROM card_counts")
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
-        "INSERT INTO card_counts (province_id, state, n) \
-         SELECT province_id, state, COUNT(*) FROM cards WHERE 1 = 1 GROUP BY province_id, state",
-    )
-    .execute(&mut *conn)
-    .await?;
     Ok(())
 }

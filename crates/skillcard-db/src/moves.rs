@@ -109,20 +109,6 @@ async fn recount(
     add(conn, province_id, to, n as i64).await
 }
 
-/// Counts every card again: for cards written set-based, behind the moves (`crate::bulk`).
-pub(crate) async fn count_all(conn: &mut AnyConnection) -> Result<()> {
-    sqlx::query("DELETE FROM card_counts")
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query(
-        "INSERT INTO card_counts (province_id, state, n) \
-         SELECT province_id, state, COUNT(*) FROM cards GROUP BY province_id, state",
-    )
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
 async fn add(conn: &mut AnyConnection, province_id: i64, state: CardState, n: i64) -> Result<()> {
     sqlx::query(
         "INSERT INTO card_counts (province_id, state, n) VALUES ($1, $2, $3) \
