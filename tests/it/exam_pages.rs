@@ -72,7 +72,7 @@ pub async fn post_form(
 }
 
 /// POST a page form that must be refused with `status` and `code`, changing nothing.
-async fn post_refused(
+pub async fn post_refused(
     app: &TestApp,
     web: &reqwest::Client,
     path: &str,

@@ -78,6 +78,8 @@ pub enum DomainError {
     NotFound { what: &'static str },
     #[error("the exam list is {status} and can no longer be changed by the centre")]
     ListLocked { status: ListStatus },
+    #[error("corrections closed: the exam was on {exam_date}")]
+    CorrectionClosed { exam_date: time::Date },
     #[error("the exam list is {status}, expected {expected}")]
     WrongListStatus {
         status: ListStatus,
@@ -189,6 +191,7 @@ impl DomainError {
             WrongProvince => "wrong_province",
             NotFound { .. } => "not_found",
             ListLocked { .. } => "list_locked",
+            CorrectionClosed { .. } => "correction_closed",
             WrongListStatus { .. } => "wrong_list_status",
             UnscoredEntries { .. } => "unscored_entries",
             InvalidRows { .. } => "invalid_rows",
@@ -242,6 +245,7 @@ impl DomainError {
             | ShipmentNotInTransit { .. }
             | RequestNotOpen { .. }
             | ListLocked { .. }
+            | CorrectionClosed { .. }
             | WrongListStatus { .. }
             | PrintInProgress { .. }
             | NotPrinting { .. }
@@ -315,6 +319,7 @@ impl DomainError {
             Forbidden { action } => json!({ "action": action }),
             NotFound { what } => json!({ "what": what }),
             ListLocked { status } => json!({ "status": status }),
+            CorrectionClosed { exam_date } => json!({ "exam_date": exam_date.to_string() }),
             WrongListStatus { status, expected } => {
                 json!({ "status": status, "expected": expected })
             }

@@ -179,6 +179,17 @@ stored_words! {
     }
 }
 
+/// the applicant answers for their data, which can be corrected until the day before the
+/// exam; from the exam day on (and so after printing) only the board's replacement road of
+/// Note 4 remains.
+pub fn r9_1_check_correctable(exam_date: time::Date, today: time::Date) -> Result<(), DomainError> {
+    if today < exam_date {
+        Ok(())
+    } else {
+        Err(DomainError::CorrectionClosed { exam_date })
+    }
+}
+
 /// with: scores can be recorded only while the centre holds the list.
 pub fn r6_1_check_editable(status: ListStatus) -> Result<(), DomainError> {
     match status {
@@ -255,6 +266,18 @@ pub fn r6_4_decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn r9_1_corrections_close_on_the_exam_day() {
+        let exam = time::macros::date!(2026 - 12 - 10);
+        assert!(r9_1_check_correctable(exam, time::macros::date!(2026 - 12 - 09)).is_ok());
+        for today in [exam, time::macros::date!(2026 - 12 - 11)] {
+            assert_eq!(
+                r9_1_check_correctable(exam, today),
+                Err(DomainError::CorrectionClosed { exam_date: exam })
+            );
+        }
+    }
 
     fn s(x: &str) -> Score {
         Score::parse(x).unwrap()

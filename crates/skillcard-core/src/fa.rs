@@ -124,6 +124,10 @@ pub fn error_message(e: &DomainError) -> String {
         WrongProvince => "این اطلاعات متعلق به استان دیگری است.".into(),
         NotFound { what } => format!("{} پیدا نشد.", field_name(what)),
         ListLocked { .. } => "فهرست آزمون به اداره سنجش ارسال شده و دیگر قابل تغییر نیست.".into(),
+        CorrectionClosed { exam_date } => format!(
+            "مشخصات داوطلب فقط تا روز پیش از آزمون ({}) قابل اصلاح است (بند ۹-۱). برای اصلاح پس از آن، درخواست تعویض کارت به کمیسیون سنجش استان برود (تبصره ۴).",
+            crate::date::fa_date(*exam_date)
+        ),
         WrongListStatus { status, .. } => format!("این کار در وضعیت کنونی فهرست آزمون ({}) ممکن نیست.", list_status(*status)),
         UnscoredEntries { count } => format!("برای {} نفر هنوز نمره عملی ثبت نشده است.", fa_num(count)),
         InvalidRows { rows } => {
@@ -354,6 +358,7 @@ pub fn step(s: Step) -> &'static str {
         Step::SendReceiptNotice => "نامه اعلام وصول به ستاد",
         Step::HandOver => "تحویل کارت از خزانه (فرم ۴)",
         Step::RegisterCandidate => "ثبت داوطلب",
+        Step::CorrectCandidate => "اصلاح مشخصات داوطلب",
         Step::RecordScores => "ثبت نمرات عملی",
         Step::SubmitList => "ارسال فهرست به اداره سنجش",
         Step::CheckList => "بررسی فهرست ارسالی",
@@ -432,6 +437,7 @@ pub fn field_name(field: &str) -> &str {
         "count" => "تعداد",
         "representative" => "نماینده",
         "reason" => "دلیل",
+        "changes" => "دست‌کم یک مشخصهٔ تازه",
         "temperature" => "دما",
         "humidity" => "رطوبت",
         "username" => "نام کاربری",

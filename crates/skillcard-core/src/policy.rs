@@ -167,6 +167,8 @@ pub enum Action {
     RegisterCandidate,
     /// recording practical scores.
     RecordScores,
+    /// correcting a candidate's data before the exam day.
+    CorrectCandidate,
     /// submitting the exam list to the Assessment Office.
     SubmitExamList,
     /// checking a submitted list or returning it.
@@ -219,6 +221,7 @@ impl Action {
             Action::ManageCentres => "manage_centres",
             Action::RegisterCandidate => "register_candidate",
             Action::RecordScores => "record_scores",
+            Action::CorrectCandidate => "correct_candidate",
             Action::SubmitExamList => "submit_exam_list",
             Action::CheckExamList => "check_exam_list",
             Action::DecideScores => "decide_scores",
@@ -246,6 +249,8 @@ impl Action {
             Action::ManageUsers => &[Admin],
             Action::ManageCentres => &[Hq, AssessmentHead],
             Action::RegisterCandidate => &[CenterExaminer, AssessmentOfficer],
+            // whoever registers candidates corrects them, on the applicant's word.
+            Action::CorrectCandidate => &[CenterExaminer, AssessmentOfficer],
             // the test centre's exam officer.
             Action::RecordScores | Action::SubmitExamList => &[CenterExaminer],
             // the provincial Assessment Office.

@@ -35,6 +35,8 @@ pub enum Step {
     RegisterCandidate,
     /// practical scores on a list the centre still holds.
     RecordScores,
+    /// a candidate's data is corrected, until the day before the exam.
+    CorrectCandidate,
     /// the centre sends the list to the Assessment Office.
     SubmitList,
     /// the Assessment Office checks a submitted list or returns it.
@@ -83,12 +85,13 @@ pub enum Step {
 }
 
 impl Step {
-    pub const ALL: [Step; 27] = [
+    pub const ALL: [Step; 28] = [
         Step::ReceiveShipment,
         Step::SendReceiptNotice,
         Step::HandOver,
         Step::RegisterCandidate,
         Step::RecordScores,
+        Step::CorrectCandidate,
         Step::SubmitList,
         Step::CheckList,
         Step::DecideScore,
@@ -120,6 +123,7 @@ impl Step {
             Step::HandOver => "hand_over",
             Step::RegisterCandidate => "register_candidate",
             Step::RecordScores => "record_scores",
+            Step::CorrectCandidate => "correct_candidate",
             Step::SubmitList => "submit_list",
             Step::CheckList => "check_list",
             Step::DecideScore => "decide_score",
@@ -153,6 +157,7 @@ impl Step {
             Step::HandOver => Action::HandOver,
             Step::RegisterCandidate => Action::RegisterCandidate,
             Step::RecordScores => Action::RecordScores,
+            Step::CorrectCandidate => Action::CorrectCandidate,
             Step::SubmitList => Action::SubmitExamList,
             Step::CheckList => Action::CheckExamList,
             Step::DecideScore => Action::DecideScores,
@@ -269,21 +274,28 @@ pub fn exam_list_summary(status: ListStatus, pending_decisions: u64) -> Vec<Step
     steps
 }
 
-/// One candidate's entry on a list: the head's decision on a checked list, then
-/// the certificate for an approved pass.
+/// One candidate's entry on a list: corrections of the candidate's data
+/// before the exam day (`before_exam`), the head's decision on a checked list, then the
+/// certificate for an approved pass.
 pub fn exam_entry(
     list: ListStatus,
     decision: Decision,
     passes: Option<bool>,
     certificate: bool,
+    before_exam: bool,
 ) -> Vec<Step> {
-    match decision {
-        Decision::Pending if list == ListStatus::Checked => vec![Step::DecideScore],
-        Decision::Approved if passes == Some(true) && !certificate => {
-            vec![Step::IssueCertificate]
-        }
-        _ => vec![],
+    let mut steps = Vec::new();
+    if before_exam && !certificate {
+        steps.push(Step::CorrectCandidate);
     }
+    match decision {
+        Decision::Pending if list == ListStatus::Checked => steps.push(Step::DecideScore),
+        Decision::Approved if passes == Some(true) && !certificate => {
+            steps.push(Step::IssueCertificate)
+        }
+        _ => {}
+    }
+    steps
 }
 
 /// What storage knows of one candidate's issuance.

@@ -9,6 +9,7 @@
 //! (`crate::printing`), which HQ's authorisation unlocks once.
 
 use crate::moves::move_card;
+use crate::queues::refresh_card_due;
 use crate::tx::WriteTx;
 use crate::views;
 use crate::{Result, Store, StoreError};
@@ -262,6 +263,9 @@ impl Store {
         if done.rows_affected() != 1 {
             return Err(DomainError::Conflict.into());
         }
+        for item in &case.items {
+            refresh_card_due(&mut w.tx, item.certificate_id).await?;
+        }
         w.audit(
             Some(actor),
             action,
@@ -330,6 +334,7 @@ impl Store {
                 LogEvent::Damaged
             };
             crate::transparency::append(w, item.print_id, event).await?;
+            refresh_card_due(&mut w.tx, item.certificate_id).await?;
         }
         Self::move_case_cards(
             w,

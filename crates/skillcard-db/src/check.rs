@@ -170,6 +170,15 @@ impl Store {
                 .collect();
             violations.push(global("card_counts", differ.join("; ")));
         }
+        // The clerk's queues (db/queues.rs) equal what the facts say is due.
+        let wrong = crate::queues::marker_mismatches(&mut conn, 20).await?;
+        if !wrong.is_empty() {
+            let named: Vec<String> = wrong
+                .iter()
+                .map(|(column, id, kept)| format!("{column} of {id} is {kept}"))
+                .collect();
+            violations.push(global("work_queues", named.join("; ")));
+        }
         for (p, state, n) in by_state {
             let c = per.entry(p).or_insert_with(|| ProvinceCounts {
                 province_id: p,

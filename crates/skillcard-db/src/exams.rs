@@ -3,6 +3,7 @@
 //! (R-6.3) and the head's decisions (R-6.4). Rules come from `skillcard_core::exam`.
 
 use crate::error::unique_to;
+use crate::queues;
 use crate::tx::WriteTx;
 use crate::views::{self, iso_fa};
 use crate::{Result, Store, StoreError};
@@ -146,6 +147,19 @@ pub struct NewCandidate {
     pub birth_date: String,
     pub written_score: String,
     pub photo: Option<Vec<u8>>,
+}
+
+/// R-9.1: a correction of a candidate's data, with why; a field left out keeps what is on
+/// record.
+#[derive(Debug, Clone, Default)]
+pub struct CandidateCorrection {
+    pub national_id: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub father_name: Option<String>,
+    /// Solar Hijri, any digits.
+    pub birth_date: Option<String>,
+    pub reason: String,
 }
 
 /// One line of practical scores, from a form or a sheet.
@@ -379,6 +393,7 @@ impl Store {
         .bind(w.now_str())
         .execute(&mut *w.tx)
         .await?;
+        let rejudged = queues::rejudge_certificates_due(&mut w.tx).await?;
         w.audit(
             Some(actor),
             "pass_policy.set",
@@ -386,7 +401,7 @@ impl Store {
             "current",
             None,
             json!(before),
-            json!(policy),
+            json!({ "policy": policy, "rejudged_candidates": rejudged }),
         )
         .await?;
         w.commit().await?;
@@ -567,6 +582,95 @@ impl Store {
         self.exam_list(actor, list_id).await
     }
 
+    /// R-9.1: corrects a candidate's data until the day before the exam of their list, with who
+    /// and why in the audit record (the old and the new value of each changed field).
+    pub async fn correct_candidate(
+        &self,
+        actor: &Actor,
+        candidate_id: i64,
+        c: CandidateCorrection,
+    ) -> Result<ExamListView> {
+        let reason = text::required("reason", &c.reason, 2000)?;
+        fn given(v: &Option<String>) -> Option<&str> {
+            v.as_deref().filter(|s| !text::normalize(s).is_empty())
+        }
+        let national_id = given(&c.national_id).map(NationalId::parse).transpose()?;
+        let name = |field, v: &Option<String>| {
+            given(v)
+                .map(|s| text::required(field, s, NAME_MAX))
+                .transpose()
+        };
+        let first = name("first_name", &c.first_name)?;
+        let last = name("last_name", &c.last_name)?;
+        let father = name("father_name", &c.father_name)?;
+        let birth = given(&c.birth_date)
+            .map(|s| JalaliDate::parse(s).and_then(JalaliDate::to_gregorian))
+            .transpose()?;
+        let mut w = WriteTx::begin(self).await?;
+        #[allow(clippy::type_complexity)]
+        let row: Option<(i64, i64, String, String, String, String, String, String)> = sqlx::query_as(
+            "SELECT k.province_id, e.list_id, l.exam_date, k.national_id, k.first_name, k.last_name, k.father_name, k.birth_date \
+             FROM candidates k JOIN exam_entries e ON e.candidate_id = k.id JOIN exam_lists l ON l.id = e.list_id WHERE k.id = $1",
+        )
+        .bind(candidate_id)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        let (province_id, list_id, exam_date, old_nid, old_first, old_last, old_father, old_birth) =
+            row.ok_or(DomainError::NotFound { what: "candidate" })?;
+        authorize(actor, Action::CorrectCandidate, Some(province_id))?;
+        let exam_date = views::iso_date(&exam_date)
+            .ok_or_else(|| StoreError::Corrupt(format!("exam date {exam_date:?}")))?;
+        exam::r9_1_check_correctable(exam_date, w.today())?;
+        let proposed = [
+            (
+                "national_id",
+                old_nid,
+                national_id.map(|n| n.as_str().to_string()),
+            ),
+            ("first_name", old_first, first),
+            ("last_name", old_last, last),
+            ("father_name", old_father, father),
+            ("birth_date", old_birth, birth.map(|d| d.to_string())),
+        ];
+        let changed: Vec<(&str, String, String)> = proposed
+            .into_iter()
+            .filter_map(|(field, old, new)| new.filter(|n| *n != old).map(|n| (field, old, n)))
+            .collect();
+        if changed.is_empty() {
+            return Err(DomainError::Required { field: "changes" }.into());
+        }
+        for (field, _, new) in &changed {
+            // `field` is one of the five column names above, never input.
+            sqlx::query(&format!("UPDATE candidates SET {field} = $1 WHERE id = $2"))
+                .bind(new)
+                .bind(candidate_id)
+                .execute(&mut *w.tx)
+                .await
+                .map_err(|e| unique_to(e, DomainError::AlreadyRecorded { what: "candidate" }))?;
+        }
+        let before: serde_json::Map<String, serde_json::Value> = changed
+            .iter()
+            .map(|(f, old, _)| (f.to_string(), json!(old)))
+            .collect();
+        let mut after: serde_json::Map<String, serde_json::Value> = changed
+            .iter()
+            .map(|(f, _, new)| (f.to_string(), json!(new)))
+            .collect();
+        after.insert("reason".into(), json!(reason));
+        w.audit(
+            Some(actor),
+            "candidate.correct",
+            "candidate",
+            candidate_id,
+            Some(province_id),
+            serde_json::Value::Object(before),
+            serde_json::Value::Object(after),
+        )
+        .await?;
+        w.commit().await?;
+        self.exam_list(actor, list_id).await
+    }
+
     /// R-6.1: records practical scores, all or nothing. Every line is checked first; if any is
     /// wrong, nothing is written and each bad line is reported by its row number.
     pub async fn record_scores(
@@ -687,12 +791,13 @@ impl Store {
     ) -> Result<ExamListView> {
         let reason = text::optional("reason", reason, 2000)?;
         let mut w = WriteTx::begin(self).await?;
-        let (list_id, decision): (i64, String) =
-            sqlx::query_as("SELECT list_id, decision FROM exam_entries WHERE id = $1")
-                .bind(entry_id)
-                .fetch_optional(&mut *w.tx)
-                .await?
-                .ok_or(DomainError::NotFound { what: "candidate" })?;
+        let (list_id, candidate_id, decision): (i64, i64, String) = sqlx::query_as(
+            "SELECT list_id, candidate_id, decision FROM exam_entries WHERE id = $1",
+        )
+        .bind(entry_id)
+        .fetch_optional(&mut *w.tx)
+        .await?
+        .ok_or(DomainError::NotFound { what: "candidate" })?;
         let (province_id, status) = list_head(&mut w.tx, list_id).await?;
         authorize(actor, Action::DecideScores, Some(province_id))?;
         let current = views::state("score decision", &decision, Decision::parse)?;
@@ -711,6 +816,7 @@ impl Store {
         if moved != 1 {
             return Err(DomainError::Conflict.into());
         }
+        queues::refresh_certificate_due(&mut w.tx, candidate_id).await?;
         w.audit(
             Some(actor),
             &format!("score.{}", next.as_str()),
@@ -764,42 +870,27 @@ impl Store {
     }
 
     /// The issuance clerk's queue (R-6.6): approved, passing candidates with no certificate yet,
-    /// oldest first, at most `limit`.
+    /// oldest first, at most `limit` — a seek on the kept marker (db/queues.rs), however many
+    /// candidates the province has had.
     pub async fn certificates_due(&self, actor: &Actor, limit: i64) -> Result<Vec<CertificateDue>> {
         authorize(actor, Action::IssueCertificate, None)?;
-        let province = actor.scope().province_filter();
-        let in_province = if province.is_some() {
-            "AND l.province_id = $2"
-        } else {
-            ""
-        };
-        let sql = format!(
-            "SELECT e.candidate_id, c.first_name, c.last_name, c.national_id, c.written_score, e.practical_score \
-             FROM exam_entries e JOIN candidates c ON c.id = e.candidate_id JOIN exam_lists l ON l.id = e.list_id \
-             LEFT JOIN certificates cert ON cert.candidate_id = c.id \
-             WHERE e.decision = 'approved' AND e.practical_score IS NOT NULL AND cert.id IS NULL {in_province} \
-             ORDER BY e.id LIMIT $1"
-        );
-        let mut query = sqlx::query_as(&sql).bind(limit.clamp(1, PAGE_MAX));
-        if let Some(p) = province {
-            query = query.bind(p);
-        }
-        let rows: Vec<(i64, String, String, String, i64, i64)> =
-            query.fetch_all(&self.pool).await?;
-        let mut conn = self.pool.acquire().await?;
-        let policy = policy_in(&mut conn).await?;
-        let mut out = Vec::new();
-        for (candidate_id, first_name, last_name, national_id, written, practical) in rows {
-            if policy.passes(score_of(written)?, score_of(practical)?) {
-                out.push(CertificateDue {
+        let (sql, terms) =
+            certificates_due_query(actor.scope().province_filter(), limit.clamp(1, PAGE_MAX));
+        let rows: Vec<(i64, String, String, String)> = terms
+            .bind(sqlx::query_as(&sql))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(candidate_id, first_name, last_name, national_id)| CertificateDue {
                     candidate_id,
                     first_name,
                     last_name,
                     national_id,
-                });
-            }
-        }
-        Ok(out)
+                },
+            )
+            .collect())
     }
 
     pub async fn exam_list(&self, actor: &Actor, list_id: i64) -> Result<ExamListView> {
@@ -875,6 +966,8 @@ impl Store {
             query = query.bind(c);
         }
         let rows = query.fetch_all(&mut *conn).await?;
+        let before_exam = views::iso_date(&exam_date)
+            .is_some_and(|d| exam::r9_1_check_correctable(d, views::today()).is_ok());
         let mut entries = Vec::with_capacity(rows.len());
         for (
             id,
@@ -899,7 +992,13 @@ impl Store {
             let next_actions = NextActions::for_actor(
                 actor,
                 Some(province_id),
-                workflow::exam_entry(status, decision, passes, certificate_no.is_some()),
+                workflow::exam_entry(
+                    status,
+                    decision,
+                    passes,
+                    certificate_no.is_some(),
+                    before_exam,
+                ),
             );
             entries.push(EntryView {
                 id,
@@ -950,6 +1049,20 @@ fn policy_view(p: PassPolicy) -> PolicyView {
         written_weight_pct: p.written_weight_pct,
         final_min: p.final_min.to_string(),
     }
+}
+
+/// The oldest `limit` candidates due a certificate (see `Store::certificates_due`), for the
+/// store and `plans`.
+pub(crate) fn certificates_due_query(province: Option<i64>, limit: i64) -> (String, Terms) {
+    // The marker is the partial index's own condition: walking it reads only what is due.
+    let terms = Terms::new().int("k.province_id = ?", province);
+    let filter = terms.where_sql();
+    let and = if filter.is_empty() { "WHERE" } else { "AND" };
+    let sql = format!(
+        "SELECT k.id, k.first_name, k.last_name, k.national_id FROM candidates k \
+         {filter} {and} k.certificate_due = 1 ORDER BY k.id LIMIT {limit}"
+    );
+    (sql, terms)
 }
 
 /// One page of exam list summaries (see `Store::exam_list_page`), for the store and `plans`.

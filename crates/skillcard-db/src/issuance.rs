@@ -4,6 +4,7 @@
 
 use crate::error::unique_to;
 use crate::exams::EntryView;
+use crate::queues;
 use crate::tx::WriteTx;
 use crate::views::{self, iso_fa};
 use crate::{Result, Store, StoreError};
@@ -301,6 +302,8 @@ impl Store {
         .fetch_one(&mut *w.tx)
         .await
         .map_err(|e| unique_to(e, DomainError::AlreadyRecorded { what: "certificate" }))?;
+        queues::refresh_certificate_due(&mut w.tx, candidate_id).await?;
+        queues::refresh_card_due(&mut w.tx, id).await?;
         w.audit(
             Some(actor),
             "certificate.issue",

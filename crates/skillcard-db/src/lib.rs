@@ -27,6 +27,7 @@ mod moves;
 pub mod notify;
 pub mod plans;
 pub mod printing;
+mod queues;
 pub mod search;
 pub mod totp;
 pub mod transparency;

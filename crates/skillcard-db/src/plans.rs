@@ -121,6 +121,18 @@ pub fn list_queries(province: Option<i64>) -> Vec<ListQuery> {
             false,
         );
     }
+    add(
+        format!("{who} certificates due"),
+        crate::exams::certificates_due_query(province, 50),
+        true,
+        false,
+    );
+    add(
+        format!("{who} certificates awaiting a card"),
+        crate::printing::awaiting_card_query(province, 50),
+        true,
+        false,
+    );
     for (text, ordered) in [
         ("0012345678", false),
         ("100000123", false),

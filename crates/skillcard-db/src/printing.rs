@@ -8,8 +8,9 @@
 
 use crate::exams::score_text;
 use crate::moves::move_card;
+use crate::queues::refresh_card_due;
 use crate::tx::WriteTx;
-use crate::views::{self, iso_fa, Cursor, Page, Terms};
+use crate::views::{self, iso_fa, Cursor, Page, Terms, PAGE_MAX};
 use crate::{Result, Store, StoreError};
 use serde::Serialize;
 use serde_json::json;
@@ -468,6 +469,7 @@ impl Store {
         .fetch_one(&mut *w.tx)
         .await
         .map_err(|e| crate::error::unique_to(e, DomainError::Conflict))?;
+        refresh_card_due(&mut w.tx, certificate_id).await?;
         w.audit(
             Some(actor),
             "card.print.start",
@@ -596,6 +598,7 @@ impl Store {
         .bind(print_id)
         .execute(&mut *w.tx)
         .await?;
+        refresh_card_due(&mut w.tx, v.certificate_id).await?;
         w.audit(
             Some(actor),
             "card.print.spoil",
@@ -650,6 +653,7 @@ impl Store {
         .bind(print_id)
         .execute(&mut *w.tx)
         .await?;
+        refresh_card_due(&mut w.tx, v.certificate_id).await?;
         w.audit(
             Some(actor),
             "card.register",
@@ -799,37 +803,19 @@ pub struct AwaitingCard {
 
 impl Store {
     /// The clerk's queue of certificates to print a card for (a spoiled card puts its
-    /// certificate back here).
-    pub async fn awaiting_card(&self, actor: &Actor) -> Result<Vec<AwaitingCard>> {
+    /// certificate back here; a damaged or voided one only with HQ's authorisation), oldest
+    /// first: a seek on the kept marker (db/queues.rs).
+    pub async fn awaiting_card(&self, actor: &Actor, limit: i64) -> Result<Vec<AwaitingCard>> {
         authorize(actor, Action::ViewExams, None)?;
-        // The facts of each certificate's card history are read here; whether a print may start
-        // is the core's decision (a reprint after a damaged or void card waits for HQ).
-        #[allow(clippy::type_complexity)]
-        let rows: Vec<(i64, String, i64, String, String, i64, Option<i64>)> = sqlx::query_as(&format!(
-            "SELECT c.id, c.number, c.candidate_id, k.first_name, k.last_name, \
-             CAST(CASE WHEN EXISTS (SELECT 1 FROM card_prints d WHERE d.certificate_id = c.id \
-                  AND d.status IN ('damaged', 'void')) THEN 1 ELSE 0 END AS BIGINT), {} \
-             FROM certificates c JOIN candidates k ON k.id = c.candidate_id \
-             WHERE ($1 IS NULL OR c.province_id = $1) AND c.status = 'issued' AND NOT EXISTS \
-             (SELECT 1 FROM card_prints p WHERE p.certificate_id = c.id AND p.status IN ('printing', 'bound')) \
-             ORDER BY c.id LIMIT 500",
-            open_authorisation("c.id")
-        ))
-        .bind(actor.scope().province_filter())
-        .fetch_all(&self.pool)
-        .await?;
+        let (sql, terms) =
+            awaiting_card_query(actor.scope().province_filter(), limit.clamp(1, PAGE_MAX));
+        let rows: Vec<(i64, String, i64, String, String)> = terms
+            .bind(sqlx::query_as(&sql))
+            .fetch_all(&self.pool)
+            .await?;
         Ok(rows
             .into_iter()
-            .filter(|(_, _, _, _, _, had, auth)| {
-                rules::r6_8_check_can_start(&CardHistory {
-                    open_print: None,
-                    bound_print: None,
-                    had_registered_card: *had == 1,
-                    open_authorisation: *auth,
-                })
-                .is_ok()
-            })
-            .map(|(id, no, cand, first, last, _, _)| AwaitingCard {
+            .map(|(id, no, cand, first, last)| AwaitingCard {
                 certificate_id: id,
                 certificate_no: no,
                 candidate_id: cand,
@@ -837,4 +823,19 @@ impl Store {
             })
             .collect())
     }
+}
+
+/// The oldest `limit` certificates that may start a print (see `Store::awaiting_card`), for the
+/// store and `plans`.
+pub(crate) fn awaiting_card_query(province: Option<i64>, limit: i64) -> (String, Terms) {
+    // The marker is the partial index's own condition: walking it reads only what is due.
+    let terms = Terms::new().int("c.province_id = ?", province);
+    let filter = terms.where_sql();
+    let and = if filter.is_empty() { "WHERE" } else { "AND" };
+    let sql = format!(
+        "SELECT c.id, c.number, c.candidate_id, k.first_name, k.last_name \
+         FROM certificates c JOIN candidates k ON k.id = c.candidate_id \
+         {filter} {and} c.card_due = 1 ORDER BY c.id LIMIT {limit}"
+    );
+    (sql, terms)
 }

@@ -425,3 +425,13 @@ pub struct AuditView {
     #[schema(value_type = Object)]
     pub after: serde_json::Value,
 }
+
+/// A date stored as ISO text (`2026-12-10`), if it is one.
+pub(crate) fn iso_date(s: &str) -> Option<time::Date> {
+    time::Date::parse(s, &time::format_description::well_known::Iso8601::DATE).ok()
+}
+
+/// Today in Tehran, the day an office works in.
+pub(crate) fn today() -> time::Date {
+    skillcard_core::date::tehran_date(time::OffsetDateTime::now_utc())
+}

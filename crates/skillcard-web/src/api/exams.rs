@@ -3,8 +3,8 @@
 use super::{ApiJson, ApiQuery, ApiResult};
 use crate::auth::ApiActor;
 use crate::commands::issuance::{
-    CheckList, CreateCentre, CreateTrade, DecideScore, OpenExamList, RecordScores,
-    RegisterCandidate, SetFee,
+    CheckList, CorrectCandidate, CreateCentre, CreateTrade, DecideScore, OpenExamList,
+    RecordScores, RegisterCandidate, SetFee,
 };
 use crate::error::ErrorBody;
 use crate::paging::PageQuery;
@@ -41,6 +41,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/exam-lists/{id}/submit", post(submit))
         .route("/api/v1/exam-lists/{id}/check", post(check))
         .route("/api/v1/exam-entries/{id}/decision", post(decide))
+        .route(
+            "/api/v1/candidates/{id}/correction",
+            post(correct_candidate),
+        )
 }
 
 #[derive(OpenApi)]
@@ -59,6 +63,7 @@ pub fn routes() -> Router<AppState> {
         get_exam_list,
         sheet_pdf,
         register_candidate,
+        correct_candidate,
         record_scores,
         upload_scores,
         export_list,
@@ -206,6 +211,19 @@ async fn register_candidate(
     ApiJson(b): ApiJson<RegisterCandidate>,
 ) -> ApiResult<ExamListView> {
     Ok(Json(s.store.register_candidate(&a, id, b.input()?).await?))
+}
+
+/// corrects a candidate's data until the day before the exam (`correction_closed` from
+/// the exam day on: the replacement road of Note 4 remains).
+#[utoipa::path(post, path = "/api/v1/candidates/{id}/correction", request_body = CorrectCandidate,
+    responses((status = 200, body = ExamListView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn correct_candidate(
+    State(s): State<AppState>,
+    ApiActor(a): ApiActor,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<CorrectCandidate>,
+) -> ApiResult<ExamListView> {
+    Ok(Json(s.store.correct_candidate(&a, id, b.input()).await?))
 }
 
 /// records practical scores, all or nothing; `invalid_rows` lists each bad row (1-based).

@@ -5,7 +5,7 @@
 use crate::forms::{self, Flag, NumText};
 use serde::Deserialize;
 use skillcard_core::DomainError;
-use skillcard_db::exams::{NewCandidate, ScoreLine};
+use skillcard_db::exams::{CandidateCorrection, NewCandidate, ScoreLine};
 use utoipa::ToSchema;
 
 /// HQ adds a trade (skill standard).
@@ -74,6 +74,37 @@ impl RegisterCandidate {
             written_score: self.written_score,
             photo,
         })
+    }
+}
+
+/// corrects a candidate's data until the day before the exam; a field left out or empty
+/// keeps what is on record; the reason (the applicant's request, say) is required.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct CorrectCandidate {
+    #[serde(default)]
+    pub national_id: Option<String>,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub father_name: Option<String>,
+    /// Solar Hijri.
+    #[serde(default)]
+    pub birth_date: Option<String>,
+    pub reason: String,
+}
+
+impl CorrectCandidate {
+    pub fn input(self) -> CandidateCorrection {
+        CandidateCorrection {
+            national_id: self.national_id,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            father_name: self.father_name,
+            birth_date: self.birth_date,
+            reason: self.reason,
+        }
     }
 }
 

@@ -6,9 +6,9 @@
 use super::{can, filters, html, nav, Nav, PageResult};
 use crate::auth::PageActor;
 use crate::commands::issuance::{
-    CheckList, CreateCentre, CreateTrade, DecideScore, IssueCertificate, OpenExamList,
-    RecordInspection, RecordPayment, RecordScores, RegisterCandidate, SetFee, SpoilPrint,
-    StartPrint,
+    CheckList, CorrectCandidate, CreateCentre, CreateTrade, DecideScore, IssueCertificate,
+    OpenExamList, RecordInspection, RecordPayment, RecordScores, RegisterCandidate, SetFee,
+    SpoilPrint, StartPrint,
 };
 use crate::error::PageError;
 use crate::paging::PageQuery;
@@ -40,6 +40,10 @@ pub fn routes() -> Router<AppState> {
         .route("/exams/{id}/submit", post(submit))
         .route("/exams/{id}/check", post(check))
         .route("/exams/entries/{entry_id}/decision", post(decide))
+        .route(
+            "/exams/candidates/{candidate_id}/correction",
+            post(correct_candidate),
+        )
         .route("/issuance/{candidate_id}", get(issuance))
         .route("/search", get(search))
         .route("/issuance/{candidate_id}/payments", post(record_payment))
@@ -139,7 +143,7 @@ pub async fn dashboard_todo(s: &AppState, a: &Actor) -> Result<Vec<(String, Stri
                 format!("/issuance/{}#card-prints", p.candidate_id),
             ));
         }
-        for c in s.store.awaiting_card(a).await? {
+        for c in s.store.awaiting_card(a, TODO_LISTS).await? {
             todo.push((
                 format!(
                     "چاپ کارت گواهینامه {} ({})",
@@ -241,6 +245,19 @@ async fn register_candidate(
 ) -> PageResult {
     s.store.register_candidate(&p.actor, id, f.input()?).await?;
     Ok(Redirect::to(&format!("/exams/{id}")).into_response())
+}
+
+async fn correct_candidate(
+    State(s): State<AppState>,
+    p: PageActor,
+    Path(candidate_id): Path<i64>,
+    Form(f): Form<CorrectCandidate>,
+) -> PageResult {
+    let l = s
+        .store
+        .correct_candidate(&p.actor, candidate_id, f.input())
+        .await?;
+    Ok(Redirect::to(&format!("/exams/{}#entry-of-{candidate_id}", l.id)).into_response())
 }
 
 async fn record_scores(
