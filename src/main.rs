@@ -1,6 +1,7 @@
 //! `skillcard`: the one binary. Subcommands serve the web application, migrate the database,
 //! add users, load a demonstration dataset, check the invariants and manage the issuer keys.
 
+mod backup;
 mod card;
 mod keys;
 
@@ -93,6 +94,21 @@ enum Command {
     },
     /// Verify the audit chain and the custody invariants; exits non-zero if anything is wrong.
     Check,
+    /// Write a consistent copy of the database while the server runs (SQLite: an online copy,
+    /// checked at once; PostgreSQL: pg_dump's custom format). Never overwrites a file.
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into a new SQLite file or an empty PostgreSQL database, then check it;
+    /// exits non-zero (leaving no SQLite file) unless the copy passes.
+    Restore {
+        #[arg(long)]
+        from: PathBuf,
+        /// The target database URL (`sqlite:PATH` or `postgres://…`).
+        #[arg(long)]
+        to: String,
+    },
     /// Verify a credential offline against a published public key set (no database needed).
     /// Prints the verdict as JSON; exits 1 unless the credential is valid.
     Verify {
@@ -306,6 +322,8 @@ async fn main() -> anyhow::Result<()> {
             return run_verify(&keys, chip_uid.as_deref(), &payload, &extra);
         }
         Command::Card { command } => return run_card(command).await,
+        Command::Backup { out } => return backup::backup(&cli.database_url, &out).await,
+        Command::Restore { from, to } => return backup::restore(&from, &to).await,
         Command::VerifyLog {
             keys,
             old,
@@ -481,7 +499,9 @@ async fn main() -> anyhow::Result<()> {
         Command::Keys { .. }
         | Command::Verify { .. }
         | Command::VerifyLog { .. }
-        | Command::Card { .. } => {
+        | Command::Card { .. }
+        | Command::Backup { .. }
+        | Command::Restore { .. } => {
             bail!("internal error: an offline command reached the database path")
         }
         Command::Check => {

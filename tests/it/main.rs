@@ -8,6 +8,7 @@
 mod aftercare;
 mod aftercare_pages;
 mod auth;
+mod backup;
 mod concurrency;
 mod corrections;
 mod custody;

@@ -12,6 +12,8 @@
 //! migration directory per backend.
 
 mod auth;
+mod backup;
+pub use backup::sqlite_integrity;
 pub mod bulk;
 pub mod cases;
 mod check;
