@@ -77,6 +77,8 @@ enum Command {
         /// hq,admin,director_general; until they set one up they can do nothing else.
         #[arg(long, env = "SKILLCARD_SECOND_FACTOR_ROLES", value_delimiter = ',')]
         second_factor_roles: Vec<String>,
+        #[command(flatten)]
+        senders: SenderArgs,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -168,6 +170,58 @@ enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
+}
+
+/// Where notices to applicants go; a channel left unset writes its notices to the log.
+#[derive(clap::Args)]
+struct SenderArgs {
+    /// The SMS gateway's HTTP endpoint (POST), e.g. https://sms.example.ir/v1/send.
+    #[arg(long, env = "SKILLCARD_SMS_URL")]
+    sms_url: Option<String>,
+    /// One header that authorises the gateway's requests, as `Name: value`.
+    #[arg(long, env = "SKILLCARD_SMS_AUTH", hide_env_values = true)]
+    sms_auth: Option<String>,
+    /// The JSON body, with {to}, {text} and {id} replaced (default {"to": "{to}", "text": "{text}"}).
+    #[arg(long, env = "SKILLCARD_SMS_BODY")]
+    sms_body: Option<String>,
+    /// The SMTP relay: smtp://[user:password@]host[:port][?tls=required] or smtps://….
+    #[arg(long, env = "SKILLCARD_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The mailbox notices come from.
+    #[arg(
+        long,
+        env = "SKILLCARD_SMTP_FROM",
+        default_value = "no-reply@localhost"
+    )]
+    smtp_from: String,
+    /// Seconds a gateway may take before the notice is retried later.
+    #[arg(long, env = "SKILLCARD_SENDER_TIMEOUT", default_value_t = 10)]
+    sender_timeout: u64,
+}
+
+impl SenderArgs {
+    fn senders(&self) -> anyhow::Result<skillcard_senders::Senders> {
+        let timeout = std::time::Duration::from_secs(self.sender_timeout.max(1));
+        let sms = match self.sms_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => Some(skillcard_senders::SmsGateway::new(
+                url,
+                self.sms_auth.as_deref(),
+                self.sms_body.as_deref(),
+                timeout,
+            )?),
+            None => None,
+        };
+        let email = match self.smtp_url.as_deref().filter(|u| !u.is_empty()) {
+            Some(url) => Some(skillcard_senders::Smtp::new(url, &self.smtp_from, timeout)?),
+            None => None,
+        };
+        for (channel, set) in [("SMS", sms.is_some()), ("e-mail", email.is_some())] {
+            if !set {
+                tracing::warn!("no {channel} gateway configured: {channel} notices are only written to the log");
+            }
+        }
+        Ok(skillcard_senders::Senders { sms, email })
+    }
 }
 
 #[derive(Subcommand)]
@@ -349,7 +403,9 @@ async fn main() -> anyhow::Result<()> {
             trusted_proxies,
             token_days,
             second_factor_roles,
+            senders,
         } => {
+            let senders = senders.senders()?;
             let second_factor_roles = second_factor_roles
                 .iter()
                 .filter(|r| !r.trim().is_empty())
@@ -366,6 +422,7 @@ async fn main() -> anyhow::Result<()> {
                 trusted_proxies,
                 token_days,
                 second_factor_roles,
+                senders,
             };
             serve(store.clone(), opts).await?
         }
@@ -875,6 +932,7 @@ struct ServeOptions {
     trusted_proxies: Vec<std::net::IpAddr>,
     token_days: i64,
     second_factor_roles: Vec<Role>,
+    senders: skillcard_senders::Senders,
 }
 
 /// The active signing key, if the key directory has one. A demo server makes a key in an empty
@@ -912,6 +970,7 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         trusted_proxies,
         token_days,
         second_factor_roles,
+        senders,
     } = opts;
     let key = signing_key(&key_dir, demo)?;
     let public_keys = keys::KeyDir::open(&key_dir)?.public_set().ok();
@@ -953,10 +1012,9 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!("skillcard listening on http://{}", listener.local_addr()?);
-    // Notices to applicants go through the log until an SMS or e-mail gateway is configured.
     tokio::spawn(skillcard_db::notify::run_outbox(
         state.store.clone(),
-        skillcard_db::notify::LogSender,
+        senders,
         std::time::Duration::from_secs(60),
     ));
     skillcard_web::serve(listener, state).await?;

@@ -760,7 +760,10 @@ struct FlakySender {
 }
 
 impl skillcard_db::notify::Sender for FlakySender {
-    async fn send(&self, n: &skillcard_db::notify::Outgoing) -> Result<(), String> {
+    async fn send(
+        &self,
+        n: &skillcard_db::notify::Outgoing,
+    ) -> Result<skillcard_db::notify::Receipt, String> {
         use std::sync::atomic::Ordering;
         if self
             .fail
@@ -770,7 +773,7 @@ impl skillcard_db::notify::Sender for FlakySender {
             return Err("gateway timeout".into());
         }
         self.sent.lock().unwrap().push(n.recipient.clone());
-        Ok(())
+        Ok(None)
     }
 }
 

@@ -28,5 +28,6 @@ mod printing;
 mod properties;
 mod public_limits;
 mod queues;
+mod senders;
 mod transparency;
 mod verify_cache;

@@ -538,6 +538,9 @@ pub fn notice_body(kind: &str, holder: &str, certificate_no: &str, amount_rials:
 }
 
 /// The service cannot reach its database (readiness probe).
+/// The subject of every notice sent by e-mail.
+pub const NOTICE_SUBJECT: &str = "سازمان آموزش فنی و حرفه‌ای — گواهینامه مهارت شما";
+
 pub const UNAVAILABLE: &str = "سامانه موقتاً در دسترس نیست؛ چند دقیقه بعد دوباره تلاش کنید.";
 
 /// A public endpoint's answer when one address asked too often.

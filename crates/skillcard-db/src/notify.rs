@@ -26,9 +26,17 @@ pub struct Outgoing {
     pub body: String,
 }
 
-/// A gateway that delivers notices; an `Err` is retried later.
+/// What a gateway said when it took a notice: its reference for the message (an SMS
+/// provider's message id, an SMTP server's queue id), recorded with the notice.
+pub type Receipt = Option<String>;
+
+/// A gateway that delivers notices; an `Err` (what went wrong, in English for the operator) is
+/// retried later.
 pub trait Sender: Send + Sync {
-    fn send(&self, n: &Outgoing) -> impl Future<Output = std::result::Result<(), String>> + Send;
+    fn send(
+        &self,
+        n: &Outgoing,
+    ) -> impl Future<Output = std::result::Result<Receipt, String>> + Send;
 }
 
 /// The development sender: writes each notice to the log and succeeds.
@@ -36,9 +44,9 @@ pub trait Sender: Send + Sync {
 pub struct LogSender;
 
 impl Sender for LogSender {
-    async fn send(&self, n: &Outgoing) -> std::result::Result<(), String> {
+    async fn send(&self, n: &Outgoing) -> std::result::Result<Receipt, String> {
         tracing::info!(id = n.id, kind = %n.kind, recipient = %n.recipient, body = %n.body, "notice sent (log sender)");
-        Ok(())
+        Ok(None)
     }
 }
 
@@ -177,9 +185,10 @@ impl Store {
                 body,
             };
             match sender.send(&n).await {
-                Ok(()) => {
-                    sqlx::query("UPDATE notifications SET status = 'sent', sent_at = $1, last_error = NULL WHERE id = $2")
+                Ok(receipt) => {
+                    sqlx::query("UPDATE notifications SET status = 'sent', sent_at = $1, last_error = NULL, receipt = $2 WHERE id = $3")
                         .bind(&now_s)
+                        .bind(receipt.map(|r| r.chars().take(200).collect::<String>()))
                         .bind(id)
                         .execute(&self.pool)
                         .await?;
