@@ -79,6 +79,9 @@ enum Command {
         second_factor_roles: Vec<String>,
         #[command(flatten)]
         senders: SenderArgs,
+        /// The bearer token Prometheus presents to GET /metrics; unset, there is no /metrics.
+        #[arg(long, env = "SKILLCARD_METRICS_TOKEN", hide_env_values = true)]
+        metrics_token: Option<String>,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -404,6 +407,7 @@ async fn main() -> anyhow::Result<()> {
             token_days,
             second_factor_roles,
             senders,
+            metrics_token,
         } => {
             let senders = senders.senders()?;
             let second_factor_roles = second_factor_roles
@@ -423,6 +427,7 @@ async fn main() -> anyhow::Result<()> {
                 token_days,
                 second_factor_roles,
                 senders,
+                metrics_token: metrics_token.filter(|t| !t.is_empty()),
             };
             serve(store.clone(), opts).await?
         }
@@ -933,6 +938,7 @@ struct ServeOptions {
     token_days: i64,
     second_factor_roles: Vec<Role>,
     senders: skillcard_senders::Senders,
+    metrics_token: Option<String>,
 }
 
 /// The active signing key, if the key directory has one. A demo server makes a key in an empty
@@ -971,6 +977,7 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         token_days,
         second_factor_roles,
         senders,
+        metrics_token,
     } = opts;
     let key = signing_key(&key_dir, demo)?;
     let public_keys = keys::KeyDir::open(&key_dir)?.public_set().ok();
@@ -994,6 +1001,7 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
             secure_cookies: secure,
             token_days,
             second_factor_roles,
+            metrics_token,
         },
         docs,
     )

@@ -97,6 +97,9 @@ pub struct TestApp {
     tokens: Mutex<BTreeMap<String, String>>,
 }
 
+/// The bearer token that opens the test servers' `/metrics`.
+pub const METRICS_TOKEN: &str = "test-metrics-token";
+
 /// The payment gateway's HMAC secret the test servers use.
 pub const GATEWAY_SECRET: &[u8] = b"test-gateway-secret";
 
@@ -130,6 +133,7 @@ pub async fn serve_store_with(
         store,
         skillcard_web::WebConfig {
             secure_cookies: false,
+            metrics_token: Some(METRICS_TOKEN.into()),
             ..skillcard_web::WebConfig::default()
         },
         docs,

@@ -20,6 +20,7 @@ mod helpers;
 mod integrity;
 mod issuance;
 mod keys;
+mod metrics;
 mod next_actions;
 mod openapi;
 mod paging;

@@ -22,6 +22,8 @@ pub mod delivery;
 pub mod demo;
 mod error;
 pub mod exams;
+mod gauges;
+pub use gauges::Gauges;
 pub mod guards;
 pub mod issuance;
 mod media;

@@ -10,6 +10,7 @@ pub mod commands;
 mod documents;
 pub mod error;
 mod forms;
+pub mod metrics;
 mod multipart;
 mod pages;
 mod paging;
@@ -33,6 +34,8 @@ pub struct WebConfig {
     /// Roles that must sign in with a second factor: until they set one up, they may do
     /// nothing else.
     pub second_factor_roles: Vec<skillcard_core::policy::Role>,
+    /// The bearer token that opens `/metrics`; `None`: no metrics endpoint.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -41,6 +44,7 @@ impl Default for WebConfig {
             secure_cookies: true,
             token_days: skillcard_core::account::DEFAULT_TOKEN_DAYS,
             second_factor_roles: Vec::new(),
+            metrics_token: None,
         }
     }
 }
@@ -81,6 +85,8 @@ pub struct Shared {
     pub status_list: Arc<std::sync::Mutex<Option<SignedStatusList>>>,
     /// Public verification answers about registered cards (see [`verify_cache`]).
     pub verify_cache: Arc<verify_cache::VerifyCache>,
+    /// The operations team's counters and histograms (see [`metrics`]).
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 /// A signed status list and the log size it reflects.
@@ -106,6 +112,7 @@ impl AppState {
             verify_cache: Arc::new(verify_cache::VerifyCache::new(
                 verify_cache::DEFAULT_CAPACITY,
             )),
+            metrics: Arc::default(),
         }))
     }
 
@@ -183,7 +190,14 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             ratelimit::limit,
         ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .layer(axum::middleware::from_fn(error::uniform_errors))
+        // Outside sign-in, the public limit and the page/JSON error shapes: the scraper brings
+        // its own token and reads plain statuses.
+        .route("/metrics", axum::routing::get(metrics::scrape))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .layer(
             tower_http::set_header::SetResponseHeaderLayer::if_not_present(

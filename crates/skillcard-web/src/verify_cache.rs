@@ -136,6 +136,18 @@ pub struct VerifyCache {
     next: tokio::sync::Mutex<Option<u64>>,
     /// `Store::local_log_writes` as of the last look; `u64::MAX` before the first.
     local_seen: AtomicU64,
+    hits: AtomicU64,
+    misses: AtomicU64,
+    evicted: AtomicU64,
+}
+
+/// What the cache has done since the server started, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CacheStats {
+    pub hits: u64,
+    pub misses: u64,
+    pub evictions: u64,
+    pub entries: usize,
 }
 
 impl VerifyCache {
@@ -145,6 +157,18 @@ impl VerifyCache {
             entries: Mutex::new(Entries::new(capacity)),
             next: tokio::sync::Mutex::default(),
             local_seen: AtomicU64::new(u64::MAX),
+            hits: AtomicU64::new(0),
+            misses: AtomicU64::new(0),
+            evicted: AtomicU64::new(0),
+        }
+    }
+
+    pub fn stats(&self) -> CacheStats {
+        CacheStats {
+            hits: self.hits.load(Ordering::Relaxed),
+            misses: self.misses.load(Ordering::Relaxed),
+            evictions: self.evicted.load(Ordering::Relaxed),
+            entries: self.lock().answers.len(),
         }
     }
 
@@ -169,7 +193,14 @@ impl VerifyCache {
         if self.local_seen.load(Ordering::Acquire) != store.local_log_writes() {
             self.catch_up(store).await?;
         }
-        Ok(self.lock().get(key))
+        let found = self.lock().get(key);
+        let counter = if found.is_some() {
+            &self.hits
+        } else {
+            &self.misses
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Ok(found)
     }
 
     /// To be taken before reading the database for an answer that may be kept.
@@ -200,6 +231,7 @@ impl VerifyCache {
             }
             Some(_) => self.lock().evict(&changes.out_of_service),
         };
+        self.evicted.fetch_add(dropped as u64, Ordering::Relaxed);
         *next = Some(changes.next);
         self.local_seen.store(local, Ordering::Release);
         Ok(dropped)

@@ -1,0 +1,258 @@
+//! The operations team's metrics: `GET /metrics` in the OpenMetrics text format Prometheus
+//! scrapes, only with `Authorization: Bearer <metrics token>` (`SKILLCARD_METRICS_TOKEN`);
+//! without a configured token the endpoint does not exist (404).
+//!
+//! Requests are counted per route (the pattern, never the raw path: ids would explode the
+//! series), method and status, with a latency histogram per route; 429s and 401s on the sign-in
+//! routes are the refusals and failed sign-ins. The verification cache counts its hits, misses
+//! and evictions. The database's side (card counts by province and state, the audit head, the
+//! transparency log's size, the outbox's waiting and failed notices, the pool) is read at each
+//! scrape through `Store::gauges`, which reads only maintained counts and small index ranges.
+
+use crate::error::AppError;
+use crate::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+use sha2::{Digest, Sha256};
+use std::time::Instant;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CardLabels {
+    province: String,
+    state: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: String,
+}
+
+/// Every series the server exports.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    cards: Family<CardLabels, Gauge>,
+    notices: Family<StatusLabels, Gauge>,
+    pool: Family<StatusLabels, Gauge>,
+    audit_seq: Gauge,
+    log_size: Gauge,
+    cache_hits: Counter,
+    cache_misses: Counter,
+    cache_evictions: Counter,
+    cache_entries: Gauge,
+}
+
+impl std::fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        let mut registry = Registry::with_prefix("skillcard");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests by route pattern, method and status",
+            requests.clone(),
+        );
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(|| {
+            Histogram::new(exponential_buckets(0.001, 2.0, 14))
+        });
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer, by route pattern",
+            latency.clone(),
+        );
+        let cards = Family::<CardLabels, Gauge>::default();
+        registry.register(
+            "cards",
+            "Cards by province and custody state",
+            cards.clone(),
+        );
+        let notices = Family::<StatusLabels, Gauge>::default();
+        registry.register(
+            "outbox_notices",
+            "Notices to applicants waiting to be sent (pending) or given up (failed)",
+            notices.clone(),
+        );
+        let pool = Family::<StatusLabels, Gauge>::default();
+        registry.register(
+            "db_pool_connections",
+            "Database connections held, idle or in use",
+            pool.clone(),
+        );
+        let audit_seq = Gauge::default();
+        registry.register(
+            "audit_sequence",
+            "Sequence number of the newest audit record",
+            audit_seq.clone(),
+        );
+        let log_size = Gauge::default();
+        registry.register(
+            "transparency_log_size",
+            "Entries in the transparency log",
+            log_size.clone(),
+        );
+        let [cache_hits, cache_misses, cache_evictions] = [(); 3].map(|_| Counter::default());
+        registry.register(
+            "verify_cache_hits",
+            "Public verifications answered from memory",
+            cache_hits.clone(),
+        );
+        registry.register(
+            "verify_cache_misses",
+            "Public verifications that read the database",
+            cache_misses.clone(),
+        );
+        registry.register(
+            "verify_cache_evictions",
+            "Kept answers dropped because their card left service",
+            cache_evictions.clone(),
+        );
+        let cache_entries = Gauge::default();
+        registry.register(
+            "verify_cache_entries",
+            "Answers kept in memory",
+            cache_entries.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+            cards,
+            notices,
+            pool,
+            audit_seq,
+            log_size,
+            cache_hits,
+            cache_misses,
+            cache_evictions,
+            cache_entries,
+        }
+    }
+}
+
+/// Brings a cumulative counter kept elsewhere up to `total`.
+fn catch_up(counter: &Counter, total: u64) {
+    counter.inc_by(total.saturating_sub(counter.get()));
+}
+
+/// Counts and times every request, by the route pattern it matched.
+pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let method = req.method().as_str().to_string();
+    let started = Instant::now();
+    let response = next.run(req).await;
+    let m = &state.metrics;
+    m.requests
+        .get_or_create(&RequestLabels {
+            route: route.clone(),
+            method,
+            status: response.status().as_u16(),
+        })
+        .inc();
+    m.latency
+        .get_or_create(&RouteLabels { route })
+        .observe(started.elapsed().as_secs_f64());
+    response
+}
+
+/// `GET /metrics`.
+pub async fn scrape(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let Some(expected) = state.config.metrics_token.as_deref() else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    // Compared as digests, so the time taken says nothing about the token.
+    if Sha256::digest(given.as_bytes()) != Sha256::digest(expected.as_bytes()) {
+        return (
+            StatusCode::UNAUTHORIZED,
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+        )
+            .into_response();
+    }
+    match render(&state).await {
+        Ok(text) => (
+            [(
+                header::CONTENT_TYPE,
+                "application/openmetrics-text; version=1.0.0; charset=utf-8",
+            )],
+            text,
+        )
+            .into_response(),
+        Err(e) => crate::error::ApiError(e).into_response(),
+    }
+}
+
+async fn render(state: &AppState) -> Result<String, AppError> {
+    let m = &state.metrics;
+    let g = state.store.gauges().await?;
+    m.cards.clear();
+    for (province, card_state, n) in g.cards {
+        m.cards
+            .get_or_create(&CardLabels {
+                province,
+                state: card_state,
+            })
+            .set(n);
+    }
+    for (status, n) in [("pending", g.notices_pending), ("failed", g.notices_failed)] {
+        m.notices
+            .get_or_create(&StatusLabels {
+                status: status.into(),
+            })
+            .set(n);
+    }
+    let idle = i64::try_from(g.pool_idle).unwrap_or(i64::MAX);
+    for (status, n) in [("idle", idle), ("busy", i64::from(g.pool_size) - idle)] {
+        m.pool
+            .get_or_create(&StatusLabels {
+                status: status.into(),
+            })
+            .set(n.max(0));
+    }
+    m.audit_seq.set(g.audit_seq);
+    m.log_size
+        .set(i64::try_from(g.log_size).unwrap_or(i64::MAX));
+    let cache = state.verify_cache.stats();
+    catch_up(&m.cache_hits, cache.hits);
+    catch_up(&m.cache_misses, cache.misses);
+    catch_up(&m.cache_evictions, cache.evictions);
+    m.cache_entries
+        .set(i64::try_from(cache.entries).unwrap_or(i64::MAX));
+    let mut text = String::new();
+    prometheus_client::encoding::text::encode(&mut text, &m.registry)
+        .map_err(|e| AppError::Internal(format!("encoding metrics: {e}")))?;
+    Ok(text)
+}
