@@ -3,6 +3,7 @@
 
 mod backup;
 mod card;
+mod config;
 mod keys;
 
 use anyhow::{bail, Context};
@@ -21,6 +22,10 @@ use std::path::PathBuf;
     about = "Electronic skill certificate cards: custody, issuance, delivery"
 )]
 struct Cli {
+    /// A configuration file of `KEY=value` lines with the environment variables' names (also
+    /// `SKILLCARD_CONFIG`); the environment wins over it.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// `sqlite:PATH` (default, a file in the working directory) or `postgres://…`.
     #[arg(
         long,
@@ -353,8 +358,20 @@ enum UserCommand {
     },
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    // The file's settings join the environment before any thread exists to read it.
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(path) = config::named(&args) {
+        config::apply(config::read(&path)?);
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?
+        .block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
@@ -1020,12 +1037,26 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("binding {listen}"))?;
     tracing::info!("skillcard listening on http://{}", listener.local_addr()?);
-    tokio::spawn(skillcard_db::notify::run_outbox(
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let outbox = tokio::spawn(skillcard_db::notify::run_outbox(
         state.store.clone(),
         senders,
         std::time::Duration::from_secs(60),
+        stopped,
     ));
-    skillcard_web::serve(listener, state).await?;
+    let served = skillcard_web::serve(listener, state).await;
+    // SIGTERM: requests in flight are done; let the outbox finish the round it is sending.
+    let _ = stop.send(true);
+    if tokio::time::timeout(std::time::Duration::from_secs(20), outbox)
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            "the outbox did not stop within 20 s; leaving its claimed notices to expire"
+        );
+    }
+    tracing::info!("skillcard stopped");
+    served?;
     Ok(())
 }
 

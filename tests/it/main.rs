@@ -10,6 +10,7 @@ mod aftercare_pages;
 mod auth;
 mod backup;
 mod concurrency;
+mod config;
 mod corrections;
 mod custody;
 mod documents;

@@ -346,10 +346,20 @@ impl Store {
 /// The outbox worker of a serving node: every `every`, queues R-5.4's overdue-pickup notices and
 /// sends what is due. Errors are logged and the loop goes on (a database blip must not stop
 /// notices for good).
-pub async fn run_outbox<S: Sender>(store: Store, sender: S, every: std::time::Duration) {
+/// Runs until `stop` says so (or its sender is gone); a round of dispatch in progress is
+/// finished first, so no notice is left claimed but unrecorded by a clean shutdown.
+pub async fn run_outbox<S: Sender>(
+    store: Store,
+    sender: S,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(every);
     loop {
-        tick.tick().await;
+        tokio::select! {
+            _ = tick.tick() => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
         let now = OffsetDateTime::now_utc();
         if let Err(e) = store
             .notify_overdue(skillcard_core::date::tehran_date(now))
