@@ -190,3 +190,42 @@ async fn the_clerks_queues_follow_every_step_and_check_names_an_edited_marker() 
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_custody_dashboards_list_shipments_to_receive_and_discrepancies_for_hq() {
+    let app = spawn_app().await;
+    let sh = app
+        .post_ok(
+            "/api/v1/shipments",
+            "hq",
+            &json!({ "province_id": 4, "ref_no": "۱۴۰۵-۲۰۲", "carrier": "پست پیشتاز",
+                     "declared_count": 100, "ranges": [{ "first": 300001, "last": 300100 }] }),
+        )
+        .await;
+    let id = sh["id"].as_i64().unwrap();
+    let link = format!("href=\"/shipments/{id}\"");
+    let security = crate::exam_pages::login(&app, "security").await;
+    let (dash, _) = crate::exam_pages::page(&app, &security, "/").await;
+    assert!(
+        dash.contains(&link) && dash.contains("دریافت محموله ۱۴۰۵-۲۰۲"),
+        "{dash}"
+    );
+    let hq = crate::exam_pages::login(&app, "hq").await;
+    let (dash, _) = crate::exam_pages::page(&app, &hq, "/").await;
+    assert!(!dash.contains("مغایرت در دریافت محموله ۱۴۰۵-۲۰۲"), "{dash}");
+
+    app.post_ok(
+        &format!("/api/v1/shipments/{id}/receipt"),
+        "security",
+        &receipt_body(98, &[(300050, 300051)], &[]),
+    )
+    .await;
+    let (dash, _) = crate::exam_pages::page(&app, &security, "/").await;
+    assert!(!dash.contains("دریافت محموله ۱۴۰۵-۲۰۲ "), "{dash}");
+    assert!(
+        dash.contains("ثبت نامه اعلام وصول محموله ۱۴۰۵-۲۰۲"),
+        "{dash}"
+    );
+    let (dash, _) = crate::exam_pages::page(&app, &hq, "/").await;
+    assert!(dash.contains("مغایرت در دریافت محموله ۱۴۰۵-۲۰۲"), "{dash}");
+}

@@ -767,6 +767,54 @@ impl Store {
         Ok(Page::from_rows(out, cursor.clamped(), |v| v.id))
     }
 
+    /// The newest `limit` shipments in `status` as a dashboard lists them, in one statement
+    /// (the full [`ShipmentView`] reads ranges and minutes per shipment).
+    pub async fn shipment_summaries(
+        &self,
+        actor: &Actor,
+        status: ShipmentStatus,
+        limit: i64,
+    ) -> Result<Vec<ShipmentSummary>> {
+        authorize(actor, Action::ViewCustody, None)?;
+        let cursor = Cursor::first(limit);
+        let (sql, terms) = shipment_summary_query(actor.scope().province_filter(), status, cursor);
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(
+            i64,
+            i64,
+            String,
+            String,
+            i64,
+            String,
+            Option<i64>,
+            Option<i64>,
+            i64,
+        )> = terms
+            .bind_page(sqlx::query_as(&sql), cursor)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.into_iter()
+            .take(cursor.clamped() as usize)
+            .map(|r| {
+                let status = views::state("shipment status", &r.5, ShipmentStatus::parse)?;
+                Ok(ShipmentSummary {
+                    id: r.0,
+                    province_id: r.1,
+                    province_name: r.2,
+                    ref_no: r.3,
+                    declared_count: r.4 as u64,
+                    status,
+                    discrepancy: (r.6.unwrap_or(0) + r.7.unwrap_or(0)) as u64,
+                    next_actions: NextActions::for_actor(
+                        actor,
+                        Some(r.1),
+                        workflow::shipment(status, r.8 != 0),
+                    ),
+                })
+            })
+            .collect()
+    }
+
     pub async fn shipment(&self, actor: &Actor, id: i64) -> Result<ShipmentView> {
         let mut conn = self.pool.acquire().await?;
         #[derive(sqlx::FromRow)]
@@ -1261,4 +1309,22 @@ async fn cap_in(conn: &mut AnyConnection, province_id: i64, month: JalaliMonth) 
         effective: override_max.unwrap_or(cap.value),
         existing_request_id: existing.map(|(id,)| id),
     })
+}
+
+/// One page of shipment summaries (see `Store::shipment_summaries`), for the store and `plans`.
+pub(crate) fn shipment_summary_query(
+    province: Option<i64>,
+    status: ShipmentStatus,
+    cursor: Cursor,
+) -> (String, Terms) {
+    let terms = Terms::new()
+        .int("s.province_id = ?", province)
+        .text("s.status = ?", Some(status.as_str()));
+    let sql = format!(
+        "SELECT s.id, s.province_id, p.name_fa, s.ref_no, s.declared_count, s.status, s.missing_count, s.damaged_count, \
+         CAST(CASE WHEN EXISTS (SELECT 1 FROM receipt_notices n WHERE n.shipment_id = s.id) THEN 1 ELSE 0 END AS BIGINT) \
+         FROM shipments s JOIN provinces p ON p.id = s.province_id {}",
+        terms.page_sql("s.id", cursor)
+    );
+    (sql, terms)
 }

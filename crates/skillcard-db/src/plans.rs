@@ -67,6 +67,14 @@ pub fn list_queries(province: Option<i64>) -> Vec<ListQuery> {
             true,
         );
     }
+    for status in ShipmentStatus::ALL {
+        add(
+            format!("{who} shipment summaries {status:?}"),
+            crate::custody::shipment_summary_query(province, status, cursor),
+            true,
+            true,
+        );
+    }
     for status in [None, Some(ListStatus::Checked)] {
         add(
             format!("{who} exam lists {status:?}"),

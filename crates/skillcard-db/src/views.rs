@@ -265,6 +265,20 @@ pub struct ShipmentView {
     pub receipt_notice: Option<ReceiptNoticeView>,
 }
 
+/// A shipment as a work queue lists it: no ranges, no minutes (see `Store::shipment_summaries`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ShipmentSummary {
+    pub id: i64,
+    pub province_id: i64,
+    pub province_name: String,
+    pub ref_no: String,
+    pub declared_count: u64,
+    pub status: ShipmentStatus,
+    /// Cards missing or damaged on arrival, once received.
+    pub discrepancy: u64,
+    pub next_actions: NextActions,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReceiptView {
     pub received_on: String,

@@ -321,11 +321,7 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
         // receipt notice or HQ's look at a discrepancy follows within days of receipt).
         let mut shipments = Vec::new();
         for status in ShipmentStatus::ALL {
-            let queue = s
-                .store
-                .shipment_page(a, Some(status), Cursor::first(TODO_ROWS))
-                .await?;
-            shipments.extend(queue.items);
+            shipments.extend(s.store.shipment_summaries(a, status, TODO_ROWS).await?);
         }
         for sh in shipments {
             if sh.next_actions.offers(Step::ReceiveShipment) {
@@ -347,12 +343,7 @@ async fn dashboard(State(s): State<AppState>, p: PageActor) -> PageResult {
                     format!("/shipments/{}", sh.id),
                 ));
             }
-            if a.role == Role::Hq
-                && sh
-                    .receipt
-                    .as_ref()
-                    .is_some_and(|r| r.missing_count + r.damaged_count > 0)
-            {
+            if a.role == Role::Hq && sh.discrepancy > 0 {
                 todo.push((
                     format!(
                         "مغایرت در دریافت محموله {} — {}",
