@@ -14,6 +14,21 @@ use skillcard_credential::Verdict;
 /// Runs three candidates through scores, approval, fee and issuance; returns the certificate id
 /// and candidate id of each issued certificate (Ali's and Reza's).
 pub async fn issued_certificates(app: &TestApp) -> Vec<(i64, i64)> {
+    let (list, entries) = checked_list(app).await;
+    for e in &entries {
+        app.post_ok(
+            &format!("/api/v1/exam-entries/{e}/decision"),
+            "head",
+            &json!({ "approve": true }),
+        )
+        .await;
+    }
+    pay_and_issue(app, &list).await
+}
+
+/// Three candidates scored (Zahra's written score fails), submitted and checked: the list as the
+/// check answered it, and its entry ids, awaiting the head's decisions.
+pub async fn checked_list(app: &TestApp) -> (Value, Vec<i64>) {
     let (id, entries) = list_with_candidates(app).await;
     let scores = json!({ "scores": [
         { "national_id": "0499370899", "score": "80" },
@@ -39,15 +54,7 @@ pub async fn issued_certificates(app: &TestApp) -> Vec<(i64, i64)> {
             &json!({ "accept": true }),
         )
         .await;
-    for e in &entries {
-        app.post_ok(
-            &format!("/api/v1/exam-entries/{e}/decision"),
-            "head",
-            &json!({ "approve": true }),
-        )
-        .await;
-    }
-    pay_and_issue(app, &list).await
+    (list, entries)
 }
 
 /// for the two passing candidates of a decided list: fee, payment, certificate.

@@ -3,8 +3,9 @@
 //! candidates again, a queue is never emptied by rows that are not due, and `check` names a
 //! marker edited behind the store's back.
 
-use crate::exams::{entry, list_with_candidates};
+use crate::exams::entry;
 use crate::helpers::*;
+use crate::printing::checked_list;
 use serde_json::json;
 use skillcard_core::policy::Actor;
 
@@ -52,30 +53,7 @@ async fn check_names(app: &TestApp, needle: &str) {
 async fn the_clerks_queues_follow_every_step_and_check_names_an_edited_marker() {
     let app = spawn_app().await;
     let clerk = actor(&app, "clerk").await;
-    let (list_id, entries) = list_with_candidates(&app).await;
-    app.post_ok(
-        &format!("/api/v1/exam-lists/{list_id}/scores"),
-        "examiner",
-        &json!({ "scores": [
-            { "national_id": "0499370899", "score": "80" },
-            { "national_id": "0012345679", "score": "90" },
-            { "national_id": "1234567891", "score": "75.5" },
-        ]}),
-    )
-    .await;
-    app.post_ok(
-        &format!("/api/v1/exam-lists/{list_id}/submit"),
-        "examiner",
-        &json!({}),
-    )
-    .await;
-    let list = app
-        .post_ok(
-            &format!("/api/v1/exam-lists/{list_id}/check"),
-            "officer",
-            &json!({ "accept": true }),
-        )
-        .await;
+    let (list, entries) = checked_list(&app).await;
     let cand = |nid: &str| entry(&list, nid)["candidate_id"].as_i64().unwrap();
     let (first, failing, last) = (cand("0499370899"), cand("0012345679"), cand("1234567891"));
     assert!(first < failing && failing < last);
