@@ -406,6 +406,12 @@ async fn r8_damage_case_to_hq_and_one_reprint_per_authorisation() {
     assert_eq!(case["items"][0]["print_status"], "damaged");
     assert_eq!(card_state(&app, serial).await, "damaged");
     assert_eq!(verify_standing(&app, &qr).await, "damaged");
+    // HQ's stock view counts returned cards at each step, not only its case list.
+    let returned =
+        |s: &Value| ["issued", "damaged", "sent_to_hq", "at_hq"].map(|k| s[k].as_u64().unwrap());
+    let stock = app.stock(4).await;
+    let issued = stock["issued"].as_u64().unwrap();
+    assert_eq!(returned(&stock), [issued, 1, 0, 0]);
     // A damaged card is not delivered, and not put in a second case.
     app.post_rejected(
         &format!("/api/v1/prints/{print_id}/delivery"),
@@ -478,6 +484,7 @@ async fn r8_damage_case_to_hq_and_one_reprint_per_authorisation() {
     let sent = app.post_ok(&send, "dg", &send_body).await;
     assert_eq!(sent["status"], "sent_to_hq");
     assert_eq!(card_state(&app, serial).await, "sent_to_hq");
+    assert_eq!(returned(&app.stock(4).await), [issued, 0, 1, 0]);
     pdf_words(
         &app,
         &format!("/api/v1/cases/{case_id}/letter.pdf"),
@@ -501,6 +508,12 @@ async fn r8_damage_case_to_hq_and_one_reprint_per_authorisation() {
     .await;
     app.post_ok(&arrival, "hq", &json!({})).await;
     assert_eq!(card_state(&app, serial).await, "at_hq");
+    assert_eq!(returned(&app.stock(4).await), [issued, 0, 0, 1]);
+    let hq_web = crate::exam_pages::login(&app, "hq").await;
+    let (dash, _) = crate::exam_pages::page(&app, &hq_web, "/").await;
+    assert!(dash.contains("رسیده به ستاد"), "{dash}");
+    let row = dash.split("<tr data-province=\"4\">").nth(1).unwrap();
+    assert!(row.contains("<td data-col=\"at_hq\">۱</td>"), "{row}");
     // The clerk's pages follow the core: at HQ but not yet authorised, no print form and no
     // "print card" to-do, and the page says why.
     let cand = certs[0].1;

@@ -1167,7 +1167,7 @@ impl Store {
         .bind(filter)
         .fetch_all(&self.pool)
         .await?;
-        Ok(provinces
+        provinces
             .into_iter()
             .map(|(id, name)| {
                 let mut s = StockView {
@@ -1177,18 +1177,25 @@ impl Store {
                 };
                 for (_, state, n) in counts.iter().filter(|c| c.0 == id) {
                     let n = *n as u64;
-                    match state.as_str() {
-                        "in_transit" => s.in_transit = n,
-                        "in_vault" => s.in_vault = n,
-                        "with_office" => s.with_office = n,
-                        "missing_on_arrival" => s.missing_on_arrival = n,
-                        "damaged_on_arrival" => s.damaged_on_arrival = n,
-                        _ => {}
-                    }
+                    let slot = match views::state("card state", state, CardState::parse)? {
+                        CardState::InTransit => &mut s.in_transit,
+                        CardState::InVault => &mut s.in_vault,
+                        CardState::WithOffice => &mut s.with_office,
+                        CardState::MissingOnArrival => &mut s.missing_on_arrival,
+                        CardState::DamagedOnArrival => &mut s.damaged_on_arrival,
+                        CardState::Printing => &mut s.printing,
+                        CardState::Bound | CardState::Delivered => &mut s.issued,
+                        CardState::Spoiled => &mut s.spoiled,
+                        CardState::Damaged => &mut s.damaged,
+                        CardState::Void => &mut s.void,
+                        CardState::SentToHq => &mut s.sent_to_hq,
+                        CardState::AtHq => &mut s.at_hq,
+                    };
+                    *slot += n;
                 }
-                s
+                Ok(s)
             })
-            .collect())
+            .collect()
     }
 
     /// The audit chain in the actor's reach, newest first, a page at a time (the cursor is the

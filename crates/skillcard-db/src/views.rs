@@ -422,6 +422,20 @@ pub struct StockView {
     pub with_office: u64,
     pub missing_on_arrival: u64,
     pub damaged_on_arrival: u64,
+    /// Taken for a print not yet registered.
+    pub printing: u64,
+    /// Registered, with the office or handed to the holder.
+    pub issued: u64,
+    /// Damaged at printing.
+    pub spoiled: u64,
+    /// Registered, then damaged and held under a case.
+    pub damaged: u64,
+    /// Voided for a replacement (Note 4).
+    pub void: u64,
+    /// On their way back to HQ with the minutes.
+    pub sent_to_hq: u64,
+    /// Recorded by HQ as arrived.
+    pub at_hq: u64,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]

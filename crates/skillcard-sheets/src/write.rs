@@ -19,6 +19,20 @@ pub enum Cell {
     Empty,
 }
 
+impl Cell {
+    /// A value that is a number when it reads as one (`87.5`, `۸۷٫۵`), so a spreadsheet sums
+    /// and sorts it; empty stays empty, anything else stays text.
+    pub fn number(text: &str) -> Cell {
+        if text.trim().is_empty() {
+            return Cell::Empty;
+        }
+        match parse_decimal(text) {
+            Some(v) => Cell::Float(v),
+            None => Cell::Text(text.to_string()),
+        }
+    }
+}
+
 impl From<&str> for Cell {
     fn from(s: &str) -> Self {
         Cell::Text(s.to_string())

@@ -26,6 +26,22 @@ fn zip_entry(bytes: &[u8], name: &str) -> Result<String, Box<dyn std::error::Err
 // ------------------------------------------------------------------- xlsx
 
 #[test]
+fn scores_are_written_as_numbers() {
+    assert_eq!(Cell::number("87.5"), Cell::Float(87.5));
+    assert_eq!(Cell::number("۸۷٫۵"), Cell::Float(87.5));
+    assert_eq!(Cell::number(""), Cell::Empty);
+    assert_eq!(Cell::number("غایب"), Cell::Text("غایب".into()));
+    let bytes = write_xlsx("نمرات", &["نمره"], &[vec![Cell::number("87.5")]]).unwrap();
+    let sheet = zip_entry(&bytes, "xl/worksheets/sheet1.xml").unwrap();
+    let cell = &sheet[sheet.find(r#"<c r="A2""#).unwrap()..];
+    let cell = &cell[..cell.find("</c>").unwrap()];
+    assert!(
+        !cell.contains(r#"t="s""#) && cell.contains("<v>87.5</v>"),
+        "{cell}"
+    );
+}
+
+#[test]
 fn xlsx_written_then_read_back() {
     let rows = vec![
         vec![

@@ -319,9 +319,9 @@ async fn export_list(
                 Cell::from(e.last_name.as_str()),
                 Cell::from(e.father_name.as_str()),
                 Cell::from(e.birth_date_fa.as_str()),
-                Cell::from(e.written_score.as_str()),
-                Cell::from(e.practical_score.clone()),
-                Cell::from(e.final_score.clone()),
+                Cell::number(&e.written_score),
+                Cell::number(e.practical_score.as_deref().unwrap_or("")),
+                Cell::number(e.final_score.as_deref().unwrap_or("")),
                 Cell::from(skillcard_core::fa::pass_result(e.passes)),
                 Cell::from(e.decision.label_fa()),
             ]

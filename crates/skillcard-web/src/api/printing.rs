@@ -162,7 +162,7 @@ async fn export_prints(
                 Cell::from(p.family_name.as_str()),
                 Cell::from(p.trade_title.as_str()),
                 Cell::from(p.standard_code.as_str()),
-                Cell::from(p.final_score.as_str()),
+                Cell::number(&p.final_score),
                 Cell::from(p.issued_on_fa.as_str()),
                 Cell::from(p.status_fa.as_str()),
                 Cell::from(p.spoil_reason.clone()),
