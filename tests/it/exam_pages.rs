@@ -196,6 +196,8 @@ async fn exam_pages_r6_1_to_r6_6_by_hand() {
     let (html, csrf) = page(&app, &examiner, &list_path).await;
     assert!(html.contains("۰۰۱۲۳۴۵۶۷۹"), "{html}");
     assert!(html.contains("۷۵") && html.contains("قبول"), "{html}");
+    // 0.25 × 80 + 0.75 × 75 = 76.25, rounded half up, with the Persian decimal separator.
+    assert!(html.contains("۷۶٫۳") && !html.contains("۷۶.۳"), "{html}");
     assert!(html.contains("۱۳۷۹/۰۵/۲۰"));
     // The examiner's dashboard lists the draft.
     let (dash, _) = page(&app, &examiner, "/").await;

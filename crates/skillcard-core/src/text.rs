@@ -32,6 +32,12 @@ pub fn persian_digits(s: &str) -> String {
         .collect()
 }
 
+/// A decimal written as people in Iran read it: Persian digits and the Persian decimal
+/// separator (`83.8` → `۸۳٫۸`), as the card face prints scores.
+pub fn fa_decimal(s: &str) -> String {
+    persian_digits(s).replace('.', "٫")
+}
+
 /// A number formatted with Persian digits.
 pub fn fa_num(n: impl std::fmt::Display) -> String {
     persian_digits(&n.to_string())
@@ -134,6 +140,12 @@ pub fn check_clean(field: &'static str, input: &str) -> Result<(), crate::Domain
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decimals_use_the_persian_separator() {
+        assert_eq!(fa_decimal("83.8"), "۸۳٫۸");
+        assert_eq!(fa_decimal("100"), "۱۰۰");
+    }
 
     #[test]
     fn amounts_are_grouped_in_thousands() {

@@ -39,6 +39,11 @@ mod filters {
         Ok(skillcard_core::text::persian_digits(&v.to_string()))
     }
 
+    /// A score or other decimal with the Persian decimal separator (`۸۳٫۸`).
+    pub fn decimal<T: std::fmt::Display>(v: T, _: &dyn askama::Values) -> askama::Result<String> {
+        Ok(skillcard_core::text::fa_decimal(&v.to_string()))
+    }
+
     /// An amount of money, grouped in thousands (`۱٬۵۰۰٬۰۰۰`).
     pub fn rials(v: &i64, _: &dyn askama::Values) -> askama::Result<String> {
         Ok(skillcard_core::text::fa_amount(*v))
