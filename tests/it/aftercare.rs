@@ -197,6 +197,14 @@ async fn r7_delivery_lists_handovers_and_r5_4_overdue() {
         (mine["overdue"].as_i64(), mine["undelivered"].as_i64()),
         (Some(1), Some(2))
     );
+    // Provinces with overdue cards come first: here the only one, though not the first by id.
+    assert_eq!(
+        per_province[0]["province_id"], p1["province_id"],
+        "{per_province}"
+    );
+    assert!(per_province.as_array().unwrap()[1..]
+        .iter()
+        .all(|p| p["overdue"] == 0));
     // The office sees only its own province.
     let own = app
         .get_ok("/api/v1/deliveries/overdue/provinces", "head")

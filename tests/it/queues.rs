@@ -191,6 +191,13 @@ async fn the_custody_dashboards_list_shipments_to_receive_and_discrepancies_for_
     let hq = crate::exam_pages::login(&app, "hq").await;
     let (dash, _) = crate::exam_pages::page(&app, &hq, "/").await;
     assert!(!dash.contains("مغایرت در دریافت محموله ۱۴۰۵-۲۰۲"), "{dash}");
+    // The browser tab's title is plain text: the number isolated, no markup.
+    let (html, _) = crate::exam_pages::page(&app, &hq, &format!("/shipments/{id}")).await;
+    let title = &html[html.find("<title>").unwrap()..html.find("</title>").unwrap()];
+    assert!(
+        title.contains("محموله \u{2066}۱۴۰۵-۲۰۲\u{2069}") && !title.contains("bdi"),
+        "{title}"
+    );
 
     app.post_ok(
         &format!("/api/v1/shipments/{id}/receipt"),

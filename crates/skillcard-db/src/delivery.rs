@@ -479,7 +479,7 @@ impl Store {
         }
         let rows: Vec<(i64, String, i64, i64, Option<String>)> =
             query.fetch_all(&self.pool).await?;
-        Ok(rows
+        let mut out: Vec<ProvinceOverdue> = rows
             .into_iter()
             .map(|(id, name, overdue, undelivered, oldest)| ProvinceOverdue {
                 province_id: id,
@@ -494,7 +494,16 @@ impl Store {
                     })
                     .and_then(|d| rules::r5_4_days_overdue(d, day)),
             })
-            .collect())
+            .collect();
+        // The provinces that owe holders their cards first, the longest delay first.
+        out.sort_by_key(|p| {
+            (
+                std::cmp::Reverse(p.overdue),
+                std::cmp::Reverse(p.max_days_overdue),
+                p.province_id,
+            )
+        });
+        Ok(out)
     }
 }
 
