@@ -176,3 +176,49 @@ async fn card_counts_follow_every_move_and_check_guards_them() {
         "{report:?}"
     );
 }
+
+/// Issue 15's second tamper: a registered card marked delivered in `cards` (and in the kept
+/// counts, as a careful tamperer would) while its print records no delivery.
+#[tokio::test]
+async fn a_card_marked_delivered_without_a_delivery_is_named() {
+    let app = spawn_app().await;
+    let certs = crate::printing::issued_certificates(&app).await;
+    let p = crate::aftercare::registered_card(&app, certs[0].0, "t1").await;
+    let serial = p["serial"].as_i64().unwrap();
+    app.assert_check_ok().await;
+    for sql in [
+        "UPDATE cards SET state = 'delivered' WHERE serial = $1",
+        "UPDATE card_counts SET n = n - 1 WHERE state = 'bound' AND province_id = (SELECT province_id FROM cards WHERE serial = $1)",
+    ] {
+        sqlx::query(sql)
+            .bind(serial)
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+    }
+    sqlx::query(
+        "INSERT INTO card_counts (province_id, state, n) SELECT province_id, 'delivered', 0 FROM cards WHERE serial = $1 \
+         AND NOT EXISTS (SELECT 1 FROM card_counts k WHERE k.province_id = cards.province_id AND k.state = 'delivered')",
+    )
+    .bind(serial)
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+    sqlx::query("UPDATE card_counts SET n = n + 1 WHERE state = 'delivered' AND province_id = (SELECT province_id FROM cards WHERE serial = $1)")
+        .bind(serial)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let report = app.store.check().await.unwrap();
+    let named: Vec<_> = report
+        .violations
+        .iter()
+        .map(|v| (v.invariant, v.detail.as_str()))
+        .collect();
+    assert!(
+        named.iter().any(|(i, d)| *i == "print_card_state"
+            && d.contains("\"bound\" (not delivered) whose card is \"delivered\"")),
+        "{named:?}"
+    );
+    assert!(!named.iter().any(|(i, _)| *i == "card_counts"), "{named:?}");
+}

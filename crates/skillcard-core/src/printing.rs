@@ -56,14 +56,16 @@ impl PrintStatus {
     }
 }
 
-/// Invariant: the card of a print is in a state that fits the print's status. The custody check
-/// proves it for every print.
-pub fn card_state_fits(print: PrintStatus, card: CardState) -> bool {
+/// Invariant: the card of a print is in a state that fits the print's status and whether the
+/// print records a delivery to its holder: a registered card is `delivered` exactly when its
+/// print says it was handed over. The custody check proves it for every print.
+pub fn card_state_fits(print: PrintStatus, delivered: bool, card: CardState) -> bool {
     use CardState as C;
     match print {
-        PrintStatus::Printing => card == C::Printing,
-        PrintStatus::Spoiled => card == C::Spoiled,
-        PrintStatus::Bound => matches!(card, C::Bound | C::Delivered),
+        PrintStatus::Printing => card == C::Printing && !delivered,
+        PrintStatus::Spoiled => card == C::Spoiled && !delivered,
+        PrintStatus::Bound if delivered => card == C::Delivered,
+        PrintStatus::Bound => card == C::Bound,
         PrintStatus::Damaged => matches!(card, C::Damaged | C::SentToHq | C::AtHq),
         PrintStatus::Void => matches!(card, C::Void | C::SentToHq | C::AtHq),
     }
@@ -268,10 +270,14 @@ mod tests {
     #[test]
     fn card_states_fit_prints() {
         for s in CardState::ALL {
-            let fits = PrintStatus::ALL
+            let mut statuses: Vec<PrintStatus> = PrintStatus::ALL
                 .iter()
-                .filter(|p| card_state_fits(**p, s))
-                .count();
+                .flat_map(|p| [(*p, false), (*p, true)])
+                .filter(|(p, delivered)| card_state_fits(*p, *delivered, s))
+                .map(|(p, _)| p)
+                .collect();
+            statuses.dedup();
+            let fits = statuses.len();
             // A used card fits one print status, except a card at HQ or on its way (damaged or void).
             let expected = match s {
                 CardState::SentToHq | CardState::AtHq => 2,
@@ -280,6 +286,18 @@ mod tests {
             };
             assert_eq!(fits, expected, "{s:?}");
         }
+        // A registered card is delivered exactly when its print records the handover.
+        assert!(card_state_fits(
+            PrintStatus::Bound,
+            true,
+            CardState::Delivered
+        ));
+        assert!(!card_state_fits(
+            PrintStatus::Bound,
+            false,
+            CardState::Delivered
+        ));
+        assert!(!card_state_fits(PrintStatus::Bound, true, CardState::Bound));
         assert_eq!(
             public_standing(Some(PrintStatus::Damaged), true),
             Standing::DamagedReissued

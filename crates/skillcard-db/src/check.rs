@@ -249,21 +249,27 @@ impl Store {
             }
         }
         // Each print's card is in a state that fits the print, in the print's province.
-        let pairs: Vec<(String, String, i64)> = sqlx::query_as(
-            "SELECT p.status, c.state, CAST(COUNT(*) AS BIGINT) FROM card_prints p JOIN cards c ON c.serial = p.serial \
-             GROUP BY p.status, c.state",
+        let pairs: Vec<(String, i64, String, i64)> = sqlx::query_as(
+            "SELECT p.status, CAST(CASE WHEN p.delivered_at IS NULL THEN 0 ELSE 1 END AS BIGINT), c.state, \
+             CAST(COUNT(*) AS BIGINT) FROM card_prints p JOIN cards c ON c.serial = p.serial \
+             GROUP BY p.status, CASE WHEN p.delivered_at IS NULL THEN 0 ELSE 1 END, c.state",
         )
         .fetch_all(&mut *conn)
         .await?;
-        for (status, state, n) in pairs {
+        for (status, delivered, state, n) in pairs {
             let fits = match (PrintStatus::parse(&status), CardState::parse(&state)) {
-                (Some(p), Some(c)) => card_state_fits(p, c),
+                (Some(p), Some(c)) => card_state_fits(p, delivered == 1, c),
                 _ => false,
             };
             if !fits {
+                let handed = if delivered == 1 {
+                    "delivered"
+                } else {
+                    "not delivered"
+                };
                 violations.push(global(
                     "print_card_state",
-                    format!("{n} card prints {status:?} whose card is {state:?}"),
+                    format!("{n} card prints {status:?} ({handed}) whose card is {state:?}"),
                 ));
             }
         }
