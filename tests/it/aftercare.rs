@@ -101,7 +101,7 @@ pub fn scan_base64() -> String {
     b64(SCAN)
 }
 
-async fn verify_standing(app: &TestApp, qr: &str) -> String {
+pub async fn verify_standing(app: &TestApp, qr: &str) -> String {
     let r = app
         .client
         .get(app.url("/api/v1/public/verify"))
