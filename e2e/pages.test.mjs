@@ -1,8 +1,9 @@
 // End-to-end, in a real (headless Debian) Chromium against the real server: the provincial
 // security officer receives shipment ۱۴۰۵-۰۹۲ through the Persian pages, a damaged card and a
 // replacement go through every office and HQ back to a reprint through the pages (the chip
-// written by the workstation command), and a visitor on a phone uses the public verification
-// page (photo upload and pasted text).
+// written by the workstation command), a visitor on a phone uses the public verification
+// page (photo upload and pasted text), and an examiner corrects a candidate the day before the
+// exam and is refused on the exam day (R-9.1).
 //
 // Needs: the skillcard binary (SKILLCARD_BIN, else $CARGO_TARGET_DIR/debug/skillcard, else
 // target/debug/skillcard) and /usr/bin/chromium (CHROMIUM_BIN overrides). Run with
@@ -480,6 +481,90 @@ test('a visitor on a phone checks a card on the public page, from a photo and fr
     fs.mkdirSync(OUT, { recursive: true });
     await page.screenshot({ path: path.join(OUT, 'verify-phone.png'), fullPage: true });
     assert.deepEqual(pageErrors, [], 'no JavaScript errors on the page');
+  } catch (e) {
+    e.message += `\n--- page ${page.url()} ---\n--- server log ---\n${serverLog}`;
+    throw e;
+  } finally {
+    await context.close();
+  }
+});
+
+/** Today in Tehran plus `days`, as the Solar Hijri date a user types (1405/09/12). */
+function jalali(days) {
+  const when = new Date(Date.now() + days * 86_400_000);
+  const parts = new Intl.DateTimeFormat('en-u-ca-persian-nu-latn', {
+    timeZone: 'Asia/Tehran', year: 'numeric', month: '2-digit', day: '2-digit',
+  }).formatToParts(when);
+  const part = (type) => parts.find((p) => p.type === type).value.replace(/\D/g, '');
+  return `${part('year')}/${part('month')}/${part('day')}`;
+}
+
+test('an examiner corrects a candidate the day before the exam, and is refused on the exam day (R-9.1)', async () => {
+  const province = (await api('GET', '/api/v1/me', await token('head'))).province_id;
+  const trade = await api('POST', '/api/v1/trades', await token('hq'), { standard_code: '7231-98', title: 'مکانیک خودرو' });
+  const centre = await api('POST', '/api/v1/centres', await token('head'), {
+    province_id: province, code: 'ESF-R91', name: 'مرکز آزمون شماره ۱۱', kind: 'public',
+  });
+  const examiner = await token('examiner');
+  const lists = {};
+  for (const [key, days, nationalId] of [['tomorrow', 1, '0012345679'], ['today', 0, '0067749828']]) {
+    const list = await api('POST', '/api/v1/exam-lists', examiner, { centre_id: centre.id, trade_id: trade.id, exam_date: jalali(days) });
+    lists[key] = await api('POST', `/api/v1/exam-lists/${list.id}/candidates`, examiner, {
+      national_id: nationalId, first_name: 'زهرا', last_name: 'احمدي', father_name: 'محمد',
+      birth_date: '۱۳۷۹/۰۵/۲۰', written_score: '70',
+    });
+  }
+  const context = await browser.newContext({ locale: 'fa-IR', viewport: { width: 1280, height: 900 } });
+  context.setDefaultTimeout(TIMEOUT_MS);
+  const page = await context.newPage();
+  try {
+    await page.goto(`${baseUrl}/login`);
+    await page.fill('#username', 'examiner');
+    await page.fill('#password', PASSWORD);
+    await page.getByRole('button', { name: 'ورود' }).click();
+    await page.waitForURL(`${baseUrl}/`);
+
+    // The day before the exam: the form is on the row, prefilled; the correction is recorded.
+    const tomorrow = lists.tomorrow;
+    const entry = tomorrow.entries[0];
+    await page.goto(`${baseUrl}/exams/${tomorrow.id}`);
+    const details = page.locator(`details[data-step="correct_candidate"][data-of="entry-${entry.id}"]`);
+    await details.locator('summary').click();
+    assert.equal(await page.inputValue(`#last-${entry.id}`), 'احمدی');
+    await page.fill(`#last-${entry.id}`, 'احمدی‌نژاد');
+    await page.fill(`#why-${entry.id}`, 'درخواست داوطلب: نام خانوادگی ناقص ثبت شده بود');
+    await submit(page, details.getByRole('button', { name: 'ثبت اصلاح' }));
+    assert.match(page.url(), new RegExp(`/exams/${tomorrow.id}#entry-of-${entry.candidate_id}$`));
+    assert.match(await page.textContent(`#entry-of-${entry.candidate_id}`), /احمدی‌نژاد/);
+
+    // On the exam day the page offers no correction, and a correction sent anyway is refused
+    // with the clause and the replacement road named.
+    const today = lists.today;
+    const todayEntry = today.entries[0];
+    await page.goto(`${baseUrl}/exams/${today.id}`);
+    assert.equal(await page.locator('details[data-step="correct_candidate"]').count(), 0);
+    const csrf = await page.getAttribute('input[name="_csrf"]', 'value');
+    await Promise.all([
+      page.waitForEvent('load'),
+      page.evaluate(({ action, csrf }) => {
+        const form = document.createElement('form');
+        form.method = 'post';
+        form.action = action;
+        for (const [name, value] of [['_csrf', csrf], ['last_name', 'احمدی‌نژاد'], ['reason', 'درخواست داوطلب']]) {
+          const input = document.createElement('input');
+          input.name = name;
+          input.value = value;
+          form.append(input);
+        }
+        document.body.append(form);
+        form.submit();
+      }, { action: `/exams/candidates/${todayEntry.candidate_id}/correction`, csrf }),
+    ]);
+    const body = await page.textContent('body');
+    assert.match(body, /بند ۹-۱/);
+    assert.match(body, /تبصره ۴/);
+    fs.mkdirSync(OUT, { recursive: true });
+    await page.screenshot({ path: path.join(OUT, 'correction-refused.png'), fullPage: true });
   } catch (e) {
     e.message += `\n--- page ${page.url()} ---\n--- server log ---\n${serverLog}`;
     throw e;
