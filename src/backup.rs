@@ -179,12 +179,7 @@ async fn check_copy(url: &str) -> anyhow::Result<CheckReport> {
         store.migrate().await.context("migrating the copy")?;
         let report = store.check().await.context("checking the copy")?;
         if !report.is_ok() {
-            if let Some(e) = &report.chain_error {
-                eprintln!("audit chain broken: {e}");
-            }
-            for v in &report.violations {
-                eprintln!("invariant {} violated: {}", v.invariant, v.detail);
-            }
+            crate::print_failures(&report);
             bail!("check failed on the copy");
         }
         Ok(report)

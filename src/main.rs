@@ -587,15 +587,7 @@ async fn run() -> anyhow::Result<()> {
             let report = store.check().await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             if !report.is_ok() {
-                if let Some(e) = &report.chain_error {
-                    eprintln!("audit chain broken: {e}");
-                }
-                for v in &report.violations {
-                    eprintln!(
-                        "invariant {} violated (province {:?}): {}",
-                        v.invariant, v.province_id, v.detail
-                    );
-                }
+                print_failures(&report);
                 bail!("check failed");
             }
             eprintln!(
@@ -934,6 +926,19 @@ fn parse_scale(input: &str) -> Result<i64, String> {
     skillcard_core::text::parse_u64(input)
         .and_then(|n| i64::try_from(n).ok())
         .ok_or_else(|| format!("{input:?} is neither a number of cards nor `national`"))
+}
+
+/// What a failed `check` found, a line each, on standard error.
+fn print_failures(report: &skillcard_db::CheckReport) {
+    if let Some(e) = &report.chain_error {
+        eprintln!("audit chain broken: {e}");
+    }
+    for v in &report.violations {
+        eprintln!(
+            "invariant {} violated (province {:?}): {}",
+            v.invariant, v.province_id, v.detail
+        );
+    }
 }
 
 fn describe(e: skillcard_db::StoreError) -> anyhow::Error {

@@ -179,6 +179,12 @@ stored_words! {
     }
 }
 
+/// →: a certificate is due for a candidate whose passing scores the head approved,
+/// until it is issued. The clerk's queue and the entry's `IssueCertificate` step both ask this.
+pub fn certificate_due(decision: Decision, passes: Option<bool>, certified: bool) -> bool {
+    decision == Decision::Approved && passes == Some(true) && !certified
+}
+
 /// the applicant answers for their data, which can be corrected until the day before the
 /// exam; from the exam day on (and so after printing) only the board's replacement road of
 /// Note 4 remains.

@@ -288,12 +288,11 @@ pub fn exam_entry(
     if before_exam && !certificate {
         steps.push(Step::CorrectCandidate);
     }
-    match decision {
-        Decision::Pending if list == ListStatus::Checked => steps.push(Step::DecideScore),
-        Decision::Approved if passes == Some(true) && !certificate => {
-            steps.push(Step::IssueCertificate)
-        }
-        _ => {}
+    if decision == Decision::Pending && list == ListStatus::Checked {
+        steps.push(Step::DecideScore);
+    }
+    if crate::exam::certificate_due(decision, passes, certificate) {
+        steps.push(Step::IssueCertificate);
     }
     steps
 }

@@ -8,7 +8,7 @@
 
 use crate::moves::move_card;
 use crate::tx::WriteTx;
-use crate::views::{self, iso_fa};
+use crate::views::{self, iso_fa, today};
 use crate::{Result, Store};
 use serde::Serialize;
 use serde_json::json;
@@ -105,9 +105,7 @@ type CardRow = (
 
 fn card(r: CardRow, today: time::Date, actor: &Actor) -> Result<DeliveryCard> {
     let status = views::state("print status", &r.7, PrintStatus::parse)?;
-    let registered = r.8.as_deref().and_then(|d| {
-        time::Date::parse(d, &time::format_description::well_known::Iso8601::DATE).ok()
-    });
+    let registered = r.8.as_deref().and_then(views::iso_date);
     let undelivered = r.11.is_none() && status == PrintStatus::Bound;
     let days_overdue = registered
         .filter(|_| undelivered)
@@ -143,10 +141,6 @@ fn card(r: CardRow, today: time::Date, actor: &Actor) -> Result<DeliveryCard> {
         days_overdue,
         next_actions,
     })
-}
-
-fn today() -> time::Date {
-    skillcard_core::date::tehran_date(time::OffsetDateTime::now_utc())
 }
 
 async fn card_in(
@@ -488,10 +482,7 @@ impl Store {
                 undelivered,
                 max_days_overdue: oldest
                     .as_deref()
-                    .and_then(|d| {
-                        time::Date::parse(d, &time::format_description::well_known::Iso8601::DATE)
-                            .ok()
-                    })
+                    .and_then(views::iso_date)
                     .and_then(|d| rules::r5_4_days_overdue(d, day)),
             })
             .collect();
@@ -526,11 +517,9 @@ pub(crate) fn undelivered_query(
             "(p.registered_on, p.id) > (SELECT a.registered_on, a.id FROM card_prints a WHERE a.id = ?)",
             after,
         );
-    let filter = terms.where_sql();
-    let and = if filter.is_empty() { "WHERE" } else { "AND" };
     let sql = format!(
-        "{CARD_SQL} {filter} {and} p.status = 'bound' AND p.delivered_at IS NULL \
-         ORDER BY p.registered_on, p.id LIMIT {}",
+        "{CARD_SQL} {} ORDER BY p.registered_on, p.id LIMIT {}",
+        terms.where_sql_and("p.status = 'bound' AND p.delivered_at IS NULL"),
         limit + 1
     );
     (sql, terms)

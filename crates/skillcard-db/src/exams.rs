@@ -171,7 +171,7 @@ pub struct ScoreLine {
     pub score: String,
 }
 
-fn score_of(t: i64) -> Result<Score> {
+pub(crate) fn score_of(t: i64) -> Result<Score> {
     u16::try_from(t)
         .ok()
         .and_then(|t| Score::from_tenths(t).ok())
@@ -219,7 +219,7 @@ pub(crate) async fn outcome_in(
     Ok((decision, passes))
 }
 
-async fn policy_in(conn: &mut AnyConnection) -> Result<PassPolicy> {
+pub(crate) async fn policy_in(conn: &mut AnyConnection) -> Result<PassPolicy> {
     let (w, p, pct, f): (i64, i64, i64, i64) = sqlx::query_as(
         "SELECT written_min, practical_min, written_weight_pct, final_min FROM pass_policies ORDER BY id DESC LIMIT 1",
     )
@@ -1056,11 +1056,9 @@ fn policy_view(p: PassPolicy) -> PolicyView {
 pub(crate) fn certificates_due_query(province: Option<i64>, limit: i64) -> (String, Terms) {
     // The marker is the partial index's own condition: walking it reads only what is due.
     let terms = Terms::new().int("k.province_id = ?", province);
-    let filter = terms.where_sql();
-    let and = if filter.is_empty() { "WHERE" } else { "AND" };
     let sql = format!(
-        "SELECT k.id, k.first_name, k.last_name, k.national_id FROM candidates k \
-         {filter} {and} k.certificate_due = 1 ORDER BY k.id LIMIT {limit}"
+        "SELECT k.id, k.first_name, k.last_name, k.national_id FROM candidates k {} ORDER BY k.id LIMIT {limit}",
+        terms.where_sql_and("k.certificate_due = 1")
     );
     (sql, terms)
 }

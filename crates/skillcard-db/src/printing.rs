@@ -830,12 +830,10 @@ impl Store {
 pub(crate) fn awaiting_card_query(province: Option<i64>, limit: i64) -> (String, Terms) {
     // The marker is the partial index's own condition: walking it reads only what is due.
     let terms = Terms::new().int("c.province_id = ?", province);
-    let filter = terms.where_sql();
-    let and = if filter.is_empty() { "WHERE" } else { "AND" };
     let sql = format!(
         "SELECT c.id, c.number, c.candidate_id, k.first_name, k.last_name \
-         FROM certificates c JOIN candidates k ON k.id = c.candidate_id \
-         {filter} {and} c.card_due = 1 ORDER BY c.id LIMIT {limit}"
+         FROM certificates c JOIN candidates k ON k.id = c.candidate_id {} ORDER BY c.id LIMIT {limit}",
+        terms.where_sql_and("c.card_due = 1")
     );
     (sql, terms)
 }

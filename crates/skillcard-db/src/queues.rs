@@ -7,15 +7,17 @@
 //! - `certificates.card_due`: the certificate may start a print now (R-6.8, R-8.1.2: none in
 //!   progress, none registered, and after a damaged or voided card only on HQ's authorisation).
 //!
-//! *Invariant*: each marker equals its derivation from the facts. The markers are written by the
-//! core's own rules ([`refresh_certificate_due`], [`refresh_card_due`]) in the transaction of
-//! every change those rules read; `skillcard check` recomputes them independently in SQL
-//! ([`CERTIFICATE_DUE_DERIVED`], [`CARD_DUE_DERIVED`]) and names every row where they differ.
+//! *Invariant*: each marker equals its derivation from the facts. The markers are written only by
+//! the core's own rules (`exam::certificate_due`, `printing::r6_8_check_can_start`) in the
+//! transaction of every change those rules read ([`refresh_certificate_due`],
+//! [`refresh_card_due`], [`rejudge_certificates_due`]); `skillcard check` recomputes them
+//! independently in SQL ([`CERTIFICATE_DUE_DERIVED`], [`CARD_DUE_DERIVED`]), so a mistake in
+//! either spelling, or an edit behind the store's back, is named.
 
-use crate::exams::outcome_in;
+use crate::exams::{outcome_in, policy_in, score_of};
 use crate::printing::card_history;
 use crate::Result;
-use skillcard_core::exam::Decision;
+use skillcard_core::exam::certificate_due;
 use skillcard_core::printing as rules;
 use sqlx::AnyConnection;
 
@@ -48,7 +50,7 @@ pub(crate) async fn refresh_certificate_due(
             .bind(candidate_id)
             .fetch_one(&mut *conn)
             .await?;
-    let due = decision == Decision::Approved && passes == Some(true) && certified == 0;
+    let due = certificate_due(decision, passes, certified > 0);
     sqlx::query("UPDATE candidates SET certificate_due = $1 WHERE id = $2")
         .bind(i64::from(due))
         .bind(candidate_id)
@@ -71,15 +73,51 @@ pub(crate) async fn refresh_card_due(conn: &mut AnyConnection, certificate_id: i
 }
 
 /// After HQ changes the pass policy: every approved candidate without a certificate is judged
-/// again under the new policy, in one statement (the policy applies to certificates not yet
-/// issued, as `issue_certificate` applies it).
+/// again by the core under the new policy (which applies to certificates not yet issued, as
+/// `issue_certificate` applies it), a page of candidates at a time; returns how many markers
+/// changed.
 pub(crate) async fn rejudge_certificates_due(conn: &mut AnyConnection) -> Result<u64> {
-    let sql = format!(
-        "UPDATE candidates AS k SET certificate_due = CASE WHEN {CERTIFICATE_DUE_DERIVED} THEN 1 ELSE 0 END \
-         WHERE k.id IN (SELECT e.candidate_id FROM exam_entries e WHERE e.decision = 'approved' \
-         AND NOT EXISTS (SELECT 1 FROM certificates x WHERE x.candidate_id = e.candidate_id))"
-    );
-    Ok(sqlx::query(&sql).execute(&mut *conn).await?.rows_affected())
+    const PAGE: i64 = 1000;
+    let policy = policy_in(conn).await?;
+    let (mut after, mut changed) = (0i64, 0u64);
+    loop {
+        let rows: Vec<(i64, i64, Option<i64>, i64)> = sqlx::query_as(
+            "SELECT k.id, k.written_score, e.practical_score, k.certificate_due \
+             FROM exam_entries e JOIN candidates k ON k.id = e.candidate_id \
+             WHERE e.decision = 'approved' AND e.candidate_id > $1 \
+             AND NOT EXISTS (SELECT 1 FROM certificates x WHERE x.candidate_id = e.candidate_id) \
+             ORDER BY e.candidate_id LIMIT $2",
+        )
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(&mut *conn)
+        .await?;
+        let last_page = (rows.len() as i64) < PAGE;
+        for (id, written, practical, kept) in rows {
+            after = id;
+            let passes = practical
+                .map(|p| {
+                    Ok::<_, crate::StoreError>(policy.passes(score_of(written)?, score_of(p)?))
+                })
+                .transpose()?;
+            let due = i64::from(certificate_due(
+                skillcard_core::exam::Decision::Approved,
+                passes,
+                false,
+            ));
+            if due != kept {
+                sqlx::query("UPDATE candidates SET certificate_due = $1 WHERE id = $2")
+                    .bind(due)
+                    .bind(id)
+                    .execute(&mut *conn)
+                    .await?;
+                changed += 1;
+            }
+        }
+        if last_page {
+            return Ok(changed);
+        }
+    }
 }
 
 /// Rows whose marker differs from its derivation, for `check`: (table, id, kept value).

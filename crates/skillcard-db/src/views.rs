@@ -161,6 +161,16 @@ impl Terms {
         }
     }
 
+    /// `WHERE …` with `fixed`, a condition without parameters every row must meet, after the
+    /// terms (a partial index's own condition, say).
+    pub fn where_sql_and(&self, fixed: &str) -> String {
+        if self.sql.is_empty() {
+            format!("WHERE {fixed}")
+        } else {
+            format!("WHERE {} AND {fixed}", self.sql.join(" AND "))
+        }
+    }
+
     /// Binds the terms' values in order; for a page, then the cursor and `limit + 1` (the
     /// extra row says there is more: `Page::from_rows`).
     pub fn bind<'q, O>(
@@ -232,9 +242,7 @@ pub(crate) fn ranges(rs: &[SerialRange]) -> Vec<RangeView> {
 }
 
 pub(crate) fn iso_fa(iso: &str) -> String {
-    time::Date::parse(iso, &time::format_description::well_known::Iso8601::DATE)
-        .map(fa_date)
-        .unwrap_or_else(|_| iso.to_string())
+    iso_date(iso).map_or_else(|| iso.to_string(), fa_date)
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
