@@ -181,6 +181,12 @@ impl Step {
         }
     }
 
+    /// A step that may be taken but need not be (a correction of the candidate's data): a
+    /// record is never said to wait for it.
+    pub fn is_optional(self) -> bool {
+        matches!(self, Step::CorrectCandidate)
+    }
+
     /// Who takes this step.
     pub fn roles(self) -> &'static [Role] {
         self.permission().roles()
@@ -205,18 +211,22 @@ pub struct NextActions {
 }
 
 impl NextActions {
-    /// Splits `steps` of a record of `province_id` by what `actor` may do.
+    /// Splits `steps` of a record of `province_id` by what `actor` may do; an optional step
+    /// the actor may not take is left out, as nothing waits for it.
     pub fn for_actor(
         actor: &Actor,
         province_id: Option<i64>,
         steps: impl IntoIterator<Item = Step>,
     ) -> Self {
-        let (actions, waiting_for) = steps
+        let (actions, waiting_for): (Vec<Step>, Vec<Step>) = steps
             .into_iter()
             .partition(|s| authorize(actor, s.permission(), province_id).is_ok());
         NextActions {
             actions,
-            waiting_for,
+            waiting_for: waiting_for
+                .into_iter()
+                .filter(|s| !s.is_optional())
+                .collect(),
         }
     }
 
@@ -447,6 +457,30 @@ mod tests {
             shipment(ShipmentStatus::InTransit, false),
         );
         assert!(elsewhere.actions.is_empty());
+    }
+
+    /// A correction may be made before the exam, but an entry never waits for one.
+    #[test]
+    fn nothing_waits_for_an_optional_step() {
+        let steps = exam_entry(
+            ListStatus::Checked,
+            Decision::Pending,
+            Some(true),
+            false,
+            true,
+        );
+        assert_eq!(steps, vec![Step::CorrectCandidate, Step::DecideScore]);
+        let head = NextActions::for_actor(
+            &actor(Role::AssessmentHead, Some(3)),
+            Some(3),
+            steps.clone(),
+        );
+        assert_eq!(head.actions, vec![Step::DecideScore]);
+        assert!(head.waiting_for.is_empty(), "{head:?}");
+        let examiner =
+            NextActions::for_actor(&actor(Role::CenterExaminer, Some(3)), Some(3), steps);
+        assert!(examiner.offers(Step::CorrectCandidate), "{examiner:?}");
+        assert_eq!(examiner.waiting_for, vec![Step::DecideScore]);
     }
 
     #[test]
