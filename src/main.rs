@@ -34,8 +34,36 @@ struct Cli {
         global = true
     )]
     database_url: String,
+    /// How log lines go to standard error: `text` for people, `json` (one object a line, with
+    /// the request's id in its span) for a log collector. `RUST_LOG` sets the level.
+    #[arg(
+        long,
+        env = "SKILLCARD_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text,
+        global = true
+    )]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn init_logging(format: LogFormat) {
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().with_current_span(true).init(),
+    }
 }
 
 #[derive(Subcommand)]
@@ -87,6 +115,8 @@ enum Command {
         /// The bearer token Prometheus presents to GET /metrics; unset, there is no /metrics.
         #[arg(long, env = "SKILLCARD_METRICS_TOKEN", hide_env_values = true)]
         metrics_token: Option<String>,
+        #[command(flatten)]
+        hsm: HsmPin,
     },
     /// Bring the database schema up to date.
     Migrate,
@@ -167,7 +197,8 @@ enum Command {
     },
     /// Manage the issuer signing keys and the published public key set (no database needed).
     Keys {
-        /// Directory of the secret `issuer-<kid>.key` files and `public-keys.json`.
+        /// Directory of the secret `issuer-<kid>.key` files, the `issuer-<kid>.hsm` references
+        /// of keys held by a security module, and `public-keys.json`.
         #[arg(
             long,
             env = "SKILLCARD_KEY_DIR",
@@ -175,6 +206,8 @@ enum Command {
             global = true
         )]
         key_dir: PathBuf,
+        #[command(flatten)]
+        hsm: HsmPin,
         #[command(subcommand)]
         command: KeysCommand,
     },
@@ -192,6 +225,14 @@ struct SenderArgs {
     /// The JSON body, with {to}, {text} and {id} replaced (default {"to": "{to}", "text": "{text}"}).
     #[arg(long, env = "SKILLCARD_SMS_BODY")]
     sms_body: Option<String>,
+    /// Where the provider's message id is in its answer, as a JSON pointer (e.g. /messageid):
+    /// kept as the notice's receipt, it matches the provider's delivery reports.
+    #[arg(long, env = "SKILLCARD_SMS_MESSAGE_ID")]
+    sms_message_id: Option<String>,
+    /// The secret the SMS provider's delivery reports carry (`?token=` in the callback URL or
+    /// an `X-Report-Token` header); unset, POST /api/v1/notices/delivery-reports is refused.
+    #[arg(long, env = "SKILLCARD_SMS_REPORT_TOKEN", hide_env_values = true)]
+    sms_report_token: Option<String>,
     /// The SMTP relay: smtp://[user:password@]host[:port][?tls=required] or smtps://….
     #[arg(long, env = "SKILLCARD_SMTP_URL", hide_env_values = true)]
     smtp_url: Option<String>,
@@ -211,12 +252,20 @@ impl SenderArgs {
     fn senders(&self) -> anyhow::Result<skillcard_senders::Senders> {
         let timeout = std::time::Duration::from_secs(self.sender_timeout.max(1));
         let sms = match self.sms_url.as_deref().filter(|u| !u.is_empty()) {
-            Some(url) => Some(skillcard_senders::SmsGateway::new(
-                url,
-                self.sms_auth.as_deref(),
-                self.sms_body.as_deref(),
-                timeout,
-            )?),
+            Some(url) => {
+                let g = skillcard_senders::SmsGateway::new(
+                    url,
+                    self.sms_auth.as_deref(),
+                    self.sms_body.as_deref(),
+                    timeout,
+                )?;
+                Some(
+                    match self.sms_message_id.as_deref().filter(|p| !p.is_empty()) {
+                        Some(pointer) => g.with_message_id(pointer)?,
+                        None => g,
+                    },
+                )
+            }
             None => None,
         };
         let email = match self.smtp_url.as_deref().filter(|u| !u.is_empty()) {
@@ -279,6 +328,19 @@ enum CardCommand {
     },
 }
 
+/// The user PIN of the security module's token, for keys held there.
+#[derive(clap::Args)]
+struct HsmPin {
+    /// The token's user PIN (prefer the environment: a flag shows in the process list).
+    #[arg(
+        long = "hsm-pin",
+        env = "SKILLCARD_HSM_PIN",
+        hide_env_values = true,
+        global = true
+    )]
+    hsm_pin: Option<String>,
+}
+
 #[derive(Subcommand)]
 enum KeysCommand {
     /// Make a new active signing key; the key active until now becomes retired (rotation).
@@ -289,6 +351,13 @@ enum KeysCommand {
         /// The last Gregorian date (YYYY-MM-DD) on which the key may sign, if bounded.
         #[arg(long)]
         not_after: Option<String>,
+        /// Make the key on a token of this PKCS#11 module instead of in a file (Debian's
+        /// SoftHSM2: /usr/lib/softhsm/libsofthsm2.so); the secret never leaves the token.
+        #[arg(long, env = "SKILLCARD_HSM_MODULE", requires = "hsm_token")]
+        hsm_module: Option<PathBuf>,
+        /// The label of the token to make it on.
+        #[arg(long, env = "SKILLCARD_HSM_TOKEN")]
+        hsm_token: Option<String>,
     },
     /// Show every key: id, status, last signing date and whether its secret file is here.
     List,
@@ -372,14 +441,14 @@ fn main() -> anyhow::Result<()> {
 }
 
 async fn run() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
-        .init();
     let cli = Cli::parse();
+    init_logging(cli.log_format);
     let cli = match cli.command {
-        Command::Keys { key_dir, command } => return run_keys(&key_dir, command),
+        Command::Keys {
+            key_dir,
+            hsm,
+            command,
+        } => return run_keys(&key_dir, hsm.hsm_pin, command),
         Command::Verify {
             keys,
             key_dir,
@@ -425,7 +494,9 @@ async fn run() -> anyhow::Result<()> {
             second_factor_roles,
             senders,
             metrics_token,
+            hsm,
         } => {
+            let sms_report_token = senders.sms_report_token.clone().filter(|t| !t.is_empty());
             let senders = senders.senders()?;
             let second_factor_roles = second_factor_roles
                 .iter()
@@ -445,6 +516,8 @@ async fn run() -> anyhow::Result<()> {
                 second_factor_roles,
                 senders,
                 metrics_token: metrics_token.filter(|t| !t.is_empty()),
+                sms_report_token,
+                hsm_pin: hsm.hsm_pin,
             };
             serve(store.clone(), opts).await?
         }
@@ -812,20 +885,41 @@ fn hex_bytes(h: &str) -> Option<Vec<u8>> {
     hex::decode(h).ok()
 }
 
-fn run_keys(key_dir: &std::path::Path, command: KeysCommand) -> anyhow::Result<()> {
-    let dir = keys::KeyDir::open(key_dir)?;
+fn run_keys(
+    key_dir: &std::path::Path,
+    hsm_pin: Option<String>,
+    command: KeysCommand,
+) -> anyhow::Result<()> {
+    let dir = keys::KeyDir::open(key_dir)?.with_hsm_pin(hsm_pin);
     match command {
-        KeysCommand::Generate { kid, not_after } => {
-            let g = dir.generate(&kid, not_after.as_deref())?;
+        KeysCommand::Generate {
+            kid,
+            not_after,
+            hsm_module,
+            hsm_token,
+        } => {
+            let home = match (hsm_module, hsm_token) {
+                (Some(module), Some(token)) => keys::KeyHome::Hsm { module, token },
+                (None, None) => keys::KeyHome::File,
+                (None, Some(_)) => bail!("--hsm-token needs --hsm-module"),
+                (Some(_), None) => bail!("--hsm-module needs --hsm-token"),
+            };
+            let g = dir.generate(&kid, not_after.as_deref(), &home)?;
             println!("generated key {} (active)", g.key.kid);
             println!("public key (Ed25519, base64url): {}", g.key.public_key);
             for old in &g.retired {
                 println!("key {old} is now retired: it signs no new cards; its cards stay valid");
             }
-            println!(
-                "secret key: {} (mode 0600; keep it secret and back it up offline)",
-                g.secret_path.display()
-            );
+            match home {
+                keys::KeyHome::File => println!(
+                    "secret key: {} (mode 0600; keep it secret and back it up offline)",
+                    g.secret_path.display()
+                ),
+                keys::KeyHome::Hsm { token, .. } => println!(
+                    "the secret stays on token {token:?}; {} says where (back the token up as its vendor documents)",
+                    g.secret_path.display()
+                ),
+            }
             println!(
                 "public key set: {} (publish it again: `skillcard keys export-public`)",
                 dir.public_keys_path().display()
@@ -961,22 +1055,34 @@ struct ServeOptions {
     second_factor_roles: Vec<Role>,
     senders: skillcard_senders::Senders,
     metrics_token: Option<String>,
+    sms_report_token: Option<String>,
+    hsm_pin: Option<String>,
 }
 
 /// The active signing key, if the key directory has one. A demo server makes a key in an empty
 /// directory so that cards can be printed out of the box.
 fn signing_key(
     dir: &std::path::Path,
+    hsm_pin: Option<String>,
     demo: bool,
 ) -> anyhow::Result<Option<skillcard_credential::IssuerKey>> {
-    let dir = keys::KeyDir::open(dir)?;
+    let dir = keys::KeyDir::open(dir)?.with_hsm_pin(hsm_pin);
     if demo && dir.list()?.is_empty() {
-        let made = dir.generate("demo-1", None)?;
+        let made = dir.generate("demo-1", None, &keys::KeyHome::File)?;
         tracing::info!(kid = %made.key.kid, dir = %dir.path().display(), "made a demo signing key");
     }
     match dir.active_signing_key() {
         Ok(key) => {
-            tracing::info!(kid = key.kid(), "cards are signed with key {}", key.kid());
+            tracing::info!(
+                kid = key.kid(),
+                held_by = if key.is_external() {
+                    "security module"
+                } else {
+                    "key file"
+                },
+                "cards are signed with key {}",
+                key.kid()
+            );
             Ok(Some(key))
         }
         Err(e) => {
@@ -1000,8 +1106,10 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         second_factor_roles,
         senders,
         metrics_token,
+        sms_report_token,
+        hsm_pin,
     } = opts;
-    let key = signing_key(&key_dir, demo)?;
+    let key = signing_key(&key_dir, hsm_pin, demo)?;
     let public_keys = keys::KeyDir::open(&key_dir)?.public_set().ok();
     if demo && skillcard_db::demo::seed(&store).await.map_err(describe)? {
         tracing::info!(
@@ -1024,6 +1132,7 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
             token_days,
             second_factor_roles,
             metrics_token,
+            delivery_report_token: sms_report_token,
         },
         docs,
     )

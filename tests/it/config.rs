@@ -1,5 +1,6 @@
-//! The configuration file: settings by the environment's names, the environment winning, a
-//! malformed line named.
+//! The server as operators run it, a process of its own: the configuration file (settings by
+//! the environment's names, the environment winning, a malformed line named), stopping on
+//! SIGTERM without losing a request in flight, and JSON logs that name each request's id.
 
 use crate::helpers::tempdir;
 
@@ -63,55 +64,183 @@ fn a_configuration_file_sets_what_the_environment_does_not() {
     assert!(!ok && out.contains("/nonexistent/skillcard.conf"), "{out}");
 }
 
-#[tokio::test]
-async fn sigterm_stops_the_server_cleanly() {
-    let dir = tempdir();
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_skillcard"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--key-dir")
-        .arg(dir.join("keys"))
-        .env(
-            "DATABASE_URL",
-            format!("sqlite:{}", dir.join("serve.db").display()),
-        )
-        .env("RUST_LOG", "info")
-        .env_remove("SKILLCARD_CONFIG")
-        .stderr(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let health = format!("http://127.0.0.1:{port}/health");
-    let client = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..200 {
-        if client
-            .get(&health)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            up = true;
-            break;
+/// `skillcard serve` as a process of its own over a SQLite file, output collected.
+struct ServeProcess {
+    child: tokio::process::Child,
+    base: String,
+}
+
+impl ServeProcess {
+    /// Starts the server and waits until `/health` answers.
+    async fn start(db: &std::path::Path, keys: &std::path::Path, extra: &[&str]) -> ServeProcess {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_skillcard"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .arg("--key-dir")
+            .arg(keys)
+            .env("DATABASE_URL", format!("sqlite:{}", db.display()))
+            .env("RUST_LOG", "info")
+            .env_remove("SKILLCARD_CONFIG")
+            .env_remove("SKILLCARD_LOG_FORMAT")
+            .kill_on_drop(true)
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..400 {
+            if client
+                .get(format!("{base}/health"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return ServeProcess { child, base };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        panic!("the server did not come up");
     }
-    assert!(up, "the server did not come up");
-    let pid = child.id().unwrap().to_string();
-    assert!(std::process::Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
-    let out = tokio::time::timeout(std::time::Duration::from_secs(25), child.wait_with_output())
+
+    fn addr(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
+    fn sigterm(&self) {
+        let pid = self.child.id().unwrap().to_string();
+        assert!(std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+    }
+
+    /// Waits for the process to end (after [`sigterm`](Self::sigterm)): success and its log.
+    async fn finish(self) -> (bool, String) {
+        let out = tokio::time::timeout(
+            std::time::Duration::from_secs(25),
+            self.child.wait_with_output(),
+        )
         .await
         .expect("the server did not stop within 25 s after SIGTERM")
         .unwrap();
-    let log =
-        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{log}");
+        let log = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), log)
+    }
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly() {
+    let dir = tempdir();
+    let server = ServeProcess::start(&dir.join("serve.db"), &dir.join("keys"), &[]).await;
+    server.sigterm();
+    let (ok, log) = server.finish().await;
+    assert!(ok, "{log}");
     assert!(log.contains("skillcard stopped"), "{log}");
+}
+
+/// A request the server has begun to read when SIGTERM arrives is finished and answered, and
+/// what it wrote is there when the server comes back.
+#[tokio::test]
+async fn sigterm_finishes_a_request_in_flight_and_keeps_its_write() {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let dir = tempdir();
+    let (db, keys) = (dir.join("serve.db"), dir.join("keys"));
+    let server = ServeProcess::start(&db, &keys, &["--demo"]).await;
+
+    // A sign-in (it writes a token) whose body is only half sent when the signal comes.
+    let body = serde_json::json!({ "username": "clerk", "password": "skillcard-demo" }).to_string();
+    let (first, rest) = body.as_bytes().split_at(body.len() / 2);
+    let mut conn = tokio::net::TcpStream::connect(server.addr()).await.unwrap();
+    let head = format!(
+        "POST /api/v1/tokens HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        server.addr(),
+        body.len()
+    );
+    conn.write_all(head.as_bytes()).await.unwrap();
+    conn.write_all(first).await.unwrap();
+    conn.flush().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    server.sigterm();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    conn.write_all(rest).await.unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    let json = &answer[answer.find("\r\n\r\n").unwrap() + 4..];
+    let token = serde_json::from_str::<serde_json::Value>(json).unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (ok, log) = server.finish().await;
+    assert!(ok && log.contains("skillcard stopped"), "{log}");
+
+    // The token it acknowledged opens the API of the restarted server.
+    let server = ServeProcess::start(&db, &keys, &[]).await;
+    let me = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), reqwest::StatusCode::OK);
+    server.sigterm();
+    assert!(server.finish().await.0);
+}
+
+/// `--log-format json`: one JSON object a line, each request's lines in a span naming the id
+/// the response carried.
+#[tokio::test]
+async fn json_logs_carry_each_requests_id() {
+    let dir = tempdir();
+    let server = ServeProcess::start(
+        &dir.join("serve.db"),
+        &dir.join("keys"),
+        &["--log-format", "json"],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for path in ["/health", "/no-such-page"] {
+        let r = client
+            .get(format!("{}{path}", server.base))
+            // From a peer that is no trusted proxy: ignored.
+            .header("x-request-id", "chosen-by-the-client")
+            .send()
+            .await
+            .unwrap();
+        let id = r.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_eq!(id.len(), 32, "{id}");
+        assert!(id.bytes().all(|b| b.is_ascii_hexdigit()), "{id}");
+        ids.push((path, id, r.status().as_u16()));
+    }
+    assert_ne!(ids[0].1, ids[1].1);
+    server.sigterm();
+    let (ok, log) = server.finish().await;
+    assert!(ok, "{log}");
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(lines.iter().any(|l| l["level"] == "INFO"), "{log}");
+    for (path, id, status) in &ids {
+        let finished = lines
+            .iter()
+            .find(|l| {
+                l["span"]["id"] == id.as_str()
+                    && l["fields"]["message"] == "finished processing request"
+            })
+            .unwrap_or_else(|| panic!("no log line for request {id}: {log}"));
+        assert_eq!(finished["span"]["path"], *path, "{finished}");
+        assert_eq!(finished["fields"]["status"], *status, "{finished}");
+    }
+    assert!(!log.contains("chosen-by-the-client"), "{log}");
 }

@@ -89,7 +89,8 @@ pub async fn fresh_store() -> (Store, String) {
 
 pub struct TestApp {
     pub addr: SocketAddr,
-    _server: TestServer,
+    /// The in-process server, or none when the test drives a server process of its own.
+    _server: Option<TestServer>,
     pub base: String,
     pub store: Store,
     pub db_url: String,
@@ -170,17 +171,30 @@ pub async fn spawn_app_with(
         assert!(skillcard_db::demo::seed(&store).await.unwrap());
     }
     let server = serve_store_with(store.clone(), adjust).await;
-    TestApp {
-        addr: server.addr,
-        base: format!("http://{}", server.addr),
-        _server: server,
-        store,
-        db_url,
-        client: reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
-        tokens: Mutex::new(BTreeMap::new()),
+    TestApp::new(server.addr, Some(server), store, db_url)
+}
+
+/// A server the test started as a process of its own (`skillcard serve`), listening on `addr`
+/// over the database at `db_url`: the same helpers drive it.
+pub async fn attach_app(addr: SocketAddr, db_url: &str) -> TestApp {
+    let store = Store::connect(db_url).await.unwrap();
+    TestApp::new(addr, None, store, db_url.to_owned())
+}
+
+impl TestApp {
+    fn new(addr: SocketAddr, server: Option<TestServer>, store: Store, db_url: String) -> TestApp {
+        TestApp {
+            addr,
+            base: format!("http://{addr}"),
+            _server: server,
+            store,
+            db_url,
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+            tokens: Mutex::new(BTreeMap::new()),
+        }
     }
 }
 

@@ -1,7 +1,9 @@
 //! `skillcard keys …`: the real binary over a temporary key directory (no database). Rotation
 //! keeps old cards verifiable; revocation invalidates them and needs `--yes`.
 
-use crate::helpers::unique_name;
+use crate::helpers::{attach_app, discard_database, fresh_database_url, unique_name};
+use crate::printing::issued_certificates;
+use serde_json::json;
 use skillcard_credential::{Claims, IssuerKey, KeyStatus, PublicKeySet, Verdict};
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
@@ -11,13 +13,19 @@ use std::process::Output;
 struct TempKeyDir {
     root: PathBuf,
     dir: PathBuf,
+    /// Extra environment for every run (a security module's configuration and PIN).
+    env: Vec<(String, String)>,
 }
 
 impl TempKeyDir {
     fn new() -> TempKeyDir {
         let root = std::env::temp_dir().join(format!("skillcard-it-keys-{}", unique_name()));
         let dir = root.join("keys");
-        TempKeyDir { root, dir }
+        TempKeyDir {
+            root,
+            dir,
+            env: Vec::new(),
+        }
     }
 
     fn run(&self, args: &[&str]) -> Output {
@@ -30,6 +38,8 @@ impl TempKeyDir {
             // A database that must never be touched: `keys` needs none.
             .env("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")
             .env("RUST_LOG", "warn")
+            .env_remove("SKILLCARD_HSM_PIN")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .output()
             .unwrap()
     }
@@ -147,7 +157,7 @@ fn generate_rotate_list_export_and_revoke() {
         (lines[2], "k2", "active", "2030-12-31"),
     ] {
         let cols: Vec<&str> = line.split_whitespace().collect();
-        assert_eq!(cols, [kid, status, not_after, "present"], "{table}");
+        assert_eq!(cols, [kid, status, not_after, "file"], "{table}");
     }
 
     // The file the page publishes is the same set, and --out writes it.
@@ -313,4 +323,191 @@ fn verify_command_checks_qr_text_and_chip_payloads_offline() {
     let (ok, v) = d.verify(&[&qr]);
     assert!(!ok);
     assert_eq!(v["verdict"], "revoked_key");
+}
+
+/// Debian's SoftHSM2 module (package softhsm2, which scripts/test installs).
+const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+/// A SoftHSM2 token directory of its own under `root` with one token labelled `skillcard`
+/// (user PIN 1234); returns the `SOFTHSM2_CONF` every process that uses it must see.
+fn softhsm_token(root: &Path) -> String {
+    assert!(
+        Path::new(SOFTHSM).exists(),
+        "{SOFTHSM} not found: install Debian's softhsm2"
+    );
+    let tokens = root.join("tokens");
+    std::fs::create_dir_all(&tokens).unwrap();
+    let conf = root.join("softhsm2.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+            tokens.display()
+        ),
+    )
+    .unwrap();
+    let out = std::process::Command::new("softhsm2-util")
+        .args(["--init-token", "--free", "--label", "skillcard"])
+        .args(["--pin", "1234", "--so-pin", "123456"])
+        .env("SOFTHSM2_CONF", &conf)
+        .output()
+        .expect("softhsm2-util (Debian package softhsm2)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    conf.display().to_string()
+}
+
+/// The whole life of a key held by a security module, through the real binary and a real
+/// SoftHSM2 token: made on the token, listed and checked, refused without the right PIN,
+/// signing the server's tree heads, and retired by rotation to a file key.
+#[tokio::test]
+async fn a_key_on_a_security_module_signs_for_the_server_and_rotates_away() {
+    let mut d = TempKeyDir::new();
+    std::fs::create_dir_all(&d.root).unwrap();
+    let conf = softhsm_token(&d.root);
+    d.env.push(("SOFTHSM2_CONF".into(), conf.clone()));
+    let hsm = ["--hsm-module", SOFTHSM, "--hsm-token", "skillcard"];
+
+    // Without a PIN nothing is made, and the directory gains no key.
+    let err = d.fails(&[&["generate", "--kid", "h1"][..], &hsm].concat());
+    assert!(err.contains("SKILLCARD_HSM_PIN"), "{err}");
+    let err = d.fails(
+        &[
+            &["generate", "--kid", "h1", "--hsm-module", SOFTHSM][..],
+            &["--hsm-pin", "1234"],
+        ]
+        .concat(),
+    );
+    assert!(err.contains("--hsm-token"), "{err}");
+    assert!(!d.dir.join("issuer-h1.hsm").exists());
+
+    // A wrong PIN is refused as such, and leaves nothing behind.
+    d.env.push(("SKILLCARD_HSM_PIN".into(), "9999".into()));
+    let err = d.fails(&[&["generate", "--kid", "h1"][..], &hsm].concat());
+    assert!(err.contains("refused the PIN"), "{err}");
+    assert!(!d.dir.join("issuer-h1.hsm").exists());
+    d.env.pop();
+
+    d.env.push(("SKILLCARD_HSM_PIN".into(), "1234".into()));
+    let out = d.ok(&[&["generate", "--kid", "h1"][..], &hsm].concat());
+    assert!(out.contains("h1") && out.contains("token"), "{out}");
+    assert!(!d.secret("h1").exists(), "no secret file for a token key");
+    let reference = std::fs::read_to_string(d.dir.join("issuer-h1.hsm")).unwrap();
+    assert!(
+        reference.contains("skillcard-issuer-h1") && !reference.contains("\"d\""),
+        "the reference names the key and holds no secret: {reference}"
+    );
+    let table = d.ok(&["list"]);
+    let cols: Vec<&str> = table.lines().nth(1).unwrap().split_whitespace().collect();
+    assert_eq!(cols, ["h1", "active", "-", "hsm"], "{table}");
+    d.ok(&["check"]);
+    // The same label is never made twice, even under another kid's reference.
+    let err = d.fails(&[&["generate", "--kid", "h1"][..], &hsm].concat());
+    assert!(err.contains("already exists"), "{err}");
+
+    // The check opens the active key on its token: a wrong PIN is a fatal problem.
+    d.env.pop();
+    d.env.push(("SKILLCARD_HSM_PIN".into(), "0000".into()));
+    let err = d.fails(&["check"]);
+    assert!(err.contains("refused the PIN"), "{err}");
+    d.env.pop();
+
+    // The server signs with the token's key: a card it prints and its tree head verify against
+    // the published set.
+    let published = d.exported();
+    let db_url = fresh_database_url().await;
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_skillcard"))
+        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--key-dir")
+        .arg(&d.dir)
+        .env("DATABASE_URL", &db_url)
+        .env("SOFTHSM2_CONF", &conf)
+        .env("SKILLCARD_HSM_PIN", "1234")
+        .env("RUST_LOG", "warn")
+        .env_remove("SKILLCARD_CONFIG")
+        .kill_on_drop(true)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .unwrap();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let client = reqwest::Client::new();
+    let mut up = false;
+    for _ in 0..600 {
+        if client
+            .get(format!("http://{addr}/health"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            up = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(up, "the server did not come up");
+    let app = attach_app(addr, &db_url).await;
+
+    let (cert, _) = issued_certificates(&app).await[0];
+    let uid = "04a22b915c6180";
+    let print = app
+        .post_ok(
+            &format!("/api/v1/certificates/{cert}/prints"),
+            "clerk",
+            &json!({ "chip_uid": uid }),
+        )
+        .await;
+    let credential = hex::decode(print["credential_hex"].as_str().unwrap()).unwrap();
+    match skillcard_credential::verify(&credential, &published, Some(&hex::decode(uid).unwrap())) {
+        Verdict::Valid { kid, claims, .. } => {
+            assert_eq!(kid, "h1");
+            assert_eq!(claims.card_serial, print["serial"].as_u64().unwrap());
+        }
+        other => panic!("the card signed on the token does not verify: {other:?}"),
+    }
+
+    let head = app.get_json("/api/v1/public/log/tree-head", None).await.1;
+    assert_eq!(head["kid"], "h1", "{head}");
+    let signed = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        head["signed"].as_str().unwrap(),
+    )
+    .unwrap();
+    let (th, kid) = skillcard_credential::transparency::TreeHead::verify(&signed, &published)
+        .expect("the token's signature verifies against the published key");
+    assert_eq!(kid, "h1");
+    assert_eq!(th.tree_size, head["tree_size"].as_u64().unwrap());
+    assert_eq!(
+        hex::encode(th.root_hash),
+        head["root_hash"].as_str().unwrap()
+    );
+    app.assert_check_ok().await;
+    let _ = child.kill().await;
+    app.store.pool().close().await;
+    drop(app);
+    discard_database(&db_url).await;
+
+    // Rotation to a file key retires the token's key; its reference stays for old cards.
+    let out = d.ok(&["generate", "--kid", "k2"]);
+    assert!(out.contains("h1 is now retired"), "{out}");
+    let set = d.exported();
+    assert_eq!(status_of(&set, "h1"), KeyStatus::Retired);
+    assert_eq!(set.get("h1").unwrap().key, published.get("h1").unwrap().key);
+    let table = d.ok(&["list"]);
+    assert!(
+        table
+            .lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["h1", "retired", "-", "hsm"]),
+        "{table}"
+    );
+    // The retired reference is compared, not opened: no PIN is needed to check.
+    d.env.retain(|(k, _)| k != "SKILLCARD_HSM_PIN");
+    d.ok(&["check"]);
 }

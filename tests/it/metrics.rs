@@ -1,6 +1,7 @@
 //! `/metrics` opens only to its token, and its values move with what the server does: requests
-//! per route and status, failed sign-ins, the verification cache, card counts per province and
-//! state, the outbox, the audit head and the transparency log.
+//! per route and status, sign-ins by outcome and lockouts, the verification cache, card counts
+//! per province and state, the outbox's depth and sends by channel, the audit head and the
+//! transparency log.
 
 use crate::aftercare::{registered_card, verify_standing};
 use crate::helpers::*;
@@ -131,7 +132,10 @@ async fn metrics_open_to_their_token_and_move_with_the_work() {
         log_before + 1.0
     );
     assert_eq!(
-        value(&last, r#"skillcard_outbox_notices{status="pending"}"#),
+        value(
+            &last,
+            r#"skillcard_outbox_notices{channel="sms",status="pending"}"#
+        ),
         1.0,
         "{last}"
     );
@@ -141,4 +145,117 @@ async fn metrics_open_to_their_token_and_move_with_the_work() {
     );
     assert!(misses >= 1.0 && hits >= 2.0, "hits {hits}, misses {misses}");
     assert!(value(&last, "skillcard_verify_cache_entries") >= 1.0);
+
+    // The outbox's sends by channel and outcome: a gateway failure is retried, then sent.
+    let sends = |text: &str, outcome: &str| {
+        value(
+            text,
+            &format!(r#"skillcard_outbox_sends_total{{channel="sms",outcome="{outcome}"}}"#),
+        )
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let r = app
+        .store
+        .dispatch_notifications(&Refusing, now, 10)
+        .await
+        .unwrap();
+    assert_eq!(r.retried, 1);
+    let retried = scrape(&app).await;
+    assert_eq!(sends(&retried, "retried") - sends(&last, "retried"), 1.0);
+    assert_eq!(sends(&retried, "sent"), sends(&last, "sent"));
+    let later = now + time::Duration::days(1);
+    let r = app
+        .store
+        .dispatch_notifications(&skillcard_db::notify::LogSender, later, 10)
+        .await
+        .unwrap();
+    assert_eq!(r.sent, 1);
+    let sent = scrape(&app).await;
+    assert_eq!(sends(&sent, "sent") - sends(&last, "sent"), 1.0);
+    assert_eq!(
+        value(
+            &sent,
+            r#"skillcard_outbox_notices{channel="sms",status="pending"}"#
+        ),
+        0.0,
+        "{sent}"
+    );
+}
+
+/// A gateway that is down.
+struct Refusing;
+
+impl skillcard_db::notify::Sender for Refusing {
+    async fn send(
+        &self,
+        _: &skillcard_db::notify::Outgoing,
+    ) -> Result<skillcard_db::notify::Receipt, String> {
+        Err("gateway unreachable".into())
+    }
+}
+
+/// Sign-ins by way in and outcome, and the lockout the failures cause.
+#[tokio::test]
+async fn sign_ins_and_lockouts_are_counted() {
+    let app = spawn_app().await;
+    let sign_ins = |text: &str, via: &str, outcome: &str| {
+        value(
+            text,
+            &format!(r#"skillcard_sign_ins_total{{via="{via}",outcome="{outcome}"}}"#),
+        )
+    };
+    let before = scrape(&app).await;
+    app.token("clerk").await;
+    // The account's allowance is five failures; the sixth locks it (R: throttled sign-ins).
+    for _ in 0..6 {
+        let (s, _) = app
+            .post_json(
+                "/api/v1/tokens",
+                None,
+                &json!({ "username": "ghost", "password": "not-the-password" }),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED);
+    }
+    let (s, _) = app
+        .post_json(
+            "/api/v1/tokens",
+            None,
+            &json!({ "username": "ghost", "password": "not-the-password" }),
+        )
+        .await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS);
+    // The login page counts as its own way in, and a page sign-in that fails says so.
+    let web = browser();
+    let page = web.get(app.url("/login")).send().await.unwrap();
+    let csrf = extract_csrf(&page.text().await.unwrap()).unwrap();
+    let r = web
+        .post(app.url("/login"))
+        .form(&[
+            ("username", "ghost2"),
+            ("password", "wrong-password"),
+            ("_csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(!r.status().is_redirection() && !r.status().is_server_error());
+    let after = scrape(&app).await;
+    for (via, outcome, n) in [
+        ("api", "ok", 1.0),
+        ("api", "invalid_credentials", 6.0),
+        ("api", "throttled", 1.0),
+        ("page", "invalid_credentials", 1.0),
+    ] {
+        assert_eq!(
+            sign_ins(&after, via, outcome) - sign_ins(&before, via, outcome),
+            n,
+            "{via} {outcome}: {after}"
+        );
+    }
+    assert_eq!(
+        value(&after, "skillcard_login_lockouts_total")
+            - value(&before, "skillcard_login_lockouts_total"),
+        1.0
+    );
 }

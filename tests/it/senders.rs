@@ -318,3 +318,160 @@ async fn sms_over_http_and_mail_over_smtp_retry_a_refusal_then_deliver_with_a_re
     );
     app.assert_check_ok().await;
 }
+
+/// The provider's delivery reports: the gateway's message id kept as the receipt, a report
+/// naming it recorded on that notice with its audit record (a repeat changing nothing, a later
+/// outcome replacing it), and every report without the secret, for an unknown message or with
+/// a state that is not final refused with nothing changed.
+#[tokio::test]
+async fn delivery_reports_land_on_the_notice_they_name() {
+    const SECRET: &str = "report-s3cret";
+    let app = spawn_app_with(true, |s| s.with_delivery_report_token(SECRET)).await;
+    let certs = issued_certificates(&app).await;
+    let clerk = app.token("clerk").await;
+    let (s, b) = app
+        .put_json(
+            &format!("/api/v1/candidates/{}/contact", certs[0].1),
+            Some(&clerk),
+            &json!({ "contact": "09121234567" }),
+        )
+        .await;
+    assert!(s.is_success(), "{b}");
+    registered_card(&app, certs[0].0, "d1").await;
+    let gateway = Gateway::default();
+    let senders = Senders {
+        sms: Some(
+            SmsGateway::new(
+                &sms_gateway(gateway.clone()).await,
+                None,
+                None,
+                Duration::from_secs(2),
+            )
+            .unwrap()
+            .with_message_id("/messageid")
+            .unwrap(),
+        ),
+        email: None,
+    };
+    let now = time::OffsetDateTime::now_utc();
+    let r = app
+        .store
+        .dispatch_notifications(&senders, now, 10)
+        .await
+        .unwrap();
+    assert_eq!(r.sent, 1);
+    let sent = notices(&app).await;
+    let notice = sent.iter().find(|n| n.1 == "09121234567").unwrap().clone();
+    assert_eq!(
+        notice.5.as_deref(),
+        Some("9001"),
+        "the receipt is the message id"
+    );
+
+    let url = app.url("/api/v1/notices/delivery-reports");
+    let report = |token: Option<&str>, body: Value| {
+        let mut rb = app.client.post(&url).json(&body);
+        if let Some(t) = token {
+            rb = rb.header("x-report-token", t);
+        }
+        async move {
+            let r = rb.send().await.unwrap();
+            (r.status(), r.json::<Value>().await.unwrap())
+        }
+    };
+    let delivered = json!({ "messageid": 9001, "status": "DELIVRD" });
+
+    // Refused, with nothing changed: no secret, a wrong one, an unknown message, a state that
+    // is not final.
+    let before = db_fingerprint(&app.store).await;
+    for (token, body, status, code) in [
+        (None, delivered.clone(), 401, "unauthenticated"),
+        (Some("guess"), delivered.clone(), 401, "unauthenticated"),
+        (
+            Some(SECRET),
+            json!({ "message_id": "77", "status": "delivered" }),
+            404,
+            "not_found",
+        ),
+        (
+            Some(SECRET),
+            json!({ "message_id": 9001, "status": "ENROUTE" }),
+            422,
+            "invalid_value",
+        ),
+        (
+            Some(SECRET),
+            json!({ "status": "delivered" }),
+            400,
+            "bad_request",
+        ),
+    ] {
+        let (s, b) = report(token, body).await;
+        assert_eq!(s.as_u16(), status, "{b}");
+        assert_eq!(b["code"], code, "{b}");
+    }
+    assert_eq!(before, db_fingerprint(&app.store).await);
+
+    let (s, b) = report(Some(SECRET), delivered.clone()).await;
+    assert_eq!(s, reqwest::StatusCode::OK, "{b}");
+    assert_eq!(
+        b,
+        json!({ "notice_id": notice.0, "delivery": "delivered", "new": true })
+    );
+    let once = db_fingerprint(&app.store).await;
+    let (_, b) = report(Some(SECRET), delivered).await;
+    assert_eq!(b["new"], false, "{b}");
+    assert_eq!(
+        once,
+        db_fingerprint(&app.store).await,
+        "a repeat changes nothing"
+    );
+
+    // A form with the secret in the URL, as many providers call back: the last word wins.
+    let r = app
+        .client
+        .post(format!("{url}?token={SECRET}"))
+        .form(&[
+            ("message_id", "9001"),
+            ("status", "UNDELIV"),
+            ("detail", "phone off"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), reqwest::StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["delivery"], "undelivered");
+
+    let page = app.get_ok("/api/v1/notifications", "clerk").await;
+    let item = page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["id"] == notice.0)
+        .unwrap()
+        .clone();
+    assert_eq!(item["delivery"], "undelivered", "{item}");
+    let audits: Vec<(String,)> = sqlx::query_as(
+        "SELECT action FROM audit_log WHERE entity = 'notification' AND entity_id = $1 ORDER BY seq",
+    )
+    .bind(notice.0.to_string())
+    .fetch_all(app.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        audits.len(),
+        2,
+        "one audit record per recorded report: {audits:?}"
+    );
+    let web = crate::exam_pages::login(&app, "clerk").await;
+    let html = web
+        .get(app.url("/notifications"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("به گوشی نرسید"), "{html}");
+    app.assert_check_ok().await;
+}

@@ -6,7 +6,7 @@ use crate::custody::{RequestStatus, ShipmentStatus};
 use crate::error::DomainError;
 use crate::exam::{CentreKind, Decision, ListStatus};
 use crate::issuance::{FeeKind, PaymentSource};
-use crate::notice::{NoticeKind, NoticeStatus};
+use crate::notice::{Delivery, NoticeKind, NoticeStatus};
 use crate::printing::PrintStatus;
 use crate::text::fa_num;
 use crate::workflow::Step;
@@ -296,6 +296,14 @@ pub fn notice_status(s: NoticeStatus) -> &'static str {
     }
 }
 
+/// What the SMS provider reported about a sent notice.
+pub fn delivery(d: Delivery) -> &'static str {
+    match d {
+        Delivery::Delivered => "به گوشی رسید",
+        Delivery::Undelivered => "به گوشی نرسید",
+    }
+}
+
 /// The public verification's answer, for people.
 pub fn verification(result: &str) -> &'static str {
     match result {
@@ -515,6 +523,10 @@ pub fn field_name(field: &str) -> &str {
         "digest" => "چکیده گواهینامه",
         "qr" => "متن رمزینه (QR) کارت",
         "log_entry" => "ثبت در دفتر شفافیت",
+        "notice" => "اعلان",
+        "status" => "وضعیت",
+        "message_id" => "شناسه پیامک نزد ارائه‌دهنده",
+        "detail" => "توضیح",
         other => other,
     }
 }

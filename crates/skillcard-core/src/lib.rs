@@ -115,6 +115,7 @@ label_fa_from!(
     exam::CentreKind => fa::centre_kind,
     issuance::FeeKind => fa::fee_kind,
     issuance::PaymentSource => fa::payment_source,
+    notice::Delivery => fa::delivery,
 );
 
 pub use error::DomainError;
@@ -154,6 +155,7 @@ mod tests {
         agree(&exam::Decision::ALL, |v| v.as_str(), |v| v.label_fa());
         agree(exam::CentreKind::ALL, |v| v.as_str(), |v| v.label_fa());
         agree(issuance::FeeKind::ALL, |v| v.as_str(), |v| v.label_fa());
+        agree(notice::Delivery::ALL, |v| v.as_str(), |v| v.label_fa());
         agree(
             issuance::PaymentSource::ALL,
             |v| v.as_str(),

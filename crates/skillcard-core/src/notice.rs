@@ -120,6 +120,29 @@ pub fn parse_contact(input: &str) -> Result<Contact, DomainError> {
     Ok(Contact::Mobile(digits))
 }
 
+stored_words! {
+    /// What the SMS provider's delivery report said about a sent notice: it reached the phone,
+    /// or the network gave up on it (the office then reaches the applicant another way).
+    pub enum Delivery {
+        Delivered => "delivered",
+        Undelivered => "undelivered",
+    }
+}
+
+/// A provider's word for how a message ended, as delivery reports spell it: ours, the SMPP
+/// receipt states (`DELIVRD`, `UNDELIV`, `EXPIRED`, `REJECTD`) and the usual plain words, in
+/// any case. A state that is not final (`ENROUTE`, `ACCEPTD`, "sent") is not a delivery
+/// report and is refused.
+pub fn parse_delivery_status(word: &str) -> Result<Delivery, DomainError> {
+    let w = text::required("status", word, 40)?.to_ascii_lowercase();
+    match w.as_str() {
+        "delivered" | "delivrd" | "success" | "ok" => Ok(Delivery::Delivered),
+        "undelivered" | "undeliv" | "undeliverable" | "failed" | "expired" | "rejected"
+        | "rejectd" | "deleted" | "blocked" => Ok(Delivery::Undelivered),
+        _ => Err(DomainError::InvalidValue { field: "status" }),
+    }
+}
+
 /// Sending is tried at most this many times before the notice is marked failed.
 pub const MAX_ATTEMPTS: i64 = 6;
 
@@ -136,6 +159,27 @@ pub fn retry_delay(attempts: i64) -> Option<time::Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn delivery_report_words() {
+        for w in ["delivered", "DELIVRD", " Success "] {
+            assert_eq!(
+                parse_delivery_status(w).unwrap(),
+                Delivery::Delivered,
+                "{w}"
+            );
+        }
+        for w in ["UNDELIV", "expired", "REJECTD", "failed"] {
+            assert_eq!(
+                parse_delivery_status(w).unwrap(),
+                Delivery::Undelivered,
+                "{w}"
+            );
+        }
+        for w in ["ENROUTE", "accepted", "sent", "", "delivered!"] {
+            assert!(parse_delivery_status(w).is_err(), "{w:?}");
+        }
+    }
 
     #[test]
     fn contacts() {

@@ -26,6 +26,14 @@
 //!   the signer, so a stolen key can backdate: a compromised key must be `revoked`, not expired.
 //!
 //! Old keys are kept in the set for as long as cards signed by them are in circulation.
+//!
+//! ## Keys held elsewhere
+//!
+//! A national deployment keeps the secret in a hardware security module: [`IssuerKey::external`]
+//! wraps an [`ExternalSigner`] (the PKCS#11 one lives in the `skillcard-hsm` crate, so this crate
+//! stays free of I/O) with the public key the module reported. Every signature it returns is
+//! checked against that public key before it is used, so a module that signs with another key,
+//! or returns garbage, fails loudly instead of printing cards nobody can verify.
 
 use std::path::Path;
 
@@ -68,6 +76,27 @@ pub enum KeyError {
     /// No key with this id in the set.
     #[error("no key {0:?} in the key set")]
     NoSuchKid(String),
+    /// The secret is held by a security module and never leaves it.
+    #[error("key {0:?} is held by a security module; its secret cannot be exported")]
+    NotExportable(String),
+}
+
+/// Signs with an Ed25519 secret this process never sees (a hardware security module).
+pub trait ExternalSigner: Send + Sync {
+    /// The 64-byte Ed25519 signature of `message`, or why the module could not make it.
+    fn sign_ed25519(&self, message: &[u8]) -> Result<[u8; 64], String>;
+    /// Where the secret lives, for logs and `keys list` (never the PIN).
+    fn describe(&self) -> String;
+}
+
+enum Secret {
+    Software(Box<SigningKey>),
+    External(Box<dyn ExternalSigner>),
+}
+
+/// Decodes a base64url (no padding) 32-byte value, naming `field` on error.
+pub fn decode_key_bytes(field: &str, s: &str) -> Result<[u8; 32], KeyError> {
+    b64_32(field, s)
 }
 
 /// Checks a key id: 1..=32 of `A-Z a-z 0-9 . _ -`.
@@ -83,21 +112,23 @@ pub fn validate_kid(kid: &str) -> Result<(), KeyError> {
     }
 }
 
-/// An issuer's Ed25519 signing key with its key id. `Debug` never shows the secret.
+/// An issuer's Ed25519 signing key with its key id: a secret in memory (from a key file) or in
+/// a security module. `Debug` never shows the secret.
 pub struct IssuerKey {
     kid: String,
-    key: SigningKey,
+    public: VerifyingKey,
+    secret: Secret,
 }
 
 impl std::fmt::Debug for IssuerKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IssuerKey")
-            .field("kid", &self.kid)
-            .field(
-                "x",
-                &URL_SAFE_NO_PAD.encode(self.key.verifying_key().as_bytes()),
-            )
-            .finish_non_exhaustive()
+        let mut d = f.debug_struct("IssuerKey");
+        d.field("kid", &self.kid)
+            .field("x", &URL_SAFE_NO_PAD.encode(self.public.as_bytes()));
+        if let Secret::External(signer) = &self.secret {
+            d.field("held_by", &signer.describe());
+        }
+        d.finish_non_exhaustive()
     }
 }
 
@@ -136,10 +167,36 @@ impl IssuerKey {
     /// Makes a key from a 32-byte Ed25519 seed (tests and key import).
     pub fn from_seed(kid: &str, seed: [u8; 32]) -> Result<IssuerKey, KeyError> {
         validate_kid(kid)?;
+        let key = SigningKey::from_bytes(&seed);
         Ok(IssuerKey {
             kid: kid.to_owned(),
-            key: SigningKey::from_bytes(&seed),
+            public: key.verifying_key(),
+            secret: Secret::Software(Box::new(key)),
         })
+    }
+
+    /// A key whose secret stays in a security module. `public` is the 32-byte Ed25519 public key
+    /// the module reported for it; one probe signature is made and checked here, so a module
+    /// that cannot sign, or signs with another key, is refused before it is used.
+    pub fn external(
+        kid: &str,
+        public: [u8; 32],
+        signer: Box<dyn ExternalSigner>,
+    ) -> Result<IssuerKey, KeyError> {
+        validate_kid(kid)?;
+        let public = VerifyingKey::from_bytes(&public)
+            .map_err(|e| KeyError::Invalid(format!("key {kid:?}: {e}")))?;
+        if public.is_weak() {
+            return Err(KeyError::Invalid(format!("key {kid:?} is weak")));
+        }
+        let key = IssuerKey {
+            kid: kid.to_owned(),
+            public,
+            secret: Secret::External(signer),
+        };
+        key.sign_bytes(b"skillcard issuer key probe")
+            .map_err(|e| KeyError::Invalid(e.to_string()))?;
+        Ok(key)
     }
 
     /// The key id, written into each credential's protected header.
@@ -147,31 +204,58 @@ impl IssuerKey {
         &self.kid
     }
 
-    pub(crate) fn signing_key(&self) -> &SigningKey {
-        &self.key
+    /// Whether the secret is held by a security module.
+    pub fn is_external(&self) -> bool {
+        matches!(self.secret, Secret::External(_))
+    }
+
+    /// The Ed25519 signature of `message`. A module's signature is verified against the
+    /// public key before it is returned.
+    pub(crate) fn sign_bytes(&self, message: &[u8]) -> Result<[u8; 64], crate::SignError> {
+        use ed25519_dalek::Signer as _;
+        match &self.secret {
+            Secret::Software(key) => Ok(key.sign(message).to_bytes()),
+            Secret::External(signer) => {
+                let bytes = signer
+                    .sign_ed25519(message)
+                    .map_err(|e| crate::SignError::Signer(format!("{}: {e}", signer.describe())))?;
+                let sig = ed25519_dalek::Signature::from_bytes(&bytes);
+                self.public.verify_strict(message, &sig).map_err(|_| {
+                    crate::SignError::Signer(format!(
+                        "{} returned a signature that key {:?} does not verify",
+                        signer.describe(),
+                        self.kid
+                    ))
+                })?;
+                Ok(bytes)
+            }
+        }
     }
 
     /// The public half, as an entry for the published [`PublicKeySet`].
     pub fn public_key(&self, status: KeyStatus, not_after: Option<String>) -> PublicKey {
         PublicKey {
             kid: self.kid.clone(),
-            key: self.key.verifying_key(),
+            key: self.public,
             status,
             not_after,
         }
     }
 
-    /// The key file's JSON text (contains the secret).
-    pub fn to_json(&self) -> String {
+    /// The key file's JSON text (contains the secret). A module's key has none to give.
+    pub fn to_json(&self) -> Result<String, KeyError> {
+        let Secret::Software(key) = &self.secret else {
+            return Err(KeyError::NotExportable(self.kid.clone()));
+        };
         let file = KeyFile {
             format: KEY_FILE_FORMAT.to_owned(),
             kid: self.kid.clone(),
             alg: "EdDSA".to_owned(),
             crv: "Ed25519".to_owned(),
-            d: URL_SAFE_NO_PAD.encode(self.key.to_bytes()),
-            x: URL_SAFE_NO_PAD.encode(self.key.verifying_key().as_bytes()),
+            d: URL_SAFE_NO_PAD.encode(key.to_bytes()),
+            x: URL_SAFE_NO_PAD.encode(self.public.as_bytes()),
         };
-        serde_json::to_string_pretty(&file).unwrap_or_default()
+        serde_json::to_string_pretty(&file).map_err(|e| KeyError::Invalid(e.to_string()))
     }
 
     /// Reads a key from the key file's JSON text, checking `x` against `d`.
@@ -185,7 +269,7 @@ impl IssuerKey {
             )));
         }
         let key = IssuerKey::from_seed(&file.kid, b64_32("d", &file.d)?)?;
-        if key.key.verifying_key().to_bytes() != b64_32("x", &file.x)? {
+        if key.public.to_bytes() != b64_32("x", &file.x)? {
             return Err(KeyError::Invalid(
                 "public key x does not match secret d".to_owned(),
             ));
@@ -197,6 +281,7 @@ impl IssuerKey {
     /// is never replaced in place; rotation makes a new key with a new kid.
     pub fn save(&self, path: &Path) -> Result<(), KeyError> {
         use std::io::Write as _;
+        let text = self.to_json()?;
         let io = |source| KeyError::Io {
             path: path.display().to_string(),
             source,
@@ -209,7 +294,7 @@ impl IssuerKey {
             opts.mode(0o600);
         }
         let mut f = opts.open(path).map_err(io)?;
-        f.write_all(self.to_json().as_bytes()).map_err(io)?;
+        f.write_all(text.as_bytes()).map_err(io)?;
         f.write_all(b"\n").map_err(io)?;
         f.sync_all().map_err(io)?;
         Ok(())

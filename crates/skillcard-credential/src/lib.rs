@@ -27,10 +27,9 @@ pub mod transparency;
 
 use coset::{iana, CborSerializable as _, CoseSign1, CoseSign1Builder, HeaderBuilder};
 use coset::{ContentType, RegisteredLabelWithPrivate, TaggedCborSerializable as _};
-use ed25519_dalek::Signer as _;
 
 pub use claims::{Claims, ClaimsError};
-pub use keys::{IssuerKey, KeyError, KeyStatus, PublicKey, PublicKeySet};
+pub use keys::{ExternalSigner, IssuerKey, KeyError, KeyStatus, PublicKey, PublicKeySet};
 pub use qr::{from_qr_text, to_qr_text, QrError};
 
 /// The largest credential accepted by [`verify`]; anything longer is rejected unread.
@@ -45,6 +44,9 @@ pub enum SignError {
     /// COSE encoding failed.
     #[error("COSE encoding failed: {0}")]
     Cose(String),
+    /// The security module holding the key did not sign.
+    #[error("signing failed: {0}")]
+    Signer(String),
 }
 
 /// Signs the claims: the tagged COSE_Sign1 bytes for the chip file and the QR.
@@ -74,7 +76,7 @@ pub(crate) fn sign_payload(
     CoseSign1Builder::new()
         .protected(protected)
         .payload(payload)
-        .create_signature(&[], |tbs| key.signing_key().sign(tbs).to_bytes().to_vec())
+        .try_create_signature(&[], |tbs| key.sign_bytes(tbs).map(|s| s.to_vec()))?
         .build()
         .to_tagged_vec()
         .map_err(|e| SignError::Cose(e.to_string()))

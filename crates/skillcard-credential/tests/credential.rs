@@ -357,7 +357,7 @@ fn key_file_save_load() {
     set.insert(key.public_key(KeyStatus::Active, None)).unwrap();
     assert!(verify(&bytes, &set, Some(&CHIP_UID)).is_valid());
     // The secret is not in Debug output.
-    assert!(!format!("{loaded:?}").contains(&loaded.to_json()[60..80]));
+    assert!(!format!("{loaded:?}").contains(&loaded.to_json().unwrap()[60..80]));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt as _;
@@ -375,9 +375,9 @@ fn key_file_save_load() {
 
 #[test]
 fn key_file_mismatch_and_bad_kid_rejected() {
-    let json = active_key().to_json();
+    let json = active_key().to_json().unwrap();
     let other_x = {
-        let v: serde_json::Value = serde_json::from_str(&retired_key().to_json()).unwrap();
+        let v: serde_json::Value = serde_json::from_str(&retired_key().to_json().unwrap()).unwrap();
         v["x"].as_str().unwrap().to_owned()
     };
     let mut v: serde_json::Value = serde_json::from_str(&json).unwrap();
@@ -437,4 +437,41 @@ fn verdict_messages() {
     assert_eq!(v.code(), "malformed");
     assert!(!v.message_fa().is_empty());
     assert!(v.to_string().contains("malformed"));
+}
+
+/// Stands in for a security module in this unit test (the SoftHSM2 tests of `skillcard-hsm`
+/// cover the real one): signs with the seed it holds, or fails.
+struct ModuleDouble(Option<[u8; 32]>);
+
+impl skillcard_credential::ExternalSigner for ModuleDouble {
+    fn sign_ed25519(&self, message: &[u8]) -> Result<[u8; 64], String> {
+        use ed25519_dalek::Signer as _;
+        let seed = self.0.ok_or("token removed")?;
+        Ok(ed25519_dalek::SigningKey::from_bytes(&seed)
+            .sign(message)
+            .to_bytes())
+    }
+    fn describe(&self) -> String {
+        "module double".to_owned()
+    }
+}
+
+#[test]
+fn an_external_key_signs_only_with_the_key_it_claims() {
+    let public = *active_key()
+        .public_key(KeyStatus::Active, None)
+        .key
+        .as_bytes();
+    let key =
+        IssuerKey::external("sc-2025", public, Box::new(ModuleDouble(Some([1; 32])))).unwrap();
+    assert!(key.is_external());
+    assert!(format!("{key:?}").contains("module double"));
+    assert!(matches!(key.to_json(), Err(KeyError::NotExportable(_))));
+    let bytes = sign(&claims(), &key).unwrap();
+    assert!(verify(&bytes, &key_set(), Some(&CHIP_UID)).is_valid());
+    // A module that signs with another secret, or cannot sign, is refused before use.
+    let wrong = IssuerKey::external("sc-2025", public, Box::new(ModuleDouble(Some([9; 32]))));
+    assert!(matches!(wrong, Err(KeyError::Invalid(m)) if m.contains("does not verify")));
+    let dead = IssuerKey::external("sc-2025", public, Box::new(ModuleDouble(None)));
+    assert!(matches!(dead, Err(KeyError::Invalid(m)) if m.contains("token removed")));
 }

@@ -535,6 +535,9 @@ impl Store {
                 .await?;
             }
             w.commit().await?;
+            if !locked.is_empty() {
+                self.counters().lockout();
+            }
             return Err(DomainError::InvalidCredentials.into());
         }
         let (previous_failures, previous_login_at): (i64, Option<String>) =

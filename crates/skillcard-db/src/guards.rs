@@ -14,6 +14,7 @@ use skillcard_core::card::CardState;
 use skillcard_core::cases::{CaseKind, CaseStatus};
 use skillcard_core::custody::{RequestStatus, ShipmentStatus};
 use skillcard_core::exam::{Decision, ListStatus};
+use skillcard_core::notice::{Delivery, NoticeKind, NoticeStatus};
 use skillcard_core::policy::Role;
 use skillcard_core::printing::PrintStatus;
 
@@ -78,6 +79,19 @@ pub fn guards() -> Vec<Guard> {
             &RequestStatus::ALL,
             RequestStatus::as_str,
         ),
+        Guard::new(
+            "notifications",
+            "status",
+            &NoticeStatus::ALL,
+            NoticeStatus::as_str,
+        ),
+        Guard::new(
+            "notifications",
+            "kind",
+            &NoticeKind::ALL,
+            NoticeKind::as_str,
+        ),
+        Guard::new("notifications", "delivery", Delivery::ALL, Delivery::as_str),
     ]
 }
 

@@ -17,6 +17,7 @@ pub use backup::sqlite_integrity;
 pub mod bulk;
 pub mod cases;
 mod check;
+pub mod counters;
 mod custody;
 pub mod delivery;
 pub mod demo;
@@ -72,6 +73,7 @@ pub struct Store {
     /// transparency log: lets readers that keep answers in memory see this process's own
     /// writes at once, without asking the database.
     log_writes: Arc<AtomicU64>,
+    counters: Arc<counters::Counters>,
 }
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -120,6 +122,7 @@ impl Store {
             pool,
             backend,
             log_writes: Arc::default(),
+            counters: Arc::default(),
         })
     }
 
@@ -141,6 +144,11 @@ impl Store {
     /// through this store. It only grows; it does not see other processes' writes.
     pub fn local_log_writes(&self) -> u64 {
         self.log_writes.load(Ordering::Acquire)
+    }
+
+    /// What this process has counted (lockouts, notices sent), for the metrics endpoint.
+    pub fn counters(&self) -> &counters::Counters {
+        &self.counters
     }
 
     /// One round trip to the database, for readiness probes.

@@ -6,11 +6,12 @@
 //! `skillcard_core::notice::retry_delay`, or failed for good. Each notice is claimed with a
 //! guarded update first, so two nodes dispatching at once never send it twice.
 
+use crate::counters::SendOutcome;
 use crate::tx::WriteTx;
 use crate::views;
 use crate::{Result, Store};
 use serde::Serialize;
-use skillcard_core::notice::{Contact, NoticeKind, NoticeStatus};
+use skillcard_core::notice::{Contact, Delivery, NoticeKind, NoticeStatus};
 use skillcard_core::policy::{authorize, Action, Actor};
 use skillcard_core::{fa, DomainError};
 use std::future::Future;
@@ -103,6 +104,26 @@ pub(crate) async fn enqueue_for_certificate(
     Ok(true)
 }
 
+/// A delivery report: the SMS provider says how the message it knows as `message_id` (the
+/// receipt it gave when it took the notice) ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub message_id: String,
+    pub delivery: Delivery,
+    /// The provider's own words (its status and any reason), for the office.
+    pub detail: Option<String>,
+}
+
+/// What recording a delivery report did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct DeliveryRecorded {
+    pub notice_id: i64,
+    #[schema(value_type = String)]
+    pub delivery: Delivery,
+    /// False when the notice already had this outcome (providers repeat reports).
+    pub new: bool,
+}
+
 /// What one dispatch round did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, ToSchema)]
 pub struct DispatchReport {
@@ -129,6 +150,10 @@ pub struct NotificationView {
     pub last_error: Option<String>,
     pub created_at: String,
     pub sent_at: Option<String>,
+    /// What the provider's delivery report said, once one came.
+    #[schema(value_type = Option<String>)]
+    pub delivery: Option<Delivery>,
+    pub delivery_reported_at: Option<String>,
 }
 
 type NoticeRow = (
@@ -144,9 +169,64 @@ type NoticeRow = (
     Option<String>,
     String,
     Option<String>,
+    Option<String>,
+    Option<String>,
 );
 
 impl Store {
+    /// Records a delivery report on the notice whose receipt is the report's message id, with
+    /// its audit record. A repeated report changes nothing; a later one with another outcome
+    /// replaces it (the provider's last word). An unknown id is refused with nothing changed.
+    pub async fn record_delivery_report(&self, r: &DeliveryReport) -> Result<DeliveryRecorded> {
+        let mut w = WriteTx::begin(self).await?;
+        let row: Option<(i64, i64, Option<String>, Option<String>)> = sqlx::query_as(
+            "SELECT id, province_id, delivery, delivery_detail FROM notifications \
+             WHERE receipt = $1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(&r.message_id)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        let (id, province_id, before, before_detail) =
+            row.ok_or(DomainError::NotFound { what: "notice" })?;
+        let before = before
+            .map(|b| views::state("notice delivery", &b, Delivery::parse))
+            .transpose()?;
+        if before == Some(r.delivery) {
+            return Ok(DeliveryRecorded {
+                notice_id: id,
+                delivery: r.delivery,
+                new: false,
+            });
+        }
+        sqlx::query(
+            "UPDATE notifications SET delivery = $1, delivery_detail = $2, delivery_reported_at = $3 \
+             WHERE id = $4",
+        )
+        .bind(r.delivery.as_str())
+        .bind(&r.detail)
+        .bind(w.now_str())
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
+        w.audit(
+            None,
+            "notice.delivery",
+            "notification",
+            id,
+            Some(province_id),
+            serde_json::json!({ "delivery": before.map(Delivery::as_str), "detail": before_detail }),
+            serde_json::json!({ "delivery": r.delivery.as_str(), "detail": r.detail, "message_id": r.message_id }),
+        )
+        .await?;
+        w.commit().await?;
+        self.counters().delivery_report(r.delivery);
+        Ok(DeliveryRecorded {
+            notice_id: id,
+            delivery: r.delivery,
+            new: true,
+        })
+    }
+
     /// Sends the notices due at `now`, at most `limit` of them.
     pub async fn dispatch_notifications<S: Sender>(
         &self,
@@ -184,7 +264,8 @@ impl Store {
                 recipient,
                 body,
             };
-            match sender.send(&n).await {
+            let channel = crate::counters::Channel::of(&n.recipient);
+            let outcome = match sender.send(&n).await {
                 Ok(receipt) => {
                     sqlx::query("UPDATE notifications SET status = 'sent', sent_at = $1, last_error = NULL, receipt = $2 WHERE id = $3")
                         .bind(&now_s)
@@ -193,6 +274,7 @@ impl Store {
                         .execute(&self.pool)
                         .await?;
                     report.sent += 1;
+                    SendOutcome::Sent
                 }
                 Err(e) => {
                     let (status, delay) = NoticeStatus::after_failure(attempts);
@@ -211,11 +293,14 @@ impl Store {
                     .await?;
                     if status == NoticeStatus::Failed {
                         report.failed += 1;
+                        SendOutcome::Failed
                     } else {
                         report.retried += 1;
+                        SendOutcome::Retried
                     }
                 }
-            }
+            };
+            self.counters().send(channel, outcome);
         }
         Ok(report)
     }
@@ -249,6 +334,11 @@ impl Store {
                     last_error: r.9,
                     created_at: r.10,
                     sent_at: r.11,
+                    delivery: r
+                        .12
+                        .map(|d| views::state("notice delivery", &d, Delivery::parse))
+                        .transpose()?,
+                    delivery_reported_at: r.13,
                 })
             })
             .collect::<Result<Vec<_>>>()?;
@@ -393,7 +483,7 @@ pub(crate) fn notification_query(
         .text("status = ?", status.map(NoticeStatus::as_str));
     let sql = format!(
         "SELECT id, province_id, candidate_id, kind, recipient, body, status, attempts, next_attempt_at, \
-         last_error, created_at, sent_at FROM notifications {}",
+         last_error, created_at, sent_at, delivery, delivery_reported_at FROM notifications {}",
         terms.page_sql("id", cursor)
     );
     (sql, terms)

@@ -24,6 +24,8 @@ pub enum ConfigError {
     SmsAuth,
     #[error("the SMS body template must mention {{to}} and {{text}}")]
     SmsTemplate,
+    #[error("the SMS message id {0:?} is not a JSON pointer (like /messageid)")]
+    SmsMessageId(String),
     #[error("the SMTP URL: {0}")]
     SmtpUrl(String),
     #[error("the e-mail sender address {0:?} is not a mailbox")]
@@ -42,6 +44,8 @@ pub struct SmsGateway {
     url: String,
     auth: Option<(String, String)>,
     template: String,
+    /// Where the provider's message id is in its answer (a JSON pointer), for delivery reports.
+    message_id: Option<String>,
 }
 
 impl SmsGateway {
@@ -83,7 +87,39 @@ impl SmsGateway {
             url: url.to_string(),
             auth,
             template,
+            message_id: None,
         })
+    }
+
+    /// Keep only the provider's message id as the receipt: the value at `pointer` (RFC 6901,
+    /// e.g. `/messageid` or `/entries/0/messageid`) in its JSON answer. Delivery reports name
+    /// the message by that id. An answer without it keeps the whole text, as without a pointer.
+    pub fn with_message_id(mut self, pointer: &str) -> Result<Self, ConfigError> {
+        let pointer = pointer.trim();
+        if !pointer.starts_with('/') {
+            return Err(ConfigError::SmsMessageId(pointer.to_string()));
+        }
+        self.message_id = Some(pointer.to_string());
+        Ok(self)
+    }
+
+    /// The receipt to keep for an accepted message: its id, when configured and present.
+    fn receipt(&self, answer: &str) -> String {
+        let id = self.message_id.as_deref().and_then(|p| {
+            let v: serde_json::Value = serde_json::from_str(answer).ok()?;
+            match v.pointer(p)? {
+                serde_json::Value::String(s) => Some(s.trim().to_string()),
+                serde_json::Value::Number(n) => Some(n.to_string()),
+                _ => None,
+            }
+        });
+        if self.message_id.is_some() && id.is_none() {
+            tracing::warn!("the SMS gateway's answer has no message id where configured: delivery reports cannot be matched to it");
+        }
+        id.unwrap_or_else(|| answer.trim().to_string())
+            .chars()
+            .take(200)
+            .collect()
     }
 
     /// The request body for one notice.
@@ -113,7 +149,7 @@ impl SmsGateway {
         let status = response.status();
         let text = response.text().await.unwrap_or_default();
         if status.is_success() {
-            Ok(Some(text.trim().chars().take(200).collect()))
+            Ok(Some(self.receipt(&text)))
         } else {
             Err(format!(
                 "the SMS gateway answered {status}: {}",
@@ -219,6 +255,30 @@ mod tests {
             recipient: "09121234567".into(),
             body: body.into(),
         }
+    }
+
+    #[test]
+    fn the_receipt_is_the_message_id_where_the_pointer_says() {
+        let plain = SmsGateway::new(
+            "http://127.0.0.1:1/send",
+            None,
+            None,
+            Duration::from_secs(1),
+        )
+        .unwrap();
+        let answer = r#"{"return": {"status": 200}, "entries": [{"messageid": 8792343}]}"#;
+        assert_eq!(plain.receipt(answer), answer);
+        let g = plain
+            .clone()
+            .with_message_id("/entries/0/messageid")
+            .unwrap();
+        assert_eq!(g.receipt(answer), "8792343");
+        assert_eq!(
+            g.receipt(r#"{"entries": [{"messageid": " ab-1 "}]}"#),
+            "ab-1"
+        );
+        assert_eq!(g.receipt("not json"), "not json");
+        assert!(plain.with_message_id("messageid").is_err());
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod multipart;
 mod pages;
 mod paging;
 pub mod ratelimit;
+pub mod request_id;
 pub mod verification;
 pub mod verify_cache;
 
@@ -36,6 +37,8 @@ pub struct WebConfig {
     pub second_factor_roles: Vec<skillcard_core::policy::Role>,
     /// The bearer token that opens `/metrics`; `None`: no metrics endpoint.
     pub metrics_token: Option<String>,
+    /// The secret the SMS provider's delivery reports carry; `None` refuses them.
+    pub delivery_report_token: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -45,6 +48,7 @@ impl Default for WebConfig {
             token_days: skillcard_core::account::DEFAULT_TOKEN_DAYS,
             second_factor_roles: Vec::new(),
             metrics_token: None,
+            delivery_report_token: None,
         }
     }
 }
@@ -83,10 +87,21 @@ pub struct Shared {
     pub public_limit: Option<Arc<ratelimit::PublicLimit>>,
     /// The last signed status list, reused while the transparency log has not grown.
     pub status_list: Arc<std::sync::Mutex<Option<SignedStatusList>>>,
+    /// The last signed tree head, reused while the log's head is the same (Ed25519 signatures
+    /// are deterministic, so it equals a fresh one); a security module signs once per change.
+    pub signed_head: Arc<std::sync::Mutex<Option<SignedHead>>>,
     /// Public verification answers about registered cards (see [`verify_cache`]).
     pub verify_cache: Arc<verify_cache::VerifyCache>,
     /// The operations team's counters and histograms (see [`metrics`]).
     pub metrics: Arc<metrics::Metrics>,
+}
+
+/// A signed tree head, with the key that signed it.
+#[derive(Clone)]
+pub struct SignedHead {
+    pub head: skillcard_credential::transparency::TreeHead,
+    pub kid: String,
+    pub bytes: Arc<Vec<u8>>,
 }
 
 /// A signed status list and the log size it reflects.
@@ -109,6 +124,7 @@ impl AppState {
             trusted_proxies: Arc::default(),
             public_limit: None,
             status_list: Arc::default(),
+            signed_head: Arc::default(),
             verify_cache: Arc::new(verify_cache::VerifyCache::new(
                 verify_cache::DEFAULT_CAPACITY,
             )),
@@ -120,6 +136,13 @@ impl AppState {
     /// copy.
     fn parts(&mut self) -> &mut Shared {
         Arc::make_mut(&mut self.0)
+    }
+
+    /// Accepts the SMS provider's delivery reports that carry `token`.
+    pub fn with_delivery_report_token(mut self, token: &str) -> Self {
+        Arc::make_mut(&mut self.parts().config).delivery_report_token =
+            (!token.is_empty()).then(|| token.to_owned());
+        self
     }
 
     /// Keeps up to `capacity` public verification answers in memory; 0 reads the database for
@@ -198,7 +221,17 @@ pub fn router(state: AppState) -> Router {
         // Outside sign-in, the public limit and the page/JSON error shapes: the scraper brings
         // its own token and reads plain statuses.
         .route("/metrics", axum::routing::get(metrics::scrape))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http()
+                .make_span_with(request_id::span)
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new().level(tracing::Level::INFO),
+                ),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            request_id::assign,
+        ))
         .layer(
             tower_http::set_header::SetResponseHeaderLayer::if_not_present(
                 axum::http::header::X_CONTENT_TYPE_OPTIONS,

@@ -22,6 +22,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 use sha2::{Digest, Sha256};
+use skillcard_core::notice::NoticeStatus;
+use skillcard_db::counters::{Channel, SendOutcome};
 use std::time::Instant;
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -47,13 +49,41 @@ struct StatusLabels {
     status: String,
 }
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NoticeLabels {
+    channel: String,
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SendLabels {
+    channel: String,
+    outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SignInLabels {
+    via: String,
+    outcome: String,
+}
+
+/// Where a sign-in came from: the API's token request or the login page.
+#[derive(Clone, Copy, Debug)]
+pub enum SignInVia {
+    Api,
+    Page,
+}
+
 /// Every series the server exports.
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     cards: Family<CardLabels, Gauge>,
-    notices: Family<StatusLabels, Gauge>,
+    notices: Family<NoticeLabels, Gauge>,
+    sends: Family<SendLabels, Counter>,
+    sign_ins: Family<SignInLabels, Counter>,
+    lockouts: Counter,
     pool: Family<StatusLabels, Gauge>,
     audit_seq: Gauge,
     log_size: Gauge,
@@ -92,11 +122,29 @@ impl Default for Metrics {
             "Cards by province and custody state",
             cards.clone(),
         );
-        let notices = Family::<StatusLabels, Gauge>::default();
+        let notices = Family::<NoticeLabels, Gauge>::default();
         registry.register(
             "outbox_notices",
-            "Notices to applicants waiting to be sent (pending) or given up (failed)",
+            "Notices to applicants waiting to be sent (pending) or given up (failed), by channel",
             notices.clone(),
+        );
+        let sends = Family::<SendLabels, Counter>::default();
+        registry.register(
+            "outbox_sends",
+            "Attempts to send a notice, by channel and outcome (sent, retried, failed for good)",
+            sends.clone(),
+        );
+        let sign_ins = Family::<SignInLabels, Counter>::default();
+        registry.register(
+            "sign_ins",
+            "Sign-in attempts by way in (api, page) and outcome",
+            sign_ins.clone(),
+        );
+        let lockouts = Counter::default();
+        registry.register(
+            "login_lockouts",
+            "Failed sign-ins that locked an account or a client address",
+            lockouts.clone(),
         );
         let pool = Family::<StatusLabels, Gauge>::default();
         registry.register(
@@ -144,6 +192,9 @@ impl Default for Metrics {
             latency,
             cards,
             notices,
+            sends,
+            sign_ins,
+            lockouts,
             pool,
             audit_seq,
             log_size,
@@ -152,6 +203,33 @@ impl Default for Metrics {
             cache_evictions,
             cache_entries,
         }
+    }
+}
+
+impl Metrics {
+    /// Counts one sign-in attempt by what it came to.
+    pub fn sign_in<T>(&self, via: SignInVia, result: &Result<T, skillcard_db::StoreError>) {
+        use skillcard_core::DomainError as D;
+        let outcome = match result {
+            Ok(_) => "ok",
+            Err(e) => match e.domain() {
+                Some(D::InvalidCredentials) => "invalid_credentials",
+                Some(D::LoginThrottled { .. }) => "throttled",
+                Some(D::OtpRequired) => "otp_required",
+                Some(_) => "refused",
+                None => "error",
+            },
+        };
+        let via = match via {
+            SignInVia::Api => "api",
+            SignInVia::Page => "page",
+        };
+        self.sign_ins
+            .get_or_create(&SignInLabels {
+                via: via.into(),
+                outcome: outcome.into(),
+            })
+            .inc();
     }
 }
 
@@ -227,13 +305,35 @@ async fn render(state: &AppState) -> Result<String, AppError> {
             })
             .set(n);
     }
-    for (status, n) in [("pending", g.notices_pending), ("failed", g.notices_failed)] {
-        m.notices
-            .get_or_create(&StatusLabels {
-                status: status.into(),
-            })
-            .set(n);
+    m.notices.clear();
+    for channel in [Channel::Sms, Channel::Email] {
+        for status in [NoticeStatus::Pending, NoticeStatus::Failed] {
+            let n = g
+                .notices
+                .iter()
+                .find(|(c, s, _)| *c == channel && *s == status)
+                .map_or(0, |r| r.2);
+            m.notices
+                .get_or_create(&NoticeLabels {
+                    channel: channel.as_str().into(),
+                    status: status.as_str().into(),
+                })
+                .set(n);
+        }
     }
+    let counted = state.store.counters();
+    for channel in Channel::ALL {
+        for outcome in SendOutcome::ALL {
+            catch_up(
+                &m.sends.get_or_create(&SendLabels {
+                    channel: channel.as_str().into(),
+                    outcome: outcome.as_str().into(),
+                }),
+                counted.sends(channel, outcome),
+            );
+        }
+    }
+    catch_up(&m.lockouts, counted.lockouts());
     let idle = i64::try_from(g.pool_idle).unwrap_or(i64::MAX);
     for (status, n) in [("idle", idle), ("busy", i64::from(g.pool_size) - idle)] {
         m.pool

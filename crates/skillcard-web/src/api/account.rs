@@ -126,7 +126,9 @@ async fn create_token(
     let signed = s
         .store
         .sign_in(&b.username, &b.password, b.otp.as_deref(), &client)
-        .await?;
+        .await;
+    s.metrics.sign_in(crate::metrics::SignInVia::Api, &signed);
+    let signed = signed?;
     let t = s
         .store
         .create_api_token(&signed.actor, &b.label, lifetime, &client)

@@ -6,8 +6,8 @@ use super::ApiQuery;
 use super::{pdf, ApiJson, ApiResult};
 use crate::auth::ApiActor;
 use crate::commands::aftercare::{
-    AttachScan, CreateDeliveryList, DecideReplacement, DeliverCard, OpenDamageCase,
-    PayReplacementFee, RequestReplacement, ReviewDamage, SendToHq,
+    AttachScan, CreateDeliveryList, DecideReplacement, DeliverCard, DeliveryReportInput, MessageId,
+    OpenDamageCase, PayReplacementFee, RequestReplacement, ReviewDamage, SendToHq,
 };
 use crate::documents;
 use crate::error::{ApiError, AppError, ErrorBody};
@@ -22,9 +22,10 @@ use serde::Deserialize;
 use skillcard_core::cases::CaseStatus;
 use skillcard_core::notice::parse_contact;
 use skillcard_core::notice::NoticeStatus;
+use skillcard_core::DomainError;
 use skillcard_db::cases::{CaseItemView, CaseView};
 use skillcard_db::delivery::{DeliveryCard, DeliveryListView, ProvinceOverdue};
-use skillcard_db::notify::NotificationView;
+use skillcard_db::notify::{DeliveryRecorded, NotificationView};
 use skillcard_db::views::{Page, Queue};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 
@@ -65,6 +66,64 @@ pub fn routes() -> Router<AppState> {
         .layer(axum::extract::DefaultBodyLimit::max(
             skillcard_media::SCAN.max_bytes / 3 * 4 + (256 << 10),
         ))
+        .route(
+            "/api/v1/notices/delivery-reports",
+            post(delivery_report).layer(axum::extract::DefaultBodyLimit::max(REPORT_MAX_BYTES)),
+        )
+}
+
+/// A delivery report is a few short fields.
+const REPORT_MAX_BYTES: usize = 4 << 10;
+
+#[derive(Deserialize, IntoParams)]
+pub struct ReportQuery {
+    /// The report secret (`SKILLCARD_SMS_REPORT_TOKEN`), when the provider cannot send the
+    /// `X-Report-Token` header.
+    pub token: Option<String>,
+}
+
+/// The SMS provider's delivery report (no account: the provider proves itself with the report
+/// secret, in `X-Report-Token` or `?token=`). JSON or a form: `message_id` (the receipt the
+/// provider gave when it took the notice), `status` and an optional `detail`. Repeats are
+/// answered with `new: false`.
+#[utoipa::path(post, path = "/api/v1/notices/delivery-reports", params(ReportQuery),
+    request_body = DeliveryReportInput,
+    responses((status = 200, body = DeliveryRecorded), (status = 401, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn delivery_report(
+    State(s): State<AppState>,
+    ApiQuery(q): ApiQuery<ReportQuery>,
+    headers: axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> ApiResult<DeliveryRecorded> {
+    use sha2::{Digest, Sha256};
+    let expected =
+        s.config
+            .delivery_report_token
+            .as_deref()
+            .ok_or(ApiError(AppError::BadRequest(
+                "delivery reports are not configured (SKILLCARD_SMS_REPORT_TOKEN)".into(),
+            )))?;
+    let given = headers
+        .get("x-report-token")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or(q.token)
+        .unwrap_or_default();
+    // Compared as digests, so the time taken says nothing about the secret.
+    if Sha256::digest(given.as_bytes()) != Sha256::digest(expected.as_bytes()) {
+        return Err(AppError::Domain(DomainError::Unauthenticated).into());
+    }
+    let json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.starts_with("application/json"));
+    let input: DeliveryReportInput = if json {
+        serde_json::from_slice(&body).map_err(|e| AppError::BadRequest(e.to_string()))?
+    } else {
+        serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?
+    };
+    Ok(Json(s.store.record_delivery_report(&input.input()?).await?))
 }
 
 #[derive(OpenApi)]
@@ -96,7 +155,8 @@ pub fn routes() -> Router<AppState> {
         fee_notice_pdf,
         case_scan,
         set_contact,
-        notifications
+        notifications,
+        delivery_report
     ),
     components(schemas(
         ErrorBody,
@@ -105,7 +165,10 @@ pub fn routes() -> Router<AppState> {
         ProvinceOverdue,
         CaseView,
         CaseItemView,
-        NotificationView
+        NotificationView,
+        DeliveryReportInput,
+        MessageId,
+        DeliveryRecorded
     ))
 )]
 pub struct AftercareDoc;

@@ -215,7 +215,9 @@ fn describe_access(doc: &mut utoipa::openapi::OpenApi) {
         for (method, op) in ops {
             let Some(op) = op.as_mut() else { continue };
             let sign_in = path == "/api/v1/tokens" && method == HttpMethod::Post;
-            let gateway = path == "/api/v1/payments/gateway";
+            // Callers that prove themselves with a shared secret, not an account.
+            let gateway =
+                path == "/api/v1/payments/gateway" || path == "/api/v1/notices/delivery-reports";
             let mut add = |status: &str, what: &str| {
                 op.responses
                     .responses

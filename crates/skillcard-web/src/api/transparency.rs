@@ -2,12 +2,14 @@
 //! set, the transparency log's signed tree head, inclusion and consistency proofs and entries,
 //! and the signed status list of cards out of service.
 //!
-//! Tree heads and the status list are signed on request with the active issuer key; both are
-//! deterministic for a given log size (Ed25519 signatures are), so caches and clients agree.
+//! Tree heads and the status list are signed with the active issuer key when the log has
+//! changed and kept until it changes again; both are deterministic for a given log (Ed25519
+//! signatures are), so caches and clients agree. A key held by a security module signs on a
+//! blocking thread, never on the async workers.
 
 use super::ApiQuery;
 use crate::error::{ApiError, AppError, ErrorBody};
-use crate::{AppState, SignedStatusList};
+use crate::{AppState, SignedHead, SignedStatusList};
 use axum::extract::State;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -90,23 +92,54 @@ pub struct SignedTreeHead {
     pub signed: String,
 }
 
-/// Signs the head of the log at one size with the active issuer key.
-fn sign_head(key: &IssuerKey, head: &LogHead) -> Result<(TreeHead, Vec<u8>), ApiError> {
+/// Runs `sign` with the issuer key: on a blocking thread when a security module holds the key
+/// (a PKCS#11 call waits on the device, or on the network for a networked module), inline for
+/// a key in memory.
+async fn with_key<R: Send + 'static>(
+    key: &Arc<IssuerKey>,
+    sign: impl FnOnce(&IssuerKey) -> R + Send + 'static,
+) -> Result<R, ApiError> {
+    if !key.is_external() {
+        return Ok(sign(key));
+    }
+    let key = Arc::clone(key);
+    tokio::task::spawn_blocking(move || sign(&key))
+        .await
+        .map_err(|e| ApiError(AppError::Internal(format!("signing: {e}"))))
+}
+
+/// The head of the log at one size signed with the active issuer key, from the cache while
+/// the head has not changed.
+async fn sign_head(s: &AppState, head: &LogHead) -> Result<(TreeHead, Arc<Vec<u8>>), ApiError> {
+    let key = signing_key(s)?;
     let th = TreeHead {
         tree_size: head.tree_size,
         root_hash: head.root_hash,
         timestamp: head.timestamp.clone(),
     };
-    let signed = th
-        .sign(key)
+    let cached = s.signed_head.lock().ok().and_then(|c| c.clone());
+    if let Some(c) = cached.filter(|c| c.head == th && c.kid == key.kid()) {
+        return Ok((th, c.bytes));
+    }
+    let to_sign = th.clone();
+    let signed = with_key(key, move |k| to_sign.sign(k))
+        .await?
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok((th, signed))
+    let bytes = Arc::new(signed);
+    if let Ok(mut c) = s.signed_head.lock() {
+        *c = Some(SignedHead {
+            head: th.clone(),
+            kid: key.kid().to_owned(),
+            bytes: Arc::clone(&bytes),
+        });
+    }
+    Ok((th, bytes))
 }
 
 async fn signed_head(s: &AppState) -> Result<SignedTreeHead, ApiError> {
     let key = signing_key(s)?;
     let head = s.store.log_head().await.map_err(AppError::from)?;
-    let (th, signed) = sign_head(key, &head)?;
+    let (th, signed) = sign_head(s, &head).await?;
     Ok(SignedTreeHead {
         tree_size: th.tree_size,
         root_hash: hex::encode(th.root_hash),
@@ -141,7 +174,8 @@ async fn inclusion(
     State(s): State<AppState>,
     ApiQuery(q): ApiQuery<InclusionQuery>,
 ) -> Result<Response, ApiError> {
-    let key = signing_key(&s)?;
+    // Refused before any work when there is no key to sign the head with.
+    signing_key(&s)?;
     let digest = match (q.qr.as_deref(), q.digest.as_deref()) {
         (Some(qr), _) if !qr.trim().is_empty() => {
             let bytes = skillcard_credential::from_qr_text(qr.trim())
@@ -158,7 +192,7 @@ async fn inclusion(
         .log_inclusion(&digest)
         .await
         .map_err(AppError::from)?;
-    let (_, signed) = sign_head(key, &proof.head)?;
+    let (_, signed) = sign_head(&s, &proof.head).await?;
     let bundle = InclusionBundle {
         leaf_index: proof.leaf_index,
         tree_size: proof.head.tree_size,
@@ -251,8 +285,9 @@ async fn current_status_list(s: &AppState) -> Result<SignedStatusList, ApiError>
     let issued_at = time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
         .map_err(|e| AppError::Internal(e.to_string()))?;
-    let bytes = StatusList::new(&issued_at, size, &revoked)
-        .sign(key)
+    let list = StatusList::new(&issued_at, size, &revoked);
+    let bytes = with_key(key, move |k| list.sign(k))
+        .await?
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let fresh = SignedStatusList {
         tree_size: size,

@@ -6,7 +6,7 @@ use crate::multipart::{self, Part};
 use serde::Deserialize;
 use skillcard_core::cases::{r8_1_damaged_card, Corrections, DamagedCard};
 use skillcard_core::delivery::{r7_1_in_person, r7_post, Handover};
-use skillcard_core::notice::{parse_contact, Contact};
+use skillcard_core::notice::{parse_contact, parse_delivery_status, Contact};
 use skillcard_core::DomainError;
 use utoipa::ToSchema;
 
@@ -279,5 +279,48 @@ impl PayReplacementFee {
         let amount =
             i64::try_from(amount).map_err(|_| DomainError::InvalidValue { field: "amount" })?;
         Ok((self.reference, amount))
+    }
+}
+
+/// The SMS provider's delivery report: the message's id (its receipt, a number or text) and
+/// its final state in the provider's words. JSON or a form, as providers post either; the
+/// common field names `messageid` and `id` are taken for `message_id`.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DeliveryReportInput {
+    #[serde(alias = "messageid", alias = "id")]
+    pub message_id: MessageId,
+    /// `delivered`/`DELIVRD`, `undelivered`/`UNDELIV`/`EXPIRED`/`REJECTD`/`failed`, …
+    pub status: String,
+    /// The provider's reason or note, kept for the office.
+    #[serde(default)]
+    pub detail: Option<String>,
+}
+
+/// A provider's message id: a JSON number or text.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(untagged)]
+pub enum MessageId {
+    Num(u64),
+    Text(String),
+}
+
+impl DeliveryReportInput {
+    pub fn input(self) -> Result<skillcard_db::notify::DeliveryReport, DomainError> {
+        let message_id = match self.message_id {
+            MessageId::Num(n) => n.to_string(),
+            MessageId::Text(t) => skillcard_core::text::required("message_id", &t, 200)?,
+        };
+        let delivery = parse_delivery_status(&self.status)?;
+        let detail = match self.detail.as_deref() {
+            Some(d) => Some(skillcard_core::text::optional("detail", d, 200)?),
+            None => None,
+        }
+        .filter(|d| !d.is_empty())
+        .or_else(|| Some(self.status.trim().chars().take(40).collect()));
+        Ok(skillcard_db::notify::DeliveryReport {
+            message_id,
+            delivery,
+            detail,
+        })
     }
 }

@@ -27,7 +27,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use serde::Deserialize;
 use skillcard_core::cases::{CaseKind, CaseStatus, DamageCause};
-use skillcard_core::notice::NoticeStatus;
+use skillcard_core::notice::{Delivery, NoticeStatus};
 use skillcard_core::policy::{Action, Actor, Scope};
 use skillcard_core::printing::PrintStatus;
 use skillcard_core::text::{fa_num, persian_digits};

@@ -245,11 +245,12 @@ async fn login(
     crate::ratelimit::ClientIp(ip): crate::ratelimit::ClientIp,
     Form(f): Form<LoginForm>,
 ) -> PageResult {
-    match s
+    let signed = s
         .store
         .sign_in(&f.username, &f.password, f.otp.as_deref(), &ip.to_string())
-        .await
-    {
+        .await;
+    s.metrics.sign_in(crate::metrics::SignInVia::Page, &signed);
+    match signed {
         Ok(signed) => {
             let (token, _) = s
                 .store
