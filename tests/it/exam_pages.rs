@@ -19,18 +19,7 @@ pub fn location(r: &reqwest::Response) -> String {
 /// A browser signed in as `username` through the login form.
 pub async fn login(app: &TestApp, username: &str) -> reqwest::Client {
     let web = browser();
-    let page = web.get(app.url("/login")).send().await.unwrap();
-    let pre = extract_csrf(&page.text().await.unwrap()).unwrap();
-    let r = web
-        .post(app.url("/login"))
-        .form(&[
-            ("username", username),
-            ("password", PASSWORD),
-            ("_csrf", pre.as_str()),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let r = page_sign_in(app.url("/login"), &web, username, PASSWORD).await;
     assert!(
         r.status().is_redirection(),
         "login {username}: {}",

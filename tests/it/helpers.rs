@@ -198,6 +198,27 @@ impl TestApp {
     }
 }
 
+/// Signs in through the login page at `login` as a browser does: the form's CSRF token first,
+/// then the form. The answer is the page's (a redirect on success).
+pub async fn page_sign_in(
+    login: String,
+    web: &reqwest::Client,
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
+    let page = web.get(&login).send().await.unwrap();
+    let csrf = extract_csrf(&page.text().await.unwrap()).unwrap();
+    web.post(&login)
+        .form(&[
+            ("username", username),
+            ("password", password),
+            ("_csrf", csrf.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap()
+}
+
 /// A browser-like client: keeps cookies, does not follow redirects (so tests can see them).
 pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()

@@ -5,6 +5,7 @@ use crate::helpers::{attach_app, discard_database, fresh_database_url, unique_na
 use crate::printing::issued_certificates;
 use serde_json::json;
 use skillcard_credential::{Claims, IssuerKey, KeyStatus, PublicKeySet, Verdict};
+use skillcard_hsm::softhsm::MODULE as SOFTHSM;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -325,39 +326,17 @@ fn verify_command_checks_qr_text_and_chip_payloads_offline() {
     assert_eq!(v["verdict"], "revoked_key");
 }
 
-/// Debian's SoftHSM2 module (package softhsm2, which scripts/test installs).
-const SOFTHSM: &str = "/usr/lib/softhsm/libsofthsm2.so";
-
-/// A SoftHSM2 token directory of its own under `root` with one token labelled `skillcard`
-/// (user PIN 1234); returns the `SOFTHSM2_CONF` every process that uses it must see.
+/// A SoftHSM2 token of this test's own under `root`, labelled `skillcard` (user PIN 1234);
+/// returns the `SOFTHSM2_CONF` every process that uses it must see.
 fn softhsm_token(root: &Path) -> String {
     assert!(
         Path::new(SOFTHSM).exists(),
         "{SOFTHSM} not found: install Debian's softhsm2"
     );
-    let tokens = root.join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = root.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
-    let out = std::process::Command::new("softhsm2-util")
-        .args(["--init-token", "--free", "--label", "skillcard"])
-        .args(["--pin", "1234", "--so-pin", "123456"])
-        .env("SOFTHSM2_CONF", &conf)
-        .output()
-        .expect("softhsm2-util (Debian package softhsm2)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    conf.display().to_string()
+    skillcard_hsm::softhsm::init_token(root, "skillcard", "1234", "123456")
+        .unwrap()
+        .display()
+        .to_string()
 }
 
 /// The whole life of a key held by a security module, through the real binary and a real

@@ -354,3 +354,42 @@ impl skillcard_credential::ExternalSigner for Pkcs11Signer {
         )
     }
 }
+
+/// Debian's SoftHSM2 (package softhsm2): a software token for test sites and the test suite.
+pub mod softhsm {
+    use std::path::{Path, PathBuf};
+
+    /// Where Debian installs the module.
+    pub const MODULE: &str = "/usr/lib/softhsm/libsofthsm2.so";
+
+    /// Makes a token directory of its own under `dir` holding one token `label` (user PIN
+    /// `pin`, security officer PIN `so_pin`) with `softhsm2-util`, so that no machine's real
+    /// tokens are touched. Returns the configuration file every process that uses the token
+    /// must find in `SOFTHSM2_CONF` (the module reads it once, when it is initialised).
+    pub fn init_token(dir: &Path, label: &str, pin: &str, so_pin: &str) -> Result<PathBuf, String> {
+        let tokens = dir.join("tokens");
+        std::fs::create_dir_all(&tokens).map_err(|e| format!("{}: {e}", tokens.display()))?;
+        let conf = dir.join("softhsm2.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
+                tokens.display()
+            ),
+        )
+        .map_err(|e| format!("{}: {e}", conf.display()))?;
+        let out = std::process::Command::new("softhsm2-util")
+            .args(["--init-token", "--free", "--label", label])
+            .args(["--pin", pin, "--so-pin", so_pin])
+            .env("SOFTHSM2_CONF", &conf)
+            .output()
+            .map_err(|e| format!("softhsm2-util (Debian package softhsm2): {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "softhsm2-util --init-token: {}",
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(conf)
+    }
+}

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 fn module() -> PathBuf {
     let path = std::env::var_os("SKILLCARD_TEST_PKCS11_MODULE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("/usr/lib/softhsm/libsofthsm2.so"));
+        .unwrap_or_else(|| PathBuf::from(skillcard_hsm::softhsm::MODULE));
     assert!(
         path.exists(),
         "{} not found: install Debian's softhsm2 (scripts/test does)",
@@ -24,29 +24,9 @@ fn module() -> PathBuf {
 
 /// A token directory of its own and one initialised token labelled `skillcard`.
 fn init_token(dir: &Path) {
-    let tokens = dir.join("tokens");
-    std::fs::create_dir_all(&tokens).unwrap();
-    let conf = dir.join("softhsm2.conf");
-    std::fs::write(
-        &conf,
-        format!(
-            "directories.tokendir = {}\nobjectstore.backend = file\nlog.level = ERROR\n",
-            tokens.display()
-        ),
-    )
-    .unwrap();
+    let conf = skillcard_hsm::softhsm::init_token(dir, "skillcard", "1234", "123456").unwrap();
     // Set before the module is first loaded, by the only test in this binary.
     std::env::set_var("SOFTHSM2_CONF", &conf);
-    let out = std::process::Command::new("softhsm2-util")
-        .args(["--init-token", "--free", "--label", "skillcard"])
-        .args(["--pin", "1234", "--so-pin", "123456"])
-        .output()
-        .expect("softhsm2-util (Debian package softhsm2)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 fn claims(serial: u64) -> Claims {
