@@ -54,18 +54,29 @@ enum LogFormat {
     Json,
 }
 
+/// Log lines to standard error at `RUST_LOG`'s levels, and beside them (with its own filter,
+/// so the log level does not change) the layer that times every database statement for
+/// `/metrics`.
 fn init_logging(format: LogFormat) {
-    let filter =
-        tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    match format {
-        LogFormat::Text => builder.init(),
-        LogFormat::Json => builder.json().with_current_span(true).init(),
-    }
+    use tracing_subscriber::prelude::*;
+    use tracing_subscriber::{fmt, EnvFilter, Registry};
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    let lines: Box<dyn tracing_subscriber::Layer<Registry> + Send + Sync> = match format {
+        LogFormat::Text => fmt::layer().with_writer(std::io::stderr).boxed(),
+        LogFormat::Json => fmt::layer()
+            .json()
+            .with_current_span(true)
+            .with_writer(std::io::stderr)
+            .boxed(),
+    };
+    tracing_subscriber::registry()
+        .with(lines.with_filter(filter))
+        .with(skillcard_web::metrics::query_time_layer())
+        .init();
 }
 
+// Parsed once per process: the size of `Serve`'s many settings costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Run the web application (migrates the database first).

@@ -243,4 +243,47 @@ async fn json_logs_carry_each_requests_id() {
         assert_eq!(finished["fields"]["status"], *status, "{finished}");
     }
     assert!(!log.contains("chosen-by-the-client"), "{log}");
+    assert!(
+        !lines.iter().any(|l| l["target"] == "sqlx::query"),
+        "statement timing must not add log lines at RUST_LOG=info"
+    );
+}
+
+/// The server process times its database statements for `/metrics` (from sqlx's statement
+/// events): the counts grow with the work.
+#[tokio::test]
+async fn the_server_process_exports_its_database_time() {
+    let dir = tempdir();
+    let server = ServeProcess::start(
+        &dir.join("serve.db"),
+        &dir.join("keys"),
+        &["--metrics-token", "ops-token"],
+    )
+    .await;
+    let client = reqwest::Client::new();
+    let scrape = || async {
+        let r = client
+            .get(format!("{}/metrics", server.base))
+            .bearer_auth("ops-token")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), reqwest::StatusCode::OK);
+        r.text().await.unwrap()
+    };
+    let count = |text: &str, kind: &str| -> f64 {
+        let series = format!(r#"skillcard_db_query_duration_seconds_count{{kind="{kind}"}} "#);
+        text.lines()
+            .find_map(|l| l.strip_prefix(series.as_str()))
+            .map_or(0.0, |v| v.trim().parse().unwrap())
+    };
+    let first = scrape().await;
+    assert!(count(&first, "select") >= 1.0, "{first}");
+    let second = scrape().await;
+    assert!(
+        count(&second, "select") > count(&first, "select"),
+        "a scrape's own reads are timed: {second}"
+    );
+    server.sigterm();
+    assert!(server.finish().await.0);
 }

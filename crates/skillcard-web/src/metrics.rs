@@ -8,6 +8,8 @@
 //! and evictions. The database's side (card counts by province and state, the audit head, the
 //! transparency log's size, the outbox's waiting and failed notices, the pool) is read at each
 //! scrape through `Store::gauges`, which reads only maintained counts and small index ranges.
+//! Each database statement's time comes from sqlx's own statement events through
+//! [`query_time_layer`], which the binary installs beside its log lines.
 
 use crate::error::AppError;
 use crate::AppState;
@@ -59,6 +61,12 @@ struct NoticeLabels {
 struct SendLabels {
     channel: String,
     outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueryLabels {
+    /// `select`, `insert`, `update`, `delete` or `other` (the statement's first word).
+    kind: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -115,6 +123,11 @@ impl Default for Metrics {
             "http_request_duration_seconds",
             "Time to answer, by route pattern",
             latency.clone(),
+        );
+        registry.register(
+            "db_query_duration_seconds",
+            "Time the database took per statement, by kind (this process's pools)",
+            query_times().clone(),
         );
         let cards = Family::<CardLabels, Gauge>::default();
         registry.register(
@@ -231,6 +244,74 @@ impl Metrics {
             })
             .inc();
     }
+}
+
+/// The statement times of this process, shared by every [`Metrics`]: the logging layer that
+/// fills it is installed once, before any server state exists.
+fn query_times() -> &'static Family<QueryLabels, Histogram> {
+    static TIMES: std::sync::OnceLock<Family<QueryLabels, Histogram>> = std::sync::OnceLock::new();
+    TIMES.get_or_init(|| {
+        Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.0001, 2.0, 16)))
+    })
+}
+
+/// Reads the time of each statement from sqlx's own statement events (target `sqlx::query`,
+/// with `elapsed_secs` and the statement's first words in `summary`).
+struct QueryTimes;
+
+#[derive(Default)]
+struct StatementFields {
+    elapsed_secs: Option<f64>,
+    kind: Option<&'static str>,
+}
+
+impl tracing::field::Visit for StatementFields {
+    fn record_f64(&mut self, field: &tracing::field::Field, value: f64) {
+        if field.name() == "elapsed_secs" {
+            self.elapsed_secs = Some(value);
+        }
+    }
+
+    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+        if field.name() == "summary" {
+            let verb = value.split_whitespace().next().unwrap_or("");
+            self.kind = Some(
+                ["select", "insert", "update", "delete"]
+                    .into_iter()
+                    .find(|k| verb.eq_ignore_ascii_case(k))
+                    .unwrap_or("other"),
+            );
+        }
+    }
+
+    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {}
+}
+
+impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for QueryTimes {
+    fn on_event(&self, event: &tracing::Event<'_>, _: tracing_subscriber::layer::Context<'_, S>) {
+        let mut f = StatementFields::default();
+        event.record(&mut f);
+        if let Some(secs) = f.elapsed_secs {
+            query_times()
+                .get_or_create(&QueryLabels {
+                    kind: f.kind.unwrap_or("other").into(),
+                })
+                .observe(secs);
+        }
+    }
+}
+
+/// The layer that times database statements, with its own filter: only sqlx's statement events
+/// (emitted at DEBUG), whatever `RUST_LOG` lets the log lines show.
+pub fn query_time_layer<S>() -> impl tracing_subscriber::Layer<S>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    use tracing_subscriber::Layer as _;
+    QueryTimes.with_filter(
+        tracing_subscriber::filter::Targets::new()
+            .with_target("sqlx::query", tracing::Level::DEBUG),
+    )
 }
 
 /// Brings a cumulative counter kept elsewhere up to `total`.
