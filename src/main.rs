@@ -126,6 +126,13 @@ enum Command {
         /// The bearer token Prometheus presents to GET /metrics; unset, there is no /metrics.
         #[arg(long, env = "SKILLCARD_METRICS_TOKEN", hide_env_values = true)]
         metrics_token: Option<String>,
+        /// Append a signed audit checkpoint to this file every `--checkpoint-every` seconds in
+        /// which the audit chain grew, and at shutdown (for `check --checkpoint`; keep the file
+        /// where the database's administrator cannot write, or ship it off the host).
+        #[arg(long, env = "SKILLCARD_CHECKPOINT_FILE")]
+        checkpoint_file: Option<PathBuf>,
+        #[arg(long, env = "SKILLCARD_CHECKPOINT_EVERY", default_value_t = 60)]
+        checkpoint_every: u64,
         #[command(flatten)]
         hsm: HsmPin,
     },
@@ -144,7 +151,31 @@ enum Command {
         scale: Option<i64>,
     },
     /// Verify the audit chain and the custody invariants; exits non-zero if anything is wrong.
-    Check,
+    Check {
+        /// A signed audit checkpoint kept outside the database, which the database must still
+        /// extend (no audit record removed or rewritten since): a file of checkpoints (one
+        /// base64 line each, as `checkpoint --append` and `serve --checkpoint-file` write; the
+        /// last line counts) or the server's `/api/v1/public/audit/checkpoint` URL.
+        #[arg(long, value_name = "FILE|URL")]
+        checkpoint: Option<String>,
+        /// The published key set the checkpoint is verified with; default: `public-keys.json`
+        /// in the key directory.
+        #[arg(long)]
+        keys: Option<PathBuf>,
+        #[arg(long, env = "SKILLCARD_KEY_DIR", default_value = "./skillcard-keys")]
+        key_dir: PathBuf,
+    },
+    /// Sign the audit chain's head with the active issuer key and append it to FILE (one base64
+    /// line): a checkpoint for `check --checkpoint`, to keep where the database's administrator
+    /// cannot write.
+    Checkpoint {
+        #[arg(long)]
+        append: PathBuf,
+        #[arg(long, env = "SKILLCARD_KEY_DIR", default_value = "./skillcard-keys")]
+        key_dir: PathBuf,
+        #[command(flatten)]
+        hsm: HsmPin,
+    },
     /// Write a consistent copy of the database while the server runs (SQLite: an online copy,
     /// checked at once; PostgreSQL: pg_dump's custom format). Never overwrites a file.
     Backup {
@@ -492,6 +523,23 @@ async fn run() -> anyhow::Result<()> {
     store.migrate().await.context("migrating the database")?;
     match cli.command {
         Command::Migrate => println!("database is up to date"),
+        Command::Checkpoint {
+            append,
+            key_dir,
+            hsm,
+        } => {
+            let key = keys::KeyDir::open(&key_dir)?
+                .with_hsm_pin(hsm.hsm_pin)
+                .active_signing_key()?;
+            let cp = append_checkpoint(&store, &key, &append).await?;
+            println!(
+                "checkpoint: audit record {} at {}, signed with key {}, appended to {}",
+                cp.seq,
+                cp.at,
+                key.kid(),
+                append.display()
+            );
+        }
         Command::Serve {
             listen,
             demo,
@@ -505,6 +553,8 @@ async fn run() -> anyhow::Result<()> {
             second_factor_roles,
             senders,
             metrics_token,
+            checkpoint_file,
+            checkpoint_every,
             hsm,
         } => {
             let sms_report_token = senders.sms_report_token.clone().filter(|t| !t.is_empty());
@@ -528,6 +578,7 @@ async fn run() -> anyhow::Result<()> {
                 senders,
                 metrics_token: metrics_token.filter(|t| !t.is_empty()),
                 sms_report_token,
+                checkpoints: checkpoint_file.map(|f| (f, checkpoint_every.max(1))),
                 hsm_pin: hsm.hsm_pin,
             };
             serve(store.clone(), opts).await?
@@ -667,12 +718,32 @@ async fn run() -> anyhow::Result<()> {
         | Command::Restore { .. } => {
             bail!("internal error: an offline command reached the database path")
         }
-        Command::Check => {
+        Command::Check {
+            checkpoint,
+            keys,
+            key_dir,
+        } => {
             let report = store.check().await?;
             println!("{}", serde_json::to_string_pretty(&report)?);
             if !report.is_ok() {
                 print_failures(&report);
                 bail!("check failed");
+            }
+            if let Some(source) = checkpoint {
+                let keys = load_key_set(&keys.unwrap_or_else(|| key_dir.join("public-keys.json")))?;
+                let (cp, kid) = read_checkpoint(&source, &keys).await?;
+                let standing = store.standing_against(&cp).await?;
+                if !standing.holds() {
+                    eprintln!("FAILED checkpoint {source}: {standing}");
+                    bail!(
+                        "the database does not extend the checkpoint of {} (key {kid})",
+                        cp.at
+                    );
+                }
+                eprintln!(
+                    "ok: {standing}; checkpoint of {} at audit record {} (key {kid})",
+                    cp.at, cp.seq
+                );
             }
             eprintln!(
                 "ok: {} audit records, {} cards, {} provinces",
@@ -1034,6 +1105,121 @@ fn parse_scale(input: &str) -> Result<i64, String> {
 }
 
 /// What a failed `check` found, a line each, on standard error.
+/// The checkpoint writer of a serving node: a checkpoint whenever the chain grew since the last
+/// one (looked at every `every`), and a last one when the server stops.
+async fn write_checkpoints(
+    store: Store,
+    key: std::sync::Arc<skillcard_credential::IssuerKey>,
+    file: PathBuf,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut written: Option<u64> = None;
+    let mut tick = tokio::time::interval(every);
+    loop {
+        let stopping = tokio::select! {
+            _ = tick.tick() => false,
+            _ = stop.wait_for(|s| *s) => true,
+        };
+        let grew = match store.audit_checkpoint("").await {
+            Ok(now) => written != Some(now.seq),
+            Err(e) => {
+                tracing::warn!(error = %e, "reading the audit head for a checkpoint failed");
+                false
+            }
+        };
+        if grew {
+            match append_checkpoint(&store, &key, &file).await {
+                Ok(cp) => written = Some(cp.seq),
+                Err(e) => {
+                    tracing::error!(error = %format!("{e:#}"), "writing an audit checkpoint failed")
+                }
+            }
+        }
+        if stopping {
+            return;
+        }
+    }
+}
+
+/// Signs the audit chain's head now and appends it to `file` as one base64 line (the file is
+/// only ever appended to, and synced before this returns).
+async fn append_checkpoint(
+    store: &Store,
+    key: &skillcard_credential::IssuerKey,
+    file: &std::path::Path,
+) -> anyhow::Result<skillcard_credential::transparency::AuditCheckpoint> {
+    use base64::Engine as _;
+    use std::io::Write as _;
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .context("formatting the time")?;
+    let cp = store.audit_checkpoint(&now).await.map_err(describe)?;
+    let signed = cp.sign(key).context("signing the checkpoint")?;
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(file)
+        .with_context(|| format!("opening {}", file.display()))?;
+    writeln!(
+        f,
+        "{}",
+        base64::engine::general_purpose::STANDARD.encode(signed)
+    )
+    .and_then(|()| f.sync_data())
+    .with_context(|| format!("appending to {}", file.display()))?;
+    Ok(cp)
+}
+
+/// The largest checkpoint file or answer read (a checkpoint line is about 200 bytes).
+const MAX_CHECKPOINT_SOURCE: u64 = 16 << 20;
+
+/// The latest checkpoint of `source` (a file's last line, or a server's JSON `signed`), verified
+/// with `keys`.
+async fn read_checkpoint(
+    source: &str,
+    keys: &skillcard_credential::PublicKeySet,
+) -> anyhow::Result<(skillcard_credential::transparency::AuditCheckpoint, String)> {
+    use base64::Engine as _;
+    let text = if source.starts_with("http://") || source.starts_with("https://") {
+        let answer: serde_json::Value = reqwest::get(source)
+            .await
+            .and_then(|r| r.error_for_status())
+            .with_context(|| format!("fetching {source}"))?
+            .json()
+            .await
+            .with_context(|| format!("reading {source}"))?;
+        answer["signed"]
+            .as_str()
+            .with_context(|| format!("{source} has no `signed` checkpoint"))?
+            .to_owned()
+    } else {
+        use std::io::Read as _;
+        let mut all = String::new();
+        std::fs::File::open(source)
+            .with_context(|| format!("opening {source}"))?
+            .take(MAX_CHECKPOINT_SOURCE)
+            .read_to_string(&mut all)
+            .with_context(|| format!("reading {source}"))?;
+        all.lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .with_context(|| format!("{source} holds no checkpoint"))?
+            .trim()
+            .to_owned()
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text.trim())
+        .with_context(|| format!("the checkpoint in {source} is not base64"))?;
+    skillcard_credential::transparency::AuditCheckpoint::verify(&bytes, keys).map_err(|v| {
+        anyhow::anyhow!(
+            "the checkpoint in {source} cannot be trusted: {} ({})",
+            v.code(),
+            v.message_fa()
+        )
+    })
+}
+
 fn print_failures(report: &skillcard_db::CheckReport) {
     if let Some(e) = &report.chain_error {
         eprintln!("audit chain broken: {e}");
@@ -1067,6 +1253,8 @@ struct ServeOptions {
     senders: skillcard_senders::Senders,
     metrics_token: Option<String>,
     sms_report_token: Option<String>,
+    /// Where to append audit checkpoints, and every how many seconds.
+    checkpoints: Option<(PathBuf, u64)>,
     hsm_pin: Option<String>,
 }
 
@@ -1118,6 +1306,7 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         senders,
         metrics_token,
         sms_report_token,
+        checkpoints,
         hsm_pin,
     } = opts;
     let key = signing_key(&key_dir, hsm_pin, demo)?;
@@ -1169,9 +1358,26 @@ async fn serve(store: Store, opts: ServeOptions) -> anyhow::Result<()> {
         std::time::Duration::from_secs(60),
         stopped,
     ));
+    let checkpointer = match (checkpoints, state.signing_key.clone()) {
+        (Some((file, every)), Some(key)) => {
+            tracing::info!(file = %file.display(), every, "audit checkpoints are appended");
+            Some(tokio::spawn(write_checkpoints(
+                state.store.clone(),
+                key,
+                file,
+                std::time::Duration::from_secs(every),
+                stop.subscribe(),
+            )))
+        }
+        (Some(_), None) => bail!("--checkpoint-file needs a signing key in the key directory"),
+        (None, _) => None,
+    };
     let served = skillcard_web::serve(listener, state).await;
     // SIGTERM: requests in flight are done; let the outbox finish the round it is sending.
     let _ = stop.send(true);
+    if let Some(task) = checkpointer {
+        let _ = task.await;
+    }
     if tokio::time::timeout(std::time::Duration::from_secs(20), outbox)
         .await
         .is_err()

@@ -222,3 +222,141 @@ async fn a_card_marked_delivered_without_a_delivery_is_named() {
     );
     assert!(!named.iter().any(|(i, _)| *i == "card_counts"), "{named:?}");
 }
+
+/// `skillcard …` against the test's database and a key directory; success and what it said.
+fn skillcard_cli(app: &TestApp, keys: &std::path::Path, args: &[&str]) -> (bool, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_skillcard"))
+        .args(args)
+        .arg("--key-dir")
+        .arg(keys)
+        .env("DATABASE_URL", &app.db_url)
+        .env("RUST_LOG", "warn")
+        .env_remove("SKILLCARD_CONFIG")
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).to_string() + &String::from_utf8_lossy(&out.stderr),
+    )
+}
+
+/// Cutting off the newest audit records and setting the head back leaves a chain that checks
+/// out on its own; a signed checkpoint kept outside the database catches it (issue: tamper 1),
+/// and a checkpoint that does not verify is refused.
+#[tokio::test]
+async fn a_checkpoint_kept_outside_catches_a_cut_off_audit_tail() {
+    let app = spawn_app().await;
+    let dir = tempdir();
+    let keys = dir.join("keys");
+    let (ok, out) = skillcard_cli(&app, &keys, &["keys", "generate", "--kid", "c1"]);
+    assert!(ok, "{out}");
+    let file = dir.join("checkpoints.b64");
+    let file_arg = file.to_str().unwrap();
+
+    let (ok, out) = skillcard_cli(&app, &keys, &["checkpoint", "--append", file_arg]);
+    assert!(ok, "{out}");
+    let (cp_seq, cp_hash) = app.store.audit_tip().await.unwrap().unwrap();
+    assert!(out.contains(&format!("audit record {cp_seq} ")), "{out}");
+
+    // Work after the checkpoint extends it.
+    app.post_ok(
+        "/api/v1/shipments/2/receipt",
+        "security",
+        &receipt_body(1000, &[], &[]),
+    )
+    .await;
+    let (ok, out) = skillcard_cli(&app, &keys, &["check", "--checkpoint", file_arg]);
+    assert!(ok && out.contains("extends"), "{out}");
+
+    // The DBA cuts the chain back to before the checkpoint's record and sets the head back.
+    let (prev_seq, prev_hash): (i64, String) =
+        sqlx::query_as("SELECT seq, hash FROM audit_log WHERE seq < $1 ORDER BY seq DESC LIMIT 1")
+            .bind(cp_seq)
+            .fetch_one(app.store.pool())
+            .await
+            .unwrap();
+    sqlx::query("DELETE FROM audit_log WHERE seq >= $1")
+        .bind(cp_seq)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(prev_seq)
+        .bind(&prev_hash)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let (ok, _) = skillcard_cli(&app, &keys, &["check"]);
+    assert!(
+        ok,
+        "the chain alone still checks out: this is what a checkpoint is for"
+    );
+    let (ok, out) = skillcard_cli(&app, &keys, &["check", "--checkpoint", file_arg]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("removed") && out.contains(&format!("record {cp_seq}")),
+        "{out}"
+    );
+
+    // Putting back a record under the checkpoint's number with other content, chained so the
+    // chain check passes, is named as a rewrite.
+    let mut forged = skillcard_core::audit::AuditRecord {
+        seq: cp_seq,
+        at: "2026-01-01T00:00:00Z".into(),
+        actor_id: None,
+        action: "forged".into(),
+        entity: "x".into(),
+        entity_id: "0".into(),
+        province_id: None,
+        before: "null".into(),
+        after: "null".into(),
+        prev_hash: prev_hash.clone(),
+        hash: String::new(),
+    };
+    forged.hash = skillcard_core::audit::record_hash(&prev_hash, &forged);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor_id, action, entity, entity_id, province_id, before, after, prev_hash, hash) \
+         VALUES ($1, $2, NULL, $3, $4, $5, NULL, $6, $7, $8, $9)",
+    )
+    .bind(forged.seq)
+    .bind(&forged.at)
+    .bind(&forged.action)
+    .bind(&forged.entity)
+    .bind(&forged.entity_id)
+    .bind(&forged.before)
+    .bind(&forged.after)
+    .bind(&forged.prev_hash)
+    .bind(&forged.hash)
+    .execute(app.store.pool())
+    .await
+    .unwrap();
+    sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+        .bind(forged.seq)
+        .bind(&forged.hash)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let (ok, out) = skillcard_cli(&app, &keys, &["check"]);
+    assert!(ok, "the forged chain checks out on its own: {out}");
+    let (ok, out) = skillcard_cli(&app, &keys, &["check", "--checkpoint", file_arg]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("rewritten") && out.contains(&cp_hash) && out.contains(&forged.hash),
+        "{out}"
+    );
+
+    // A checkpoint line that is not one, or one signed by a key not in the set, is refused.
+    let bogus = dir.join("bogus.b64");
+    std::fs::write(&bogus, "not a checkpoint\n").unwrap();
+    let (ok, out) = skillcard_cli(
+        &app,
+        &keys,
+        &["check", "--checkpoint", bogus.to_str().unwrap()],
+    );
+    assert!(!ok, "{out}");
+    let other_keys = dir.join("other-keys");
+    let (ok, _) = skillcard_cli(&app, &other_keys, &["keys", "generate", "--kid", "c9"]);
+    assert!(ok);
+    let (ok, out) = skillcard_cli(&app, &other_keys, &["check", "--checkpoint", file_arg]);
+    assert!(!ok && out.contains("cannot be trusted"), "{out}");
+}

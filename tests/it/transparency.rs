@@ -494,3 +494,52 @@ async fn a_database_from_before_the_log_is_backfilled_once() {
     app.store.migrate().await.unwrap();
     assert_eq!(head(&app).await.tree_size, live);
 }
+
+/// The public audit checkpoint: signed by the issuer key, naming the chain's newest record, the
+/// same while the chain has not grown and moving on when it does.
+#[tokio::test]
+async fn the_audit_checkpoint_names_the_chains_head() {
+    use base64::Engine as _;
+    use skillcard_credential::transparency::AuditCheckpoint;
+    let app = spawn_app().await;
+    let fetch = || async {
+        let (s, b) = app.get_json("/api/v1/public/audit/checkpoint", None).await;
+        assert_eq!(s, reqwest::StatusCode::OK, "{b}");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b["signed"].as_str().unwrap())
+            .unwrap();
+        let (cp, kid) = AuditCheckpoint::verify(&bytes, &test_public_keys()).unwrap();
+        assert_eq!(kid, b["kid"].as_str().unwrap());
+        assert_eq!(
+            (cp.seq, hex::encode(cp.hash)),
+            (
+                b["seq"].as_u64().unwrap(),
+                b["hash"].as_str().unwrap().to_owned()
+            )
+        );
+        (cp, b)
+    };
+    let (first, body) = fetch().await;
+    let (tip_seq, tip_hash) = app.store.audit_tip().await.unwrap().unwrap();
+    assert_eq!(
+        (first.seq as i64, hex::encode(first.hash)),
+        (tip_seq, tip_hash)
+    );
+    assert_eq!(
+        fetch().await.1,
+        body,
+        "unchanged while the chain has not grown"
+    );
+    app.post_ok(
+        "/api/v1/shipments/2/receipt",
+        "security",
+        &receipt_body(1000, &[], &[]),
+    )
+    .await;
+    let (next, _) = fetch().await;
+    assert!(next.seq > first.seq);
+    assert_eq!(
+        app.store.standing_against(&first).await.unwrap(),
+        skillcard_db::checkpoint::CheckpointStanding::Extends { newest: next.seq }
+    );
+}

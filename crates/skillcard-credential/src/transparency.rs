@@ -27,6 +27,7 @@ use sha2::{Digest, Sha256};
 
 const STH_CONTENT_TYPE: &str = "application/skillcard-sth+cbor";
 const STATUS_CONTENT_TYPE: &str = "application/skillcard-status+cbor";
+const CHECKPOINT_CONTENT_TYPE: &str = "application/skillcard-audit-checkpoint+cbor";
 /// The largest tree head accepted.
 const MAX_TREE_HEAD_BYTES: usize = 1024;
 /// The largest status list accepted (about 3.9 million records).
@@ -197,6 +198,53 @@ impl TreeHead {
         };
         opened.check_not_after(date_part(&head.timestamp)?)?;
         Ok((head, opened.kid))
+    }
+}
+
+/// A signed statement of the audit chain's head: the newest record's sequence number and hash,
+/// and when it was taken. Kept outside the database (an append-only file, a second store), it
+/// proves later that the database still holds that record unchanged: a chain cut back below it,
+/// or rewritten from it on, no longer extends it. It names no person.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AuditCheckpoint {
+    pub seq: u64,
+    #[serde(with = "hex_hash")]
+    pub hash: Hash,
+    /// RFC 3339.
+    pub at: String,
+}
+
+impl AuditCheckpoint {
+    pub fn sign(&self, key: &IssuerKey) -> Result<Vec<u8>, SignError> {
+        let map = Value::Map(vec![
+            (Value::from(1), Value::from(self.seq)),
+            (Value::from(2), Value::Bytes(self.hash.to_vec())),
+            (Value::from(3), Value::Text(self.at.clone())),
+        ]);
+        sign_payload(to_cbor(&map)?, content_type(CHECKPOINT_CONTENT_TYPE), key)
+    }
+
+    /// Opens a signed checkpoint: the verdict says why one cannot be trusted (not a checkpoint,
+    /// an unknown or revoked key, a bad signature).
+    pub fn verify(bytes: &[u8], keys: &PublicKeySet) -> Result<(AuditCheckpoint, String), Verdict> {
+        let opened = open_signed(
+            bytes,
+            MAX_TREE_HEAD_BYTES,
+            &content_type(CHECKPOINT_CONTENT_TYPE),
+            keys,
+        )?;
+        let [seq, hash, at] = three_fields(&opened.payload)?;
+        let hash: Hash = hash
+            .as_bytes()
+            .and_then(|b| b.as_slice().try_into().ok())
+            .ok_or_else(|| Verdict::Malformed("audit hash is not 32 bytes".to_owned()))?;
+        let checkpoint = AuditCheckpoint {
+            seq: uint_field(&seq, "sequence number")?,
+            hash,
+            at: text_field(&at, "time")?,
+        };
+        opened.check_not_after(date_part(&checkpoint.at)?)?;
+        Ok((checkpoint, opened.kid))
     }
 }
 
@@ -544,6 +592,33 @@ mod tests {
         assert!(matches!(
             verify_inclusion(b"credential 5", &garbled, &set),
             Err(LogError::Unreadable(_))
+        ));
+    }
+
+    #[test]
+    fn an_audit_checkpoint_round_trips_and_is_no_tree_head() {
+        let (key, set) = keys();
+        let cp = AuditCheckpoint {
+            seq: 41,
+            hash: [9; 32],
+            at: "2026-12-04T01:02:03Z".into(),
+        };
+        let bytes = cp.sign(&key).unwrap();
+        assert_eq!(
+            AuditCheckpoint::verify(&bytes, &set).unwrap(),
+            (cp.clone(), "hq-2026".into())
+        );
+        assert!(TreeHead::verify(&bytes, &set).is_err());
+        let head = TreeHead {
+            tree_size: 41,
+            root_hash: [9; 32],
+            timestamp: cp.at.clone(),
+        };
+        assert!(AuditCheckpoint::verify(&head.sign(&key).unwrap(), &set).is_err());
+        let other = IssuerKey::from_seed("hq-2026", [8; 32]).unwrap();
+        assert!(matches!(
+            AuditCheckpoint::verify(&cp.sign(&other).unwrap(), &set),
+            Err(Verdict::BadSignature(_))
         ));
     }
 

@@ -17,6 +17,7 @@ pub use backup::sqlite_integrity;
 pub mod bulk;
 pub mod cases;
 mod check;
+pub mod checkpoint;
 pub mod counters;
 mod custody;
 pub mod delivery;

@@ -90,6 +90,8 @@ pub struct Shared {
     /// The last signed tree head, reused while the log's head is the same (Ed25519 signatures
     /// are deterministic, so it equals a fresh one); a security module signs once per change.
     pub signed_head: Arc<std::sync::Mutex<Option<SignedHead>>>,
+    /// The last signed audit checkpoint, reused while the audit chain has not grown.
+    pub signed_checkpoint: Arc<std::sync::Mutex<Option<api::transparency::SignedAuditCheckpoint>>>,
     /// Public verification answers about registered cards (see [`verify_cache`]).
     pub verify_cache: Arc<verify_cache::VerifyCache>,
     /// The operations team's counters and histograms (see [`metrics`]).
@@ -125,6 +127,7 @@ impl AppState {
             public_limit: None,
             status_list: Arc::default(),
             signed_head: Arc::default(),
+            signed_checkpoint: Arc::default(),
             verify_cache: Arc::new(verify_cache::VerifyCache::new(
                 verify_cache::DEFAULT_CAPACITY,
             )),

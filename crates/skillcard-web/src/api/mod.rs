@@ -27,7 +27,7 @@ mod aftercare;
 mod exams;
 mod issuance;
 mod printing;
-mod transparency;
+pub mod transparency;
 mod verify;
 
 type ApiResult<T> = Result<Json<T>, ApiError>;

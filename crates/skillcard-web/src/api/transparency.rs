@@ -32,17 +32,27 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/public/log/consistency", get(consistency))
         .route("/api/v1/public/log/entries", get(entries))
         .route("/api/v1/public/status-list", get(status_list))
+        .route("/api/v1/public/audit/checkpoint", get(audit_checkpoint))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(keys, tree_head, inclusion, consistency, entries, status_list),
+    paths(
+        keys,
+        tree_head,
+        inclusion,
+        consistency,
+        entries,
+        status_list,
+        audit_checkpoint
+    ),
     components(schemas(
         ErrorBody,
         SignedTreeHead,
         InclusionBundle,
         ConsistencyProof,
-        PublicLogEntry
+        PublicLogEntry,
+        SignedAuditCheckpoint
     ))
 )]
 pub struct TransparencyDoc;
@@ -147,6 +157,60 @@ async fn signed_head(s: &AppState) -> Result<SignedTreeHead, ApiError> {
         kid: key.kid().to_owned(),
         signed: b64(&signed),
     })
+}
+
+/// The audit chain's head, signed: what an auditor keeps outside the database for
+/// `skillcard check --checkpoint`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SignedAuditCheckpoint {
+    /// The newest audit record's sequence number.
+    pub seq: u64,
+    /// Its hash (hex SHA-256).
+    pub hash: String,
+    /// When this head was first signed (RFC 3339).
+    pub at: String,
+    pub kid: String,
+    /// The COSE_Sign1 bytes (base64): what `check --checkpoint` verifies.
+    pub signed: String,
+}
+
+/// A signed checkpoint of the audit chain (sequence number and hash of the newest record; no
+/// personal data), the same while the chain has not grown. Copy it somewhere the database's
+/// administrator cannot write; `skillcard check --checkpoint URL` reads it from here too.
+#[utoipa::path(get, path = "/api/v1/public/audit/checkpoint",
+    responses((status = 200, body = SignedAuditCheckpoint), (status = 422, body = ErrorBody)))]
+async fn audit_checkpoint(State(s): State<AppState>) -> Result<Response, ApiError> {
+    let key = signing_key(&s)?;
+    let now = time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let cp = s
+        .store
+        .audit_checkpoint(&now)
+        .await
+        .map_err(AppError::from)?;
+    let cached = s.signed_checkpoint.lock().ok().and_then(|c| c.clone());
+    let signed = match cached.filter(|c| c.seq == cp.seq && c.kid == key.kid()) {
+        Some(c) => c,
+        None => {
+            let (seq, hash, at) = (cp.seq, hex::encode(cp.hash), cp.at.clone());
+            let bytes = with_key(key, move |k| cp.sign(k))
+                .await?
+                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let fresh = SignedAuditCheckpoint {
+                seq,
+                hash,
+                at,
+                kid: key.kid().to_owned(),
+                signed: b64(&bytes),
+            };
+            if let Ok(mut c) = s.signed_checkpoint.lock() {
+                *c = Some(fresh.clone());
+            }
+            fresh
+        }
+    };
+    Ok(([(header::CACHE_CONTROL, SHORT_CACHE)], Json(signed)).into_response())
 }
 
 /// The log's current signed tree head.
