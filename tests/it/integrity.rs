@@ -360,3 +360,46 @@ async fn a_checkpoint_kept_outside_catches_a_cut_off_audit_tail() {
     let (ok, out) = skillcard_cli(&app, &other_keys, &["check", "--checkpoint", file_arg]);
     assert!(!ok && out.contains("cannot be trusted"), "{out}");
 }
+
+/// behind the application's back (tamper 4): a registered card's holder renamed in the
+/// database is named by `check`, against the claims signed into the card.
+#[tokio::test]
+async fn a_holder_renamed_after_registration_is_named() {
+    let app = spawn_app().await;
+    let certs = crate::printing::issued_certificates(&app).await;
+    let card = crate::aftercare::registered_card(&app, certs[0].0, "t4").await;
+    app.assert_check_ok().await;
+    let before: (String,) = sqlx::query_as("SELECT first_name FROM candidates WHERE id = $1")
+        .bind(certs[0].1)
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE candidates SET first_name = 'جعلی' WHERE id = $1")
+        .bind(certs[0].1)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    let report = app.store.check().await.unwrap();
+    let named: Vec<_> = report
+        .violations
+        .iter()
+        .filter(|v| v.invariant == "printed_data_unchanged")
+        .collect();
+    assert_eq!(named.len(), 1, "{report:?}");
+    assert!(
+        named[0]
+            .detail
+            .contains(&format!("card print {}", card["id"]))
+            && named[0].detail.contains("first_name is \"جعلی\"")
+            && named[0].detail.contains(&before.0),
+        "{:?}",
+        named[0]
+    );
+    sqlx::query("UPDATE candidates SET first_name = $1 WHERE id = $2")
+        .bind(&before.0)
+        .bind(certs[0].1)
+        .execute(app.store.pool())
+        .await
+        .unwrap();
+    app.assert_check_ok().await;
+}

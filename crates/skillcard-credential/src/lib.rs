@@ -223,6 +223,31 @@ pub fn verify(bytes: &[u8], keys: &PublicKeySet, expected_chip_uid: Option<&[u8]
     }
 }
 
+/// The claims a credential carries, read without asking who signed it: for comparing a stored
+/// credential with the records it was made from (`skillcard check`). Wherever a credential is
+/// to be trusted, [`verify`] checks its signature.
+pub fn read_claims(bytes: &[u8]) -> Result<Claims, String> {
+    if bytes.len() > MAX_CREDENTIAL_BYTES {
+        return Err(format!(
+            "{} bytes is longer than any credential",
+            bytes.len()
+        ));
+    }
+    let parsed = if bytes.first() == Some(&0xd2) {
+        CoseSign1::from_tagged_slice(bytes)
+    } else {
+        CoseSign1::from_slice(bytes)
+    };
+    let cose = parsed.map_err(|e| format!("not a COSE_Sign1: {e}"))?;
+    if cose.protected.header.content_type
+        != Some(ContentType::Assigned(iana::CoapContentFormat::Cbor))
+    {
+        return Err("not a credential (content type)".to_owned());
+    }
+    let payload = cose.payload.as_deref().ok_or("detached payload")?;
+    Claims::from_cbor(payload).map_err(|e| e.to_string())
+}
+
 /// A COSE_Sign1 whose signature checked out against a known, unrevoked key.
 pub(crate) struct Opened {
     pub payload: Vec<u8>,

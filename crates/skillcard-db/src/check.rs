@@ -25,6 +25,69 @@ impl CheckReport {
     }
 }
 
+/// R-9.1: a registered card's holder data cannot change after printing. The claims signed into
+/// its credential (bound to the transparency log, so they cannot be swapped unseen) are what
+/// was printed; each registered card's holder record must still say the same. Bulk-loaded
+/// history carries a placeholder (zero bytes) instead of a credential and is not compared.
+/// Read a page of prints at a time; returns one line per card that differs (at most 20).
+async fn printed_data_changes(conn: &mut sqlx::AnyConnection) -> Result<Vec<String>> {
+    const PAGE: i64 = 5_000;
+    const NAMED: usize = 20;
+    let mut problems = Vec::new();
+    let mut unnamed = 0u64;
+    let mut after = 0i64;
+    loop {
+        #[allow(clippy::type_complexity)]
+        let rows: Vec<(i64, i64, Vec<u8>, String, String, String, String)> = sqlx::query_as(
+            "SELECT p.id, p.serial, p.credential, k.first_name, k.last_name, k.father_name, k.national_id \
+             FROM card_prints p JOIN certificates c ON c.id = p.certificate_id \
+             JOIN candidates k ON k.id = c.candidate_id \
+             WHERE p.status = 'bound' AND p.id > $1 ORDER BY p.id LIMIT $2",
+        )
+        .bind(after)
+        .bind(PAGE)
+        .fetch_all(&mut *conn)
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = last.0;
+        for (id, serial, credential, first, last_name, father, national_id) in rows {
+            if credential.iter().all(|b| *b == 0) {
+                continue;
+            }
+            let differs = match skillcard_credential::read_claims(&credential) {
+                Err(e) => vec![format!("its credential cannot be read ({e})")],
+                Ok(c) => [
+                    ("first_name", first, c.given_name),
+                    ("last_name", last_name, c.family_name),
+                    ("father_name", father, c.father_name),
+                    ("national_id", national_id, c.national_id),
+                ]
+                .into_iter()
+                .filter(|(_, now, printed)| now != printed)
+                .map(|(field, now, printed)| {
+                    format!("{field} is {now:?}, the card says {printed:?}")
+                })
+                .collect(),
+            };
+            if differs.is_empty() {
+                continue;
+            }
+            if problems.len() < NAMED {
+                problems.push(format!(
+                    "card print {id} (serial {serial}): {}",
+                    differs.join(", ")
+                ));
+            } else {
+                unnamed += 1;
+            }
+        }
+    }
+    if unnamed > 0 {
+        problems.push(format!("and {unnamed} more registered cards"));
+    }
+    Ok(problems)
+}
+
 fn global(invariant: &'static str, detail: String) -> Violation {
     Violation {
         invariant,
@@ -313,6 +376,9 @@ impl Store {
         }
         for c in per.values() {
             violations.extend(check_province(c));
+        }
+        for problem in printed_data_changes(&mut conn).await? {
+            violations.push(global("printed_data_unchanged", problem));
         }
         for problem in self.check_log(&mut conn).await? {
             violations.push(global("transparency_log", problem));
