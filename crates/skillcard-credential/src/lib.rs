@@ -233,12 +233,7 @@ pub fn read_claims(bytes: &[u8]) -> Result<Claims, String> {
             bytes.len()
         ));
     }
-    let parsed = if bytes.first() == Some(&0xd2) {
-        CoseSign1::from_tagged_slice(bytes)
-    } else {
-        CoseSign1::from_slice(bytes)
-    };
-    let cose = parsed.map_err(|e| format!("not a COSE_Sign1: {e}"))?;
+    let cose = parse_cose(bytes)?;
     if cose.protected.header.content_type
         != Some(ContentType::Assigned(iana::CoapContentFormat::Cbor))
     {
@@ -246,6 +241,16 @@ pub fn read_claims(bytes: &[u8]) -> Result<Claims, String> {
     }
     let payload = cose.payload.as_deref().ok_or("detached payload")?;
     Claims::from_cbor(payload).map_err(|e| e.to_string())
+}
+
+/// A COSE_Sign1, tagged (18) or not.
+fn parse_cose(bytes: &[u8]) -> Result<CoseSign1, String> {
+    let parsed = if bytes.first() == Some(&0xd2) {
+        CoseSign1::from_tagged_slice(bytes)
+    } else {
+        CoseSign1::from_slice(bytes)
+    };
+    parsed.map_err(|e| format!("not a COSE_Sign1: {e}"))
 }
 
 /// A COSE_Sign1 whose signature checked out against a known, unrevoked key.
@@ -290,15 +295,7 @@ pub(crate) fn open_signed(
             bytes.len()
         )));
     }
-    let parsed = if bytes.first() == Some(&0xd2) {
-        CoseSign1::from_tagged_slice(bytes)
-    } else {
-        CoseSign1::from_slice(bytes)
-    };
-    let cose = match parsed {
-        Ok(c) => c,
-        Err(e) => return Err(Verdict::Malformed(format!("not a COSE_Sign1: {e}"))),
-    };
+    let cose = parse_cose(bytes).map_err(Verdict::Malformed)?;
     let header = &cose.protected.header;
     if !header.crit.is_empty() {
         return malformed("unknown critical header");

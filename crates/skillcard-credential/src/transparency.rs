@@ -167,37 +167,66 @@ fn date_part(ts: &str) -> Result<&str, Verdict> {
         .ok_or_else(|| Verdict::Malformed(format!("{ts:?} is not an RFC 3339 time")))
 }
 
+/// What a tree head and an audit checkpoint both sign: a count, a 32-byte hash and a time, as
+/// the CBOR map `{1: count, 2: hash, 3: time}` under the statement's own content type (so one
+/// kind never passes for the other).
+fn sign_head(
+    count: u64,
+    hash: &Hash,
+    time: &str,
+    kind: &str,
+    key: &IssuerKey,
+) -> Result<Vec<u8>, SignError> {
+    let map = Value::Map(vec![
+        (Value::from(1), Value::from(count)),
+        (Value::from(2), Value::Bytes(hash.to_vec())),
+        (Value::from(3), Value::Text(time.to_owned())),
+    ]);
+    sign_payload(to_cbor(&map)?, content_type(kind), key)
+}
+
+/// Opens what [`sign_head`] signed: the count, hash and time, and the key id, once the
+/// signature, the key and the key's `not_after` (against the time's date) check out.
+fn open_head(
+    bytes: &[u8],
+    kind: &str,
+    keys: &PublicKeySet,
+) -> Result<(u64, Hash, String, String), Verdict> {
+    let opened = open_signed(bytes, MAX_TREE_HEAD_BYTES, &content_type(kind), keys)?;
+    let [count, hash, time] = three_fields(&opened.payload)?;
+    let hash: Hash = hash
+        .as_bytes()
+        .and_then(|b| b.as_slice().try_into().ok())
+        .ok_or_else(|| Verdict::Malformed("the hash is not 32 bytes".to_owned()))?;
+    let count = uint_field(&count, "the count")?;
+    let time = text_field(&time, "the time")?;
+    opened.check_not_after(date_part(&time)?)?;
+    Ok((count, hash, time, opened.kid))
+}
+
 impl TreeHead {
     pub fn sign(&self, key: &IssuerKey) -> Result<Vec<u8>, SignError> {
-        let map = Value::Map(vec![
-            (Value::from(1), Value::from(self.tree_size)),
-            (Value::from(2), Value::Bytes(self.root_hash.to_vec())),
-            (Value::from(3), Value::Text(self.timestamp.clone())),
-        ]);
-        sign_payload(to_cbor(&map)?, content_type(STH_CONTENT_TYPE), key)
+        sign_head(
+            self.tree_size,
+            &self.root_hash,
+            &self.timestamp,
+            STH_CONTENT_TYPE,
+            key,
+        )
     }
 
     /// Opens a signed tree head: the verdict is [`Verdict::Malformed`], a key problem or a bad
     /// signature when it cannot be trusted.
     pub fn verify(bytes: &[u8], keys: &PublicKeySet) -> Result<(TreeHead, String), Verdict> {
-        let opened = open_signed(
-            bytes,
-            MAX_TREE_HEAD_BYTES,
-            &content_type(STH_CONTENT_TYPE),
-            keys,
-        )?;
-        let [size, root, ts] = three_fields(&opened.payload)?;
-        let root_hash: Hash = root
-            .as_bytes()
-            .and_then(|b| b.as_slice().try_into().ok())
-            .ok_or_else(|| Verdict::Malformed("root hash is not 32 bytes".to_owned()))?;
-        let head = TreeHead {
-            tree_size: uint_field(&size, "tree size")?,
-            root_hash,
-            timestamp: text_field(&ts, "timestamp")?,
-        };
-        opened.check_not_after(date_part(&head.timestamp)?)?;
-        Ok((head, opened.kid))
+        let (tree_size, root_hash, timestamp, kid) = open_head(bytes, STH_CONTENT_TYPE, keys)?;
+        Ok((
+            TreeHead {
+                tree_size,
+                root_hash,
+                timestamp,
+            },
+            kid,
+        ))
     }
 }
 
@@ -216,35 +245,14 @@ pub struct AuditCheckpoint {
 
 impl AuditCheckpoint {
     pub fn sign(&self, key: &IssuerKey) -> Result<Vec<u8>, SignError> {
-        let map = Value::Map(vec![
-            (Value::from(1), Value::from(self.seq)),
-            (Value::from(2), Value::Bytes(self.hash.to_vec())),
-            (Value::from(3), Value::Text(self.at.clone())),
-        ]);
-        sign_payload(to_cbor(&map)?, content_type(CHECKPOINT_CONTENT_TYPE), key)
+        sign_head(self.seq, &self.hash, &self.at, CHECKPOINT_CONTENT_TYPE, key)
     }
 
     /// Opens a signed checkpoint: the verdict says why one cannot be trusted (not a checkpoint,
     /// an unknown or revoked key, a bad signature).
     pub fn verify(bytes: &[u8], keys: &PublicKeySet) -> Result<(AuditCheckpoint, String), Verdict> {
-        let opened = open_signed(
-            bytes,
-            MAX_TREE_HEAD_BYTES,
-            &content_type(CHECKPOINT_CONTENT_TYPE),
-            keys,
-        )?;
-        let [seq, hash, at] = three_fields(&opened.payload)?;
-        let hash: Hash = hash
-            .as_bytes()
-            .and_then(|b| b.as_slice().try_into().ok())
-            .ok_or_else(|| Verdict::Malformed("audit hash is not 32 bytes".to_owned()))?;
-        let checkpoint = AuditCheckpoint {
-            seq: uint_field(&seq, "sequence number")?,
-            hash,
-            at: text_field(&at, "time")?,
-        };
-        opened.check_not_after(date_part(&checkpoint.at)?)?;
-        Ok((checkpoint, opened.kid))
+        let (seq, hash, at, kid) = open_head(bytes, CHECKPOINT_CONTENT_TYPE, keys)?;
+        Ok((AuditCheckpoint { seq, hash, at }, kid))
     }
 }
 
