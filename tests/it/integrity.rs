@@ -300,36 +300,8 @@ async fn a_checkpoint_kept_outside_catches_a_cut_off_audit_tail() {
 
     // Putting back a record under the checkpoint's number with other content, chained so the
     // chain check passes, is named as a rewrite.
-    let mut forged = skillcard_core::audit::AuditRecord {
-        seq: cp_seq,
-        at: "2026-01-01T00:00:00Z".into(),
-        actor_id: None,
-        action: "forged".into(),
-        entity: "x".into(),
-        entity_id: "0".into(),
-        province_id: None,
-        before: "null".into(),
-        after: "null".into(),
-        prev_hash: prev_hash.clone(),
-        hash: String::new(),
-    };
-    forged.hash = skillcard_core::audit::record_hash(&prev_hash, &forged);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor_id, action, entity, entity_id, province_id, before, after, prev_hash, hash) \
-         VALUES ($1, $2, NULL, $3, $4, $5, NULL, $6, $7, $8, $9)",
-    )
-    .bind(forged.seq)
-    .bind(&forged.at)
-    .bind(&forged.action)
-    .bind(&forged.entity)
-    .bind(&forged.entity_id)
-    .bind(&forged.before)
-    .bind(&forged.after)
-    .bind(&forged.prev_hash)
-    .bind(&forged.hash)
-    .execute(app.store.pool())
-    .await
-    .unwrap();
+    let forged = chained_record(cp_seq, &prev_hash, "forged");
+    insert_audit_record(&app, &forged).await;
     sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
         .bind(forged.seq)
         .bind(&forged.hash)
@@ -402,4 +374,62 @@ async fn a_holder_renamed_after_registration_is_named() {
         .await
         .unwrap();
     app.assert_check_ok().await;
+}
+
+/// A record chained onto the newest one but written behind the application's back (the head
+/// not moved) is named; the chain is read a page at a time up to the head.
+#[tokio::test]
+async fn an_audit_record_past_the_head_is_named() {
+    let app = spawn_app().await;
+    let (seq, hash) = app.store.audit_tip().await.unwrap().unwrap();
+    let extra = chained_record(seq + 1, &hash, "slipped.in");
+    insert_audit_record(&app, &extra).await;
+    let report = app.store.check().await.unwrap();
+    let error = report.chain_error.unwrap_or_default();
+    assert!(
+        error.contains("past the audit head") && error.contains(&(seq + 1).to_string()),
+        "{error}"
+    );
+    assert_eq!(report.audit_records, seq);
+}
+
+/// An audit record as a forger would write it: correctly chained onto `prev_hash`.
+fn chained_record(seq: i64, prev_hash: &str, action: &str) -> skillcard_core::audit::AuditRecord {
+    let mut r = skillcard_core::audit::AuditRecord {
+        seq,
+        at: "2026-01-01T00:00:00Z".into(),
+        actor_id: None,
+        action: action.into(),
+        entity: "x".into(),
+        entity_id: "0".into(),
+        province_id: None,
+        before: "null".into(),
+        after: "null".into(),
+        prev_hash: prev_hash.into(),
+        hash: String::new(),
+    };
+    r.hash = skillcard_core::audit::record_hash(prev_hash, &r);
+    r
+}
+
+/// Writes `r` straight into `audit_log`, as a database administrator could.
+async fn insert_audit_record(app: &TestApp, r: &skillcard_core::audit::AuditRecord) {
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor_id, action, entity, entity_id, province_id, before, after, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(r.seq)
+    .bind(&r.at)
+    .bind(r.actor_id)
+    .bind(&r.action)
+    .bind(&r.entity)
+    .bind(&r.entity_id)
+    .bind(r.province_id)
+    .bind(&r.before)
+    .bind(&r.after)
+    .bind(&r.prev_hash)
+    .bind(&r.hash)
+    .execute(app.store.pool())
+    .await
+    .unwrap();
 }

@@ -62,12 +62,38 @@ pub enum ChainError {
     Truncated { head_seq: i64, last_seq: i64 },
 }
 
+/// How far a chain has been verified: the last record's sequence number and hash (0 and
+/// [`GENESIS`] before the first), so a long chain can be verified a page at a time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainCursor {
+    pub last: i64,
+    pub prev: String,
+}
+
+impl ChainCursor {
+    pub fn genesis() -> Self {
+        ChainCursor {
+            last: 0,
+            prev: GENESIS.to_string(),
+        }
+    }
+}
+
 /// Verifies records in sequence order, starting from the genesis hash.
 pub fn verify_chain<'a>(
     records: impl IntoIterator<Item = &'a AuditRecord>,
 ) -> Result<(i64, String), ChainError> {
-    let mut prev = GENESIS.to_string();
-    let mut last = 0i64;
+    let c = verify_chain_from(ChainCursor::genesis(), records)?;
+    Ok((c.last, c.prev))
+}
+
+/// Verifies the records that follow `from`, in sequence order: [`verify_chain`] one page at a
+/// time, each page starting where the last one ended.
+pub fn verify_chain_from<'a>(
+    from: ChainCursor,
+    records: impl IntoIterator<Item = &'a AuditRecord>,
+) -> Result<ChainCursor, ChainError> {
+    let ChainCursor { mut last, mut prev } = from;
     for r in records {
         if r.seq != last + 1 {
             return Err(ChainError::Gap {
@@ -87,7 +113,7 @@ pub fn verify_chain<'a>(
         prev = r.hash.clone();
         last = r.seq;
     }
-    Ok((last, prev))
+    Ok(ChainCursor { last, prev })
 }
 
 #[cfg(test)]
@@ -116,6 +142,27 @@ mod tests {
                 r
             })
             .collect()
+    }
+
+    /// Page by page is the same verification as all at once, and a page is checked against
+    /// where the one before ended.
+    #[test]
+    fn a_chain_verifies_page_by_page() {
+        let c = chain(7);
+        let whole = verify_chain(&c).unwrap();
+        let mut cursor = ChainCursor::genesis();
+        for page in c.chunks(3) {
+            cursor = verify_chain_from(cursor, page).unwrap();
+        }
+        assert_eq!((cursor.last, cursor.prev), whole);
+        let after_three = verify_chain_from(ChainCursor::genesis(), &c[..3]).unwrap();
+        assert_eq!(
+            verify_chain_from(after_three, &c[4..]),
+            Err(ChainError::Gap {
+                seq: 5,
+                expected: 4
+            })
+        );
     }
 
     #[test]

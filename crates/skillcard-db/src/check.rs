@@ -2,7 +2,7 @@
 
 use crate::{Result, Store, StoreError};
 use serde::Serialize;
-use skillcard_core::audit::{verify_chain, AuditRecord};
+use skillcard_core::audit::{verify_chain_from, AuditRecord, ChainCursor};
 use skillcard_core::card::CardState;
 use skillcard_core::custody::{check_province, ProvinceCounts, Violation};
 use skillcard_core::printing::{card_state_fits, PrintStatus};
@@ -23,6 +23,60 @@ impl CheckReport {
     pub fn is_ok(&self) -> bool {
         self.chain_error.is_none() && self.violations.is_empty()
     }
+}
+
+/// Audit records read per page by `check`.
+const AUDIT_PAGE: i64 = 10_000;
+
+/// The audit records after `after` up to `upto`, in order, one page.
+async fn audit_page(
+    conn: &mut sqlx::AnyConnection,
+    after: i64,
+    upto: i64,
+) -> Result<Vec<AuditRecord>> {
+    #[allow(clippy::type_complexity)]
+    let rows: Vec<(i64, String, Option<i64>, String, String, String, Option<i64>, String, String, String, String)> =
+        sqlx::query_as(
+            "SELECT seq, at, actor_id, action, entity, entity_id, province_id, before, after, prev_hash, hash \
+             FROM audit_log WHERE seq > $1 AND seq <= $2 ORDER BY seq LIMIT $3",
+        )
+        .bind(after)
+        .bind(upto)
+        .bind(AUDIT_PAGE)
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(
+            |(
+                seq,
+                at,
+                actor_id,
+                action,
+                entity,
+                entity_id,
+                province_id,
+                before,
+                after,
+                prev_hash,
+                hash,
+            )| {
+                AuditRecord {
+                    seq,
+                    at,
+                    actor_id,
+                    action,
+                    entity,
+                    entity_id,
+                    province_id,
+                    before,
+                    after,
+                    prev_hash,
+                    hash,
+                }
+            },
+        )
+        .collect())
 }
 
 /// R-9.1: a registered card's holder data cannot change after printing. The claims signed into
@@ -102,62 +156,54 @@ impl Store {
         let mut conn = self.pool.acquire().await?;
         let mut violations = Vec::new();
 
-        #[allow(clippy::type_complexity)]
-        let rows: Vec<(i64, String, Option<i64>, String, String, String, Option<i64>, String, String, String, String)> =
-            sqlx::query_as(
-                "SELECT seq, at, actor_id, action, entity, entity_id, province_id, before, after, prev_hash, hash \
-                 FROM audit_log ORDER BY seq",
-            )
-            .fetch_all(&mut *conn)
-            .await?;
-        let records: Vec<AuditRecord> = rows
-            .into_iter()
-            .map(
-                |(
-                    seq,
-                    at,
-                    actor_id,
-                    action,
-                    entity,
-                    entity_id,
-                    province_id,
-                    before,
-                    after,
-                    prev_hash,
-                    hash,
-                )| AuditRecord {
-                    seq,
-                    at,
-                    actor_id,
-                    action,
-                    entity,
-                    entity_id,
-                    province_id,
-                    before,
-                    after,
-                    prev_hash,
-                    hash,
-                },
-            )
-            .collect();
+        // The chain up to the head as it is now (later writes are the next check's), a page at
+        // a time so memory stays flat however long the chain.
         let (head_seq, head_hash): (i64, String) =
             sqlx::query_as("SELECT seq, hash FROM audit_head WHERE id = 1")
                 .fetch_one(&mut *conn)
                 .await?;
-        let chain_error = match verify_chain(&records) {
-            Err(e) => Some(e.to_string()),
-            Ok((last, _)) if last != head_seq => Some(
-                skillcard_core::audit::ChainError::Truncated {
-                    head_seq,
-                    last_seq: last,
-                }
-                .to_string(),
-            ),
-            Ok((_, hash)) if hash != head_hash => {
-                Some(format!("audit head hash does not match record {head_seq}"))
+        let mut cursor = ChainCursor::genesis();
+        let mut chain_error = None;
+        loop {
+            let page = audit_page(&mut conn, cursor.last, head_seq).await?;
+            if page.is_empty() {
+                break;
             }
-            Ok(_) => None,
-        };
+            match verify_chain_from(cursor.clone(), &page) {
+                Ok(next) => cursor = next,
+                Err(e) => {
+                    chain_error = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        if chain_error.is_none() {
+            if cursor.last != head_seq {
+                chain_error = Some(
+                    skillcard_core::audit::ChainError::Truncated {
+                        head_seq,
+                        last_seq: cursor.last,
+                    }
+                    .to_string(),
+                );
+            } else if cursor.prev != head_hash {
+                chain_error = Some(format!("audit head hash does not match record {head_seq}"));
+            }
+        }
+        // Records past the head: every write moves the head in the transaction that adds its
+        // record, so (read after the head again) there are none unless written behind its back.
+        let (max_seq,): (Option<i64>,) = sqlx::query_as("SELECT MAX(seq) FROM audit_log")
+            .fetch_one(&mut *conn)
+            .await?;
+        let (head_now,): (i64,) = sqlx::query_as("SELECT seq FROM audit_head WHERE id = 1")
+            .fetch_one(&mut *conn)
+            .await?;
+        if chain_error.is_none() && max_seq.unwrap_or(0) > head_now {
+            chain_error = Some(format!(
+                "audit records up to {} lie past the audit head ({head_now})",
+                max_seq.unwrap_or(0)
+            ));
+        }
 
         // Every state stored is one the model knows.
         let states: Vec<(String, i64)> =
@@ -384,7 +430,7 @@ impl Store {
             violations.push(global("transparency_log", problem));
         }
         Ok(CheckReport {
-            audit_records: records.len() as i64,
+            audit_records: cursor.last,
             cards,
             provinces: per.len(),
             chain_error,
