@@ -140,7 +140,8 @@ pub struct HandoverLetter {
 /// The face (front and back) of one skill certificate printed on a blank chip card (ID-1 size).
 ///
 /// Dates are Solar Hijri with Latin digits (`"1405/09/03"`); the card prints every digit in
-/// Persian, except inside the QR code and a small Latin copy of the certificate number on the back.
+/// Persian, except inside the QR code and a small Latin copy under the certificate number on the
+/// back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardFace {
     pub certificate_no: String,

@@ -309,7 +309,9 @@ fn card_batch_of_three_front_and_back() {
                 "برای استع",
                 "اصالت",
                 "رمزینه را اسکن کنید",
-                // The Latin copy of the certificate number, the only Latin digits on the card.
+                // The certificate number in Persian digits, and its small Latin copy: the only
+                // Latin digits on the card.
+                &fa(&c.certificate_no),
                 &c.certificate_no,
             ],
         );
