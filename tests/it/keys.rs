@@ -468,6 +468,36 @@ async fn a_key_on_a_security_module_signs_for_the_server_and_rotates_away() {
         head["root_hash"].as_str().unwrap()
     );
     app.assert_check_ok().await;
+
+    // An audit checkpoint signed on the token, which the database then extends.
+    let checkpoints = d.root.join("checkpoints.b64");
+    for args in [
+        vec!["checkpoint", "--append", checkpoints.to_str().unwrap()],
+        vec!["check", "--checkpoint", checkpoints.to_str().unwrap()],
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_skillcard"))
+            .args(&args)
+            .arg("--key-dir")
+            .arg(&d.dir)
+            .env("DATABASE_URL", &db_url)
+            .env("SOFTHSM2_CONF", &conf)
+            .env("SKILLCARD_HSM_PIN", "1234")
+            .env("RUST_LOG", "warn")
+            .env_remove("SKILLCARD_CONFIG")
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{args:?}: {text}");
+        if args[0] == "checkpoint" {
+            assert!(text.contains("signed with key h1"), "{text}");
+        } else {
+            assert!(
+                text.contains("extends") && text.contains("key h1"),
+                "{text}"
+            );
+        }
+    }
     let _ = child.kill().await;
     app.store.pool().close().await;
     drop(app);
