@@ -433,3 +433,53 @@ async fn insert_audit_record(app: &TestApp, r: &skillcard_core::audit::AuditReco
     .await
     .unwrap();
 }
+
+/// The audit page reads as Persian: every action the work below wrote has a Persian name, times
+/// are Solar Hijri in Tehran, and no Latin digit shows in the table.
+#[tokio::test]
+async fn the_audit_page_names_each_action_in_persian() {
+    let app = spawn_app().await;
+    let certs = crate::printing::issued_certificates(&app).await;
+    crate::aftercare::registered_card(&app, certs[0].0, "a1").await;
+    let actions: Vec<(String,)> = sqlx::query_as("SELECT DISTINCT action FROM audit_log")
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+    assert!(actions.len() > 10, "{actions:?}");
+    for (a,) in &actions {
+        assert_ne!(
+            skillcard_core::fa::audit_action(a),
+            a.as_str(),
+            "no Persian name for the audit action {a:?}"
+        );
+    }
+    let web = crate::exam_pages::login(&app, "hq").await;
+    let html = web
+        .get(app.url("/audit"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let table = &html[html.find("<tbody>").unwrap()..html.find("</tbody>").unwrap()];
+    let visible: String = {
+        let mut out = String::new();
+        let mut in_tag = false;
+        for ch in table.chars() {
+            match ch {
+                '<' => in_tag = true,
+                '>' => in_tag = false,
+                c if !in_tag => out.push(c),
+                _ => {}
+            }
+        }
+        out
+    };
+    assert!(visible.contains("صدور گواهینامه"), "{visible}");
+    assert!(visible.contains("۱۴۰"), "Solar Hijri years: {visible}");
+    assert!(
+        !visible.chars().any(|c| c.is_ascii_digit()),
+        "Latin digits on the audit page: {visible}"
+    );
+}

@@ -702,6 +702,16 @@ struct AuditPage {
     before: Option<i64>,
 }
 
+impl AuditPage {
+    fn action<'a>(&self, code: &'a str) -> &'a str {
+        skillcard_core::fa::audit_action(code)
+    }
+
+    fn entity<'a>(&self, code: &'a str) -> &'a str {
+        skillcard_core::fa::audit_entity(code)
+    }
+}
+
 async fn audit(State(s): State<AppState>, p: PageActor, Query(q): Query<PageQuery>) -> PageResult {
     let entries = s.store.audit_page(&p.actor, None, q.cursor()).await?;
     html(AuditPage {
