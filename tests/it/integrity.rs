@@ -454,14 +454,7 @@ async fn the_audit_page_names_each_action_in_persian() {
         );
     }
     let web = crate::exam_pages::login(&app, "hq").await;
-    let html = web
-        .get(app.url("/audit"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (html, _) = crate::exam_pages::page(&app, &web, "/audit").await;
     let table = &html[html.find("<tbody>").unwrap()..html.find("</tbody>").unwrap()];
     let visible: String = {
         let mut out = String::new();

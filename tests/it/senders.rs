@@ -464,14 +464,7 @@ async fn delivery_reports_land_on_the_notice_they_name() {
         "one audit record per recorded report: {audits:?}"
     );
     let web = crate::exam_pages::login(&app, "clerk").await;
-    let html = web
-        .get(app.url("/notifications"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let (html, _) = crate::exam_pages::page(&app, &web, "/notifications").await;
     assert!(html.contains("به گوشی نرسید"), "{html}");
     app.assert_check_ok().await;
 }
