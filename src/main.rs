@@ -165,6 +165,12 @@ enum Command {
         #[arg(long, env = "SKILLCARD_KEY_DIR", default_value = "./skillcard-keys")]
         key_dir: PathBuf,
     },
+    /// List the cards in service whose credential a key signed (CSV: serial, certificate,
+    /// province, registered on): the cards to call back and reprint after `keys revoke`.
+    SignedBy {
+        #[arg(long)]
+        kid: String,
+    },
     /// Sign the audit chain's head with the active issuer key and append it to FILE (one base64
     /// line): a checkpoint for `check --checkpoint`, to keep where the database's administrator
     /// cannot write.
@@ -523,6 +529,21 @@ async fn run() -> anyhow::Result<()> {
     store.migrate().await.context("migrating the database")?;
     match cli.command {
         Command::Migrate => println!("database is up to date"),
+        Command::SignedBy { kid } => {
+            println!("serial,certificate,province,registered_on");
+            let mut after = 0;
+            loop {
+                let page = store.cards_signed_by(&kid, after).await.map_err(describe)?;
+                let Some(last) = page.last() else { break };
+                after = last.print_id;
+                for c in &page {
+                    println!(
+                        "{},{},{},{}",
+                        c.serial, c.certificate_no, c.province_code, c.registered_on
+                    );
+                }
+            }
+        }
         Command::Checkpoint {
             append,
             key_dir,

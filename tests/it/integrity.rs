@@ -476,3 +476,38 @@ async fn the_audit_page_names_each_action_in_persian() {
         "Latin digits on the audit page: {visible}"
     );
 }
+
+/// After a key is revoked its cards must be called back: `skillcard signed-by --kid` lists the
+/// registered cards it signed, and none for another key.
+#[tokio::test]
+async fn the_cards_a_key_signed_are_listed() {
+    let app = spawn_app().await;
+    let certs = crate::printing::issued_certificates(&app).await;
+    let card = crate::aftercare::registered_card(&app, certs[0].0, "k1").await;
+    let signed_by = |kid: &str| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_skillcard"))
+            .args(["signed-by", "--kid", kid])
+            .env("DATABASE_URL", &app.db_url)
+            .env("RUST_LOG", "warn")
+            .env_remove("SKILLCARD_CONFIG")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let out = signed_by(test_issuer_key().kid());
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "serial,certificate,province,registered_on");
+    assert_eq!(lines.len(), 2, "{out}");
+    let cols: Vec<&str> = lines[1].split(',').collect();
+    assert_eq!(cols[0], card["serial"].to_string(), "{out}");
+    assert_eq!(cols[2], "ESF", "{out}");
+    assert_eq!(
+        signed_by("never-used").trim(),
+        "serial,certificate,province,registered_on"
+    );
+}

@@ -433,7 +433,44 @@ fn sign_off_the_workers(
     }
 }
 
+/// A card in service and the key that signed it (see [`Store::cards_signed_by`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedCard {
+    pub print_id: i64,
+    pub serial: i64,
+    pub certificate_no: String,
+    pub province_code: String,
+    pub registered_on: String,
+}
+
 impl Store {
+    /// The registered cards whose credential `kid` signed, 1,000 after print `after` in print
+    /// order: the cards to call back and reprint when that key is revoked. For the operator's
+    /// command line, which reads the whole database as `check` does.
+    pub async fn cards_signed_by(&self, kid: &str, after: i64) -> Result<Vec<SignedCard>> {
+        let rows: Vec<(i64, i64, String, String, Option<String>)> = sqlx::query_as(
+            "SELECT p.id, p.serial, c.number, v.code, p.registered_on FROM card_prints p \
+             JOIN certificates c ON c.id = p.certificate_id JOIN provinces v ON v.id = p.province_id \
+             WHERE p.kid = $1 AND p.status = 'bound' AND p.id > $2 ORDER BY p.id LIMIT 1000",
+        )
+        .bind(kid)
+        .bind(after)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(print_id, serial, certificate_no, province_code, registered_on)| SignedCard {
+                    print_id,
+                    serial,
+                    certificate_no,
+                    province_code,
+                    registered_on: registered_on.unwrap_or_default(),
+                },
+            )
+            .collect())
+    }
+
     /// Opens a print for an issued certificate (R-6.8's first half): takes a card from the
     /// office stock, signs the credential for it and the chip whose UID the workstation read,
     /// and keeps the signed bytes for the face's QR and the chip.
