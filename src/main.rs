@@ -1176,13 +1176,8 @@ async fn append_checkpoint(
         .format(&time::format_description::well_known::Rfc3339)
         .context("formatting the time")?;
     let cp = store.audit_checkpoint(&now).await.map_err(describe)?;
-    // A security module's wait is declared blocking, so the server's other tasks move on.
-    let signed = if key.is_external() {
-        tokio::task::block_in_place(|| cp.sign(key))
-    } else {
-        cp.sign(key)
-    }
-    .context("signing the checkpoint")?;
+    let signed =
+        skillcard_db::signing::with_key(key, |k| cp.sign(k)).context("signing the checkpoint")?;
     let mut f = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

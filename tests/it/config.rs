@@ -2,7 +2,11 @@
 //! the environment's names, the environment winning, a malformed line named), stopping on
 //! SIGTERM without losing a request in flight, and JSON logs that name each request's id.
 
-use crate::helpers::tempdir;
+use crate::helpers::{tempdir, ServeProcess};
+
+fn sqlite(path: &std::path::Path) -> String {
+    format!("sqlite:{}", path.display())
+}
 
 fn skillcard(args: &[&str], env: &[(&str, &str)]) -> (bool, String) {
     let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_skillcard"));
@@ -64,81 +68,11 @@ fn a_configuration_file_sets_what_the_environment_does_not() {
     assert!(!ok && out.contains("/nonexistent/skillcard.conf"), "{out}");
 }
 
-/// `skillcard serve` as a process of its own over a SQLite file, output collected.
-struct ServeProcess {
-    child: tokio::process::Child,
-    base: String,
-}
-
-impl ServeProcess {
-    /// Starts the server and waits until `/health` answers.
-    async fn start(db: &std::path::Path, keys: &std::path::Path, extra: &[&str]) -> ServeProcess {
-        let port = {
-            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            l.local_addr().unwrap().port()
-        };
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_skillcard"))
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .args(extra)
-            .arg("--key-dir")
-            .arg(keys)
-            .env("DATABASE_URL", format!("sqlite:{}", db.display()))
-            .env("RUST_LOG", "info")
-            .env_remove("SKILLCARD_CONFIG")
-            .env_remove("SKILLCARD_LOG_FORMAT")
-            .kill_on_drop(true)
-            .stderr(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let base = format!("http://127.0.0.1:{port}");
-        let client = reqwest::Client::new();
-        for _ in 0..400 {
-            if client
-                .get(format!("{base}/health"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status().is_success())
-            {
-                return ServeProcess { child, base };
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        panic!("the server did not come up");
-    }
-
-    fn addr(&self) -> &str {
-        self.base.trim_start_matches("http://")
-    }
-
-    fn sigterm(&self) {
-        let pid = self.child.id().unwrap().to_string();
-        assert!(std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap()
-            .success());
-    }
-
-    /// Waits for the process to end (after [`sigterm`](Self::sigterm)): success and its log.
-    async fn finish(self) -> (bool, String) {
-        let out = tokio::time::timeout(
-            std::time::Duration::from_secs(25),
-            self.child.wait_with_output(),
-        )
-        .await
-        .expect("the server did not stop within 25 s after SIGTERM")
-        .unwrap();
-        let log = String::from_utf8_lossy(&out.stdout).to_string()
-            + &String::from_utf8_lossy(&out.stderr);
-        (out.status.success(), log)
-    }
-}
-
 #[tokio::test]
 async fn sigterm_stops_the_server_cleanly() {
     let dir = tempdir();
-    let server = ServeProcess::start(&dir.join("serve.db"), &dir.join("keys"), &[]).await;
+    let server =
+        ServeProcess::start(&sqlite(&dir.join("serve.db")), &dir.join("keys"), &[], &[]).await;
     server.sigterm();
     let (ok, log) = server.finish().await;
     assert!(ok, "{log}");
@@ -152,7 +86,7 @@ async fn sigterm_finishes_a_request_in_flight_and_keeps_its_write() {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
     let dir = tempdir();
     let (db, keys) = (dir.join("serve.db"), dir.join("keys"));
-    let server = ServeProcess::start(&db, &keys, &["--demo"]).await;
+    let server = ServeProcess::start(&sqlite(&db), &keys, &["--demo"], &[]).await;
 
     // A sign-in (it writes a token) whose body is only half sent when the signal comes.
     let body = serde_json::json!({ "username": "clerk", "password": "skillcard-demo" }).to_string();
@@ -183,7 +117,7 @@ async fn sigterm_finishes_a_request_in_flight_and_keeps_its_write() {
     assert!(ok && log.contains("skillcard stopped"), "{log}");
 
     // The token it acknowledged opens the API of the restarted server.
-    let server = ServeProcess::start(&db, &keys, &[]).await;
+    let server = ServeProcess::start(&sqlite(&db), &keys, &[], &[]).await;
     let me = reqwest::Client::new()
         .get(format!("{}/api/v1/me", server.base))
         .bearer_auth(&token)
@@ -201,9 +135,10 @@ async fn sigterm_finishes_a_request_in_flight_and_keeps_its_write() {
 async fn json_logs_carry_each_requests_id() {
     let dir = tempdir();
     let server = ServeProcess::start(
-        &dir.join("serve.db"),
+        &sqlite(&dir.join("serve.db")),
         &dir.join("keys"),
         &["--log-format", "json"],
+        &[],
     )
     .await;
     let client = reqwest::Client::new();
@@ -255,9 +190,10 @@ async fn json_logs_carry_each_requests_id() {
 async fn the_server_process_exports_its_database_time() {
     let dir = tempdir();
     let server = ServeProcess::start(
-        &dir.join("serve.db"),
+        &sqlite(&dir.join("serve.db")),
         &dir.join("keys"),
         &["--metrics-token", "ops-token"],
+        &[],
     )
     .await;
     let client = reqwest::Client::new();

@@ -693,3 +693,81 @@ pub fn qr_codes(pdf: &[u8]) -> Vec<String> {
     let _ = std::fs::remove_dir_all(&dir);
     codes
 }
+
+/// `skillcard serve` as a process of its own, its output collected.
+pub struct ServeProcess {
+    child: tokio::process::Child,
+    pub base: String,
+}
+
+impl ServeProcess {
+    /// Starts the server over `db_url` with `extra` arguments and environment, and waits until
+    /// `/health` answers.
+    pub async fn start(
+        db_url: &str,
+        keys: &std::path::Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> ServeProcess {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_skillcard"))
+            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .arg("--key-dir")
+            .arg(keys)
+            .env("DATABASE_URL", db_url)
+            .env("RUST_LOG", "info")
+            .env_remove("SKILLCARD_CONFIG")
+            .env_remove("SKILLCARD_LOG_FORMAT")
+            .envs(env.iter().copied())
+            .kill_on_drop(true)
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let base = format!("http://127.0.0.1:{port}");
+        let client = reqwest::Client::new();
+        for _ in 0..400 {
+            if client
+                .get(format!("{base}/health"))
+                .send()
+                .await
+                .is_ok_and(|r| r.status().is_success())
+            {
+                return ServeProcess { child, base };
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("the server did not come up");
+    }
+
+    pub fn addr(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
+    pub fn sigterm(&self) {
+        let pid = self.child.id().unwrap().to_string();
+        assert!(std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success());
+    }
+
+    /// Waits for the process to end (after [`sigterm`](Self::sigterm)): success and its log.
+    pub async fn finish(self) -> (bool, String) {
+        let out = tokio::time::timeout(
+            std::time::Duration::from_secs(25),
+            self.child.wait_with_output(),
+        )
+        .await
+        .expect("the server did not stop within 25 s after SIGTERM")
+        .unwrap();
+        let log = String::from_utf8_lossy(&out.stdout).to_string()
+            + &String::from_utf8_lossy(&out.stderr);
+        (out.status.success(), log)
+    }
+}

@@ -1,7 +1,7 @@
 //! `skillcard keys …`: the real binary over a temporary key directory (no database). Rotation
 //! keeps old cards verifiable; revocation invalidates them and needs `--yes`.
 
-use crate::helpers::{attach_app, discard_database, fresh_database_url, unique_name};
+use crate::helpers::{attach_app, discard_database, fresh_database_url, unique_name, ServeProcess};
 use crate::printing::issued_certificates;
 use serde_json::json;
 use skillcard_credential::{Claims, IssuerKey, KeyStatus, PublicKeySet, Verdict};
@@ -398,40 +398,18 @@ async fn a_key_on_a_security_module_signs_for_the_server_and_rotates_away() {
     // the published set.
     let published = d.exported();
     let db_url = fresh_database_url().await;
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_skillcard"))
-        .args(["serve", "--demo", "--listen", &format!("127.0.0.1:{port}")])
-        .arg("--key-dir")
-        .arg(&d.dir)
-        .env("DATABASE_URL", &db_url)
-        .env("SOFTHSM2_CONF", &conf)
-        .env("SKILLCARD_HSM_PIN", "1234")
-        .env("RUST_LOG", "warn")
-        .env_remove("SKILLCARD_CONFIG")
-        .kill_on_drop(true)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .unwrap();
-    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
-    let client = reqwest::Client::new();
-    let mut up = false;
-    for _ in 0..600 {
-        if client
-            .get(format!("http://{addr}/health"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            up = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert!(up, "the server did not come up");
+    let server = ServeProcess::start(
+        &db_url,
+        &d.dir,
+        &["--demo"],
+        &[
+            ("SOFTHSM2_CONF", conf.as_str()),
+            ("SKILLCARD_HSM_PIN", "1234"),
+            ("RUST_LOG", "warn"),
+        ],
+    )
+    .await;
+    let addr: std::net::SocketAddr = server.addr().parse().unwrap();
     let app = attach_app(addr, &db_url).await;
 
     let (cert, _) = issued_certificates(&app).await[0];
@@ -498,7 +476,8 @@ async fn a_key_on_a_security_module_signs_for_the_server_and_rotates_away() {
             );
         }
     }
-    let _ = child.kill().await;
+    server.sigterm();
+    assert!(server.finish().await.0);
     app.store.pool().close().await;
     drop(app);
     discard_database(&db_url).await;

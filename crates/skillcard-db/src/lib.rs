@@ -35,6 +35,7 @@ pub mod plans;
 pub mod printing;
 mod queues;
 pub mod search;
+pub mod signing;
 pub mod totp;
 pub mod transparency;
 mod tx;

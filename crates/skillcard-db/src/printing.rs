@@ -417,22 +417,6 @@ pub(crate) async fn card_history(
     })
 }
 
-/// Signs `claims`. A key held by a security module waits on the device (or the network) while it
-/// signs, inside the write transaction that took the card; on a multi-threaded runtime that wait
-/// is declared blocking (`block_in_place`), so the worker's other tasks move to another thread.
-fn sign_off_the_workers(
-    claims: &Claims,
-    key: &IssuerKey,
-) -> std::result::Result<Vec<u8>, skillcard_credential::SignError> {
-    let multi_threaded = tokio::runtime::Handle::try_current()
-        .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread);
-    if key.is_external() && multi_threaded {
-        tokio::task::block_in_place(|| sign(claims, key))
-    } else {
-        sign(claims, key)
-    }
-}
-
 /// A card in service and the key that signed it (see [`Store::cards_signed_by`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedCard {
@@ -505,7 +489,7 @@ impl Store {
             card_serial: serial,
             chip_uid: chip_uid.to_vec(),
         };
-        let credential = sign_off_the_workers(&claims, key)
+        let credential = crate::signing::with_key(key, |k| sign(&claims, k))
             .map_err(|e| StoreError::Corrupt(format!("signing: {e}")))?;
         let (id,): (i64,) = sqlx::query_as(
             "INSERT INTO card_prints (certificate_id, province_id, serial, status, chip_uid, credential, kid, created_by, created_at) \

@@ -4,8 +4,8 @@
 //!
 //! Tree heads and the status list are signed with the active issuer key when the log has
 //! changed and kept until it changes again; both are deterministic for a given log (Ed25519
-//! signatures are), so caches and clients agree. A key held by a security module signs on a
-//! blocking thread, never on the async workers.
+//! signatures are), so caches and clients agree. Signing goes through
+//! `skillcard_db::signing::with_key` (a security module's wait is declared blocking).
 
 use super::ApiQuery;
 use crate::error::{ApiError, AppError, ErrorBody};
@@ -20,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use skillcard_core::DomainError;
 use skillcard_credential::transparency::{InclusionBundle, StatusList, TreeHead};
 use skillcard_credential::IssuerKey;
+use skillcard_db::signing::with_key;
 use skillcard_db::transparency::{LogHead, PublicLogEntry};
 use std::sync::Arc;
 use utoipa::{IntoParams, OpenApi, ToSchema};
@@ -102,22 +103,6 @@ pub struct SignedTreeHead {
     pub signed: String,
 }
 
-/// Runs `sign` with the issuer key: on a blocking thread when a security module holds the key
-/// (a PKCS#11 call waits on the device, or on the network for a networked module), inline for
-/// a key in memory.
-async fn with_key<R: Send + 'static>(
-    key: &Arc<IssuerKey>,
-    sign: impl FnOnce(&IssuerKey) -> R + Send + 'static,
-) -> Result<R, ApiError> {
-    if !key.is_external() {
-        return Ok(sign(key));
-    }
-    let key = Arc::clone(key);
-    tokio::task::spawn_blocking(move || sign(&key))
-        .await
-        .map_err(|e| ApiError(AppError::Internal(format!("signing: {e}"))))
-}
-
 /// The head of the log at one size signed with the active issuer key, from the cache while
 /// the head has not changed.
 async fn sign_head(s: &AppState, head: &LogHead) -> Result<(TreeHead, Arc<Vec<u8>>), ApiError> {
@@ -131,10 +116,7 @@ async fn sign_head(s: &AppState, head: &LogHead) -> Result<(TreeHead, Arc<Vec<u8
     if let Some(c) = cached.filter(|c| c.head == th && c.kid == key.kid()) {
         return Ok((th, c.bytes));
     }
-    let to_sign = th.clone();
-    let signed = with_key(key, move |k| to_sign.sign(k))
-        .await?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let signed = with_key(key, |k| th.sign(k)).map_err(|e| AppError::Internal(e.to_string()))?;
     let bytes = Arc::new(signed);
     if let Ok(mut c) = s.signed_head.lock() {
         *c = Some(SignedHead {
@@ -194,9 +176,8 @@ async fn audit_checkpoint(State(s): State<AppState>) -> Result<Response, ApiErro
         Some(c) => c,
         None => {
             let (seq, hash, at) = (cp.seq, hex::encode(cp.hash), cp.at.clone());
-            let bytes = with_key(key, move |k| cp.sign(k))
-                .await?
-                .map_err(|e| AppError::Internal(e.to_string()))?;
+            let bytes =
+                with_key(key, |k| cp.sign(k)).map_err(|e| AppError::Internal(e.to_string()))?;
             let fresh = SignedAuditCheckpoint {
                 seq,
                 hash,
@@ -350,9 +331,7 @@ async fn current_status_list(s: &AppState) -> Result<SignedStatusList, ApiError>
         .format(&time::format_description::well_known::Rfc3339)
         .map_err(|e| AppError::Internal(e.to_string()))?;
     let list = StatusList::new(&issued_at, size, &revoked);
-    let bytes = with_key(key, move |k| list.sign(k))
-        .await?
-        .map_err(|e| AppError::Internal(e.to_string()))?;
+    let bytes = with_key(key, |k| list.sign(k)).map_err(|e| AppError::Internal(e.to_string()))?;
     let fresh = SignedStatusList {
         tree_size: size,
         kid: key.kid().to_owned(),
